@@ -1,0 +1,362 @@
+"""The layers. Each one is a class with `forward` and `backward`.
+
+`forward(x, training)` keeps in `self` whatever `backward(dy)` needs, and `backward` returns
+the gradient with respect to the input after storing parameter gradients in `self.grads`.
+Images are NCHW, as in PyTorch: (batch, channels, height, width).
+
+A layer is built once the input shape is known (`build`), which is when parameters get
+their shapes and initial values. `config()` returns the JSON-able constructor arguments,
+so a model file records the architecture without pickling code.
+"""
+
+import numpy as np
+
+from . import conv as convops
+from .init import INITIALISERS
+
+
+class Layer:
+    """Base class: a layer without parameters that passes shapes through."""
+
+    def __init__(self):
+        self.params = {}
+        self.grads = {}
+        self.input_shape = None
+        self.output_shape = None
+        # The first layer of a model never needs dL/dx; skipping it saves a col2im.
+        self.needs_input_grad = True
+
+    def build(self, input_shape, rng, dtype=np.float32):
+        """Set shapes (per sample, without the batch axis) and create parameters."""
+        self.input_shape = tuple(input_shape)
+        self.output_shape = self.compute_output_shape(self.input_shape)
+        return self.output_shape
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def forward(self, x, training=False):
+        raise NotImplementedError
+
+    def backward(self, dy):
+        raise NotImplementedError
+
+    def config(self):
+        return {}
+
+    @property
+    def name(self):
+        return type(self).__name__
+
+    def parameter_count(self):
+        return int(sum(p.size for p in self.params.values()))
+
+    def __repr__(self):
+        args = ", ".join("%s=%r" % kv for kv in self.config().items())
+        return "%s(%s)" % (self.name, args)
+
+
+def _pair(v):
+    if isinstance(v, (tuple, list)):
+        return int(v[0]), int(v[1])
+    return int(v), int(v)
+
+
+class Conv2D(Layer):
+    """2-D cross-correlation with F filters.
+
+        y[n, f, i, j] = b[f] + sum_{c,u,v} xp[n, c, i*s + u, j*s + v] * w[f, c, u, v]
+
+    Shapes: x (N, C, H, W), w (F, C, kh, kw), b (F,), y (N, F, Ho, Wo) with
+    Ho = (H + pad_top + pad_bottom - kh) // s + 1. `xp` is x zero-padded by the border
+    mode: ``valid`` (no padding), ``full`` (kh-1 each side), ``same`` (Ho = ceil(H / s)).
+
+    Backward, with G = dL/dy reshaped to (N*Ho*Wo, F) and X the im2col matrix:
+        dL/dw = G^T X,   dL/db = sum over N, Ho, Wo of G,   dL/dX = G W  (then col2im).
+
+    ``method="im2col"`` gathers windows with `as_strided` and does one matmul;
+    ``method="fft"`` multiplies spectra instead (useful for large kernels).
+    """
+
+    METHODS = ("im2col", "fft")
+
+    def __init__(self, filters, kernel_size, stride=1, padding="valid", method="im2col",
+                 init="he"):
+        super().__init__()
+        if method not in self.METHODS:
+            raise ValueError("method must be one of %s, not %r" % (self.METHODS, method))
+        if init not in INITIALISERS:
+            raise ValueError("init must be one of %s, not %r" % (tuple(INITIALISERS), init))
+        if not isinstance(padding, (int, tuple, list)) and padding not in convops.PADDING_MODES:
+            raise ValueError(
+                "padding must be one of %s or an int, not %r" % (convops.PADDING_MODES, padding)
+            )
+        self.filters = int(filters)
+        self.kernel_size = _pair(kernel_size)
+        self.stride = int(stride)
+        self.padding = padding
+        self.method = method
+        self.init = init
+
+    def compute_output_shape(self, input_shape):
+        _, h, w = input_shape
+        kh, kw = self.kernel_size
+        self.pad_h = convops.conv_padding(self.padding, kh, self.stride, h)
+        self.pad_w = convops.conv_padding(self.padding, kw, self.stride, w)
+        out_h = convops.output_size(h, kh, self.stride, self.pad_h)
+        out_w = convops.output_size(w, kw, self.stride, self.pad_w)
+        if out_h < 1 or out_w < 1:
+            raise ValueError("Conv2D kernel %s does not fit input %s" % (self.kernel_size,
+                                                                         input_shape))
+        return self.filters, out_h, out_w
+
+    def build(self, input_shape, rng, dtype=np.float32):
+        out = super().build(input_shape, rng, dtype)
+        c = input_shape[0]
+        kh, kw = self.kernel_size
+        fan_in, fan_out = c * kh * kw, self.filters * kh * kw
+        shape = (self.filters, c, kh, kw)
+        self.params = {
+            "weight": INITIALISERS[self.init](rng, shape, fan_in, fan_out).astype(dtype),
+            "bias": np.zeros(self.filters, dtype=dtype),
+        }
+        return out
+
+    def forward(self, x, training=False):
+        w, b = self.params["weight"], self.params["bias"]
+        f = w.shape[0]
+        kh, kw = self.kernel_size
+        n = x.shape[0]
+        _, out_h, out_w = self.output_shape
+        xp, self._pad_buffer = convops.pad_input(x, self.pad_h, self.pad_w,
+                                                 getattr(self, "_pad_buffer", None))
+        self._xp_shape = xp.shape
+        if self.method == "fft":
+            self._xp = xp
+            y = convops.fft_correlate(xp, w, self.stride, out_h, out_w).astype(x.dtype)
+            return y + b.reshape(1, f, 1, 1)
+        self._cols = convops.im2col(xp, kh, kw, self.stride, out_h, out_w,
+                                    getattr(self, "_cols", None))
+        y = w.reshape(f, -1) @ self._cols
+        y += b[:, None]
+        # (F, N, Ho, Wo) in memory, (N, F, Ho, Wo) to the caller: no copy here, and the
+        # next layers keep this channel-major layout until Flatten.
+        return y.reshape(f, n, out_h, out_w).transpose(1, 0, 2, 3)
+
+    def backward(self, dy):
+        w = self.params["weight"]
+        f = w.shape[0]
+        kh, kw = self.kernel_size
+        _, _, out_h, out_w = dy.shape
+        self.grads["bias"] = dy.sum(axis=(0, 2, 3))
+        if self.method == "fft":
+            dxp, dw = convops.fft_correlate_backward(self._xp, w, dy, self.stride)
+            self.grads["weight"] = dw.astype(w.dtype)
+            dxp = dxp.astype(dy.dtype) if self.needs_input_grad else None
+        else:
+            g = dy.transpose(1, 0, 2, 3).reshape(f, -1)  # free when dy is channel-major
+            self.grads["weight"] = (g @ self._cols.T).reshape(w.shape)
+            dxp = None
+            if self.needs_input_grad:
+                dcols = w.reshape(f, -1).T @ g
+                dxp = convops.col2im(dcols, self._xp_shape, kh, kw, self.stride, out_h, out_w)
+        if dxp is None:
+            return None
+        hp, wp = self._xp_shape[2:]
+        return dxp[:, :, self.pad_h[0]:hp - self.pad_h[1], self.pad_w[0]:wp - self.pad_w[1]]
+
+    def config(self):
+        padding = list(self.padding) if isinstance(self.padding, tuple) else self.padding
+        return {"filters": self.filters, "kernel_size": list(self.kernel_size),
+                "stride": self.stride, "padding": padding, "method": self.method,
+                "init": self.init}
+
+
+class ReLU(Layer):
+    """y = max(x, 0);  dL/dx = dL/dy * [x > 0].  Any shape."""
+
+    def forward(self, x, training=False):
+        self._mask = x > 0
+        return np.maximum(x, 0)
+
+    def backward(self, dy):
+        return dy * self._mask
+
+
+class MaxPool2D(Layer):
+    """Max over each (k x k) window with stride s, per channel.
+
+        y[n, c, i, j] = max_{u,v < k} x[n, c, i*s + u, j*s + v]
+
+    x (N, C, H, W) -> y (N, C, (H-k)//s + 1, (W-k)//s + 1). The gradient goes to one
+    element per window: the first maximum in row-major order, as in PyTorch, so ties
+    never double-count.
+    """
+
+    def __init__(self, pool_size=2, stride=None):
+        super().__init__()
+        self.pool_size = int(pool_size)
+        self.stride = int(stride) if stride is not None else self.pool_size
+
+    def compute_output_shape(self, input_shape):
+        c, h, w = input_shape
+        k, s = self.pool_size, self.stride
+        if h < k or w < k:
+            raise ValueError("MaxPool2D(%d) does not fit input %s" % (k, input_shape))
+        return c, (h - k) // s + 1, (w - k) // s + 1
+
+    def _taps(self, x, out_h, out_w):
+        """The k*k strided views x[:, :, u::s, v::s], one per window position (u, v)."""
+        k, s = self.pool_size, self.stride
+        h_end, w_end = s * (out_h - 1) + 1, s * (out_w - 1) + 1
+        for u in range(k):
+            for v in range(k):
+                yield x[:, :, u:u + h_end:s, v:v + w_end:s]
+
+    def forward(self, x, training=False):
+        _, out_h, out_w = self.compute_output_shape(x.shape[1:])
+        taps = list(self._taps(x, out_h, out_w))
+        y = taps[0].copy()
+        for tap in taps[1:]:
+            np.maximum(y, tap, out=y)
+        # Index of the winning tap per window; going backwards leaves the first maximum
+        # (row-major) as the winner on ties, as PyTorch does.
+        winner = np.zeros(y.shape, dtype=np.uint8)
+        for t in range(len(taps) - 1, 0, -1):
+            winner = np.where(taps[t] == y, np.uint8(t), winner)
+        winner[taps[0] == y] = 0
+        self._x_shape, self._x_like, self._winner = x.shape, x, winner
+        return y
+
+    def backward(self, dy):
+        out_h, out_w = dy.shape[2:]
+        dx = np.zeros_like(self._x_like)
+        overlapping = self.stride < self.pool_size
+        for t, dtap in enumerate(self._taps(dx, out_h, out_w)):
+            if overlapping:
+                dtap += dy * (self._winner == t)
+            else:  # each input element sits in one window: write, don't accumulate
+                np.multiply(dy, self._winner == t, out=dtap)
+        return dx
+
+    def config(self):
+        return {"pool_size": self.pool_size, "stride": self.stride}
+
+
+class Dropout(Layer):
+    """Inverted dropout: in training y = x * m / (1 - p) with m ~ Bernoulli(1 - p), so the
+    expected activation is unchanged and inference is the identity. Any shape.
+
+    The mask comes from `self.rng`, a seeded RandomState, so a training run (and a resumed
+    one) is reproducible; `Sequential.fit` reseeds it at every epoch.
+    """
+
+    def __init__(self, rate=0.5, seed=0):
+        super().__init__()
+        if not 0.0 <= rate < 1.0:
+            raise ValueError("Dropout rate must be in [0, 1), not %r" % (rate,))
+        self.rate = float(rate)
+        self.seed = int(seed)
+        self.rng = np.random.RandomState(self.seed)
+
+    def forward(self, x, training=False):
+        if not training or self.rate == 0.0:
+            self._mask = None
+            return x
+        keep = 1.0 - self.rate
+        self._mask = (self.rng.random_sample(x.shape) < keep).astype(x.dtype) / x.dtype.type(keep)
+        return x * self._mask
+
+    def backward(self, dy):
+        return dy if self._mask is None else dy * self._mask
+
+    def config(self):
+        return {"rate": self.rate, "seed": self.seed}
+
+
+class Flatten(Layer):
+    """(N, d1, d2, ...) -> (N, d1*d2*...), in C order, and back for the gradient."""
+
+    def compute_output_shape(self, input_shape):
+        return (int(np.prod(input_shape)),)
+
+    def forward(self, x, training=False):
+        self._x_shape = x.shape
+        return x.reshape(x.shape[0], -1)
+
+    def backward(self, dy):
+        return dy.reshape(self._x_shape)
+
+
+class Dense(Layer):
+    """Fully connected: y = x W + b, x (N, D), W (D, U), b (U,), y (N, U).
+
+    dL/dW = x^T G,  dL/db = sum_n G,  dL/dx = G W^T,  with G = dL/dy.
+    """
+
+    def __init__(self, units, init="glorot"):
+        super().__init__()
+        if init not in INITIALISERS:
+            raise ValueError("init must be one of %s, not %r" % (tuple(INITIALISERS), init))
+        self.units = int(units)
+        self.init = init
+
+    def compute_output_shape(self, input_shape):
+        if len(input_shape) != 1:
+            raise ValueError("Dense expects flat input, got %s; add Flatten() first"
+                             % (input_shape,))
+        return (self.units,)
+
+    def build(self, input_shape, rng, dtype=np.float32):
+        out = super().build(input_shape, rng, dtype)
+        d = input_shape[0]
+        self.params = {
+            "weight": INITIALISERS[self.init](rng, (d, self.units), d, self.units).astype(dtype),
+            "bias": np.zeros(self.units, dtype=dtype),
+        }
+        return out
+
+    def forward(self, x, training=False):
+        self._x = x
+        return x @ self.params["weight"] + self.params["bias"]
+
+    def backward(self, dy):
+        self.grads["weight"] = self._x.T @ dy
+        self.grads["bias"] = dy.sum(axis=0)
+        if not self.needs_input_grad:
+            return None
+        return dy @ self.params["weight"].T
+
+    def config(self):
+        return {"units": self.units, "init": self.init}
+
+
+def softmax(z):
+    """Row-wise softmax of (N, K) logits, shifted by the row max so exp never overflows."""
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+class Softmax(Layer):
+    """p = exp(z) / sum_k exp(z_k) over the last axis; z, p (N, K).
+
+    dL/dz = p * (G - sum_k G_k p_k). Training uses the fused `SoftmaxCrossEntropy` on the
+    logits instead, which is both faster and numerically safer.
+    """
+
+    def forward(self, x, training=False):
+        self._p = softmax(x)
+        return self._p
+
+    def backward(self, dy):
+        p = self._p
+        return p * (dy - (dy * p).sum(axis=1, keepdims=True))
+
+
+def classify(probabilities):
+    """Class index of each row: argmax over the last axis."""
+    return np.argmax(probabilities, axis=-1)
+
+
+LAYERS = {cls.__name__: cls for cls in (Conv2D, ReLU, MaxPool2D, Dropout, Flatten, Dense,
+                                        Softmax)}

@@ -1,0 +1,237 @@
+"""`Sequential`: a stack of layers with Keras-like `summary()` and `fit()`."""
+
+import time
+
+import numpy as np
+
+from .layers import LAYERS, Dropout, Softmax, softmax
+from .losses import SoftmaxCrossEntropy
+
+
+class Sequential:
+    """Layers applied in order to NCHW input.
+
+    `labels` names the output classes; `metadata` is free JSON that travels in the model
+    file (preprocessing version, training details). Call `build(input_shape)` before use,
+    or pass `input_shape` here.
+    """
+
+    def __init__(self, layers, input_shape=None, labels=None, metadata=None, seed=0,
+                 dtype=np.float32):
+        self.layers = list(layers)
+        self.labels = list(labels) if labels is not None else None
+        self.metadata = dict(metadata or {})
+        self.seed = int(seed)
+        self.dtype = np.dtype(dtype)
+        self.input_shape = None
+        if input_shape is not None:
+            self.build(input_shape)
+
+    # --- structure ------------------------------------------------------------------
+    def build(self, input_shape):
+        rng = np.random.RandomState(self.seed)
+        shape = tuple(int(d) for d in input_shape)
+        self.input_shape = shape
+        for layer in self.layers:
+            shape = layer.build(shape, rng, self.dtype)
+        if self.layers:
+            self.layers[0].needs_input_grad = False
+        if self.labels is not None and shape != (len(self.labels),):
+            raise ValueError("the model outputs %s but has %d labels" % (shape, len(self.labels)))
+        return self
+
+    @property
+    def output_shape(self):
+        return self.layers[-1].output_shape if self.layers else self.input_shape
+
+    def parameters(self):
+        """(key, array, gradient) for every parameter; key is "<layer index>.<name>"."""
+        for i, layer in enumerate(self.layers):
+            for name, p in layer.params.items():
+                yield "%d.%s" % (i, name), p, layer.grads.get(name)
+
+    def parameter_count(self):
+        return sum(layer.parameter_count() for layer in self.layers)
+
+    def layer_table(self):
+        """One dict per layer (name, output shape, parameter count): the single source for
+        `summary()` and for the page's network diagram."""
+        return [{"index": i, "name": layer.name, "config": layer.config(),
+                 "output_shape": list(layer.output_shape), "params": layer.parameter_count()}
+                for i, layer in enumerate(self.layers)]
+
+    def summary(self, print_fn=print):
+        rows = [("Layer", "Output shape", "Params")]
+        rows.append(("Input", str(self.input_shape), ""))
+        for row in self.layer_table():
+            rows.append(("%d %s" % (row["index"], row["name"]), str(tuple(row["output_shape"])),
+                         "{:,}".format(row["params"])))
+        widths = [max(len(r[i]) for r in rows) for i in range(3)]
+        line = "-" * (sum(widths) + 4)
+        out = [line]
+        for k, r in enumerate(rows):
+            out.append("%s  %s  %s" % (r[0].ljust(widths[0]), r[1].ljust(widths[1]),
+                                       r[2].rjust(widths[2])))
+            if k == 0:
+                out.append(line)
+        out.append(line)
+        out.append("Total params: {:,}".format(self.parameter_count()))
+        out.append("Trainable params: {:,}".format(self.parameter_count()))
+        text = "\n".join(out)
+        if print_fn is not None:
+            print_fn(text)
+        return text
+
+    def config(self):
+        return [{"class": layer.name, "config": layer.config()} for layer in self.layers]
+
+    @classmethod
+    def from_config(cls, layer_configs, **kwargs):
+        layers = []
+        for entry in layer_configs:
+            layer_cls = LAYERS.get(entry.get("class"))
+            if layer_cls is None:
+                raise ValueError("unknown layer class %r" % (entry.get("class"),))
+            cfg = dict(entry.get("config", {}))
+            if "kernel_size" in cfg:
+                cfg["kernel_size"] = tuple(cfg["kernel_size"])
+            if isinstance(cfg.get("padding"), list):
+                cfg["padding"] = tuple(cfg["padding"])
+            layers.append(layer_cls(**cfg))
+        return cls(layers, **kwargs)
+
+    # --- inference --------------------------------------------------------------------
+    def _check_input(self, x):
+        x = np.asarray(x)
+        if x.ndim == len(self.input_shape):
+            x = x[None]
+        if tuple(x.shape[1:]) != self.input_shape:
+            raise ValueError("expected input of shape (N, %s), got %s"
+                             % (", ".join(map(str, self.input_shape)), x.shape))
+        return x.astype(self.dtype, copy=False)
+
+    def forward(self, x, training=False, upto=None):
+        """Run the layers; `upto` stops before that index (used to get logits)."""
+        for layer in self.layers[:upto]:
+            x = layer.forward(x, training=training)
+        return x
+
+    def backward(self, dy, upto=None):
+        """Backpropagate dL/d(output of layer upto-1) to the input; returns dL/dx, or None
+        when the first layer skips it."""
+        for layer in reversed(self.layers[:upto]):
+            dy = layer.backward(dy)
+            if dy is None:
+                break
+        return dy
+
+    def _logits_end(self):
+        """Training stops before a final Softmax: the loss takes the logits directly."""
+        return len(self.layers) - 1 if isinstance(self.layers[-1], Softmax) else None
+
+    def predict_proba(self, x, batch_size=256):
+        x = self._check_input(x)
+        outs = []
+        end = self._logits_end()
+        for i in range(0, len(x), batch_size):
+            outs.append(softmax(self.forward(x[i:i + batch_size], upto=end)))
+        return np.concatenate(outs) if outs else np.zeros((0,) + self.output_shape, self.dtype)
+
+    def predict(self, x, batch_size=256):
+        return np.argmax(self.predict_proba(x, batch_size), axis=1)
+
+    def forward_trace(self, x):
+        """Every layer's output for `x` in inference mode: [(name, array), ...].
+
+        The last entry is the class probabilities, exactly what `predict_proba` returns.
+        """
+        x = self._check_input(x)
+        trace = []
+        for layer in self.layers:
+            x = layer.forward(x, training=False)
+            trace.append((layer.name, x))
+        if not isinstance(self.layers[-1], Softmax):
+            trace.append(("Softmax", softmax(x)))
+        return trace
+
+    # --- training ---------------------------------------------------------------------
+    def reseed(self, epoch):
+        """Dropout masks for an epoch depend only on (model seed, epoch, layer), so a run
+        resumed from a checkpoint draws the same masks as an uninterrupted one."""
+        for i, layer in enumerate(self.layers):
+            if isinstance(layer, Dropout):
+                layer.rng = np.random.RandomState([self.seed, epoch, i, layer.seed])
+
+    def train_step(self, x, y, optimizer, loss_fn):
+        end = self._logits_end()
+        logits = self.forward(x, training=True, upto=end)
+        loss = loss_fn.forward(logits, y)
+        self.backward(loss_fn.backward(), upto=end)
+        optimizer.step(self.parameters())
+        correct = int((logits.argmax(axis=1) == y).sum())
+        return loss, correct
+
+    def evaluate(self, x, y, batch_size=256):
+        """Mean loss and accuracy on (x, y), in inference mode."""
+        x = self._check_input(x)
+        y = np.asarray(y)
+        loss_fn = SoftmaxCrossEntropy()
+        total_loss, correct = 0.0, 0
+        end = self._logits_end()
+        for i in range(0, len(x), batch_size):
+            logits = self.forward(x[i:i + batch_size], upto=end)
+            total_loss += loss_fn.forward(logits, y[i:i + batch_size]) * len(logits)
+            correct += int((logits.argmax(axis=1) == y[i:i + batch_size]).sum())
+        return total_loss / max(len(x), 1), correct / max(len(x), 1)
+
+    def fit(self, train, optimizer, epochs, batch_size=64, validation=None, schedule=None,
+            initial_epoch=0, history=None, callbacks=(), seed=None):
+        """Minibatch training with shuffling, validation and a history of metrics.
+
+        train: (x, y) arrays, or a function epoch -> (x, y) that makes each epoch's data
+            (how augmented data is fed: fresh renderings every epoch).
+        schedule: epoch (fractional, per batch) -> learning rate.
+        callbacks: objects with any of on_epoch_begin(epoch, model),
+            on_batch_end(epoch, batch, n_batches, logs), on_epoch_end(epoch, logs, model);
+            on_epoch_end may return True to stop (early stopping).
+        Everything random in epoch e is seeded by (seed, e), which makes resuming exact.
+        """
+        seed = self.seed if seed is None else int(seed)
+        history = history if history is not None else {}
+        loss_fn = SoftmaxCrossEntropy()
+        for epoch in range(initial_epoch, epochs):
+            for cb in callbacks:
+                getattr(cb, "on_epoch_begin", lambda *a: None)(epoch, self)
+            x, y = train(epoch) if callable(train) else train
+            x = self._check_input(x)
+            y = np.asarray(y, dtype=np.int64)
+            order = np.random.RandomState([seed, epoch]).permutation(len(x))
+            self.reseed(epoch)
+            n_batches = -(-len(x) // batch_size)
+            seen, loss_sum, correct_sum = 0, 0.0, 0
+            start = time.time()
+            for b in range(n_batches):
+                if schedule is not None:
+                    optimizer.lr = schedule(epoch + b / n_batches)
+                idx = order[b * batch_size:(b + 1) * batch_size]
+                loss, correct = self.train_step(x[idx], y[idx], optimizer, loss_fn)
+                seen += len(idx)
+                loss_sum += loss * len(idx)
+                correct_sum += correct
+                logs = {"loss": loss_sum / seen, "acc": correct_sum / seen, "lr": optimizer.lr,
+                        "seen": seen, "total": len(x), "seconds": time.time() - start}
+                for cb in callbacks:
+                    getattr(cb, "on_batch_end", lambda *a: None)(epoch, b, n_batches, logs)
+            logs = {"epoch": epoch + 1, "loss": loss_sum / max(seen, 1),
+                    "acc": correct_sum / max(seen, 1), "lr": optimizer.lr,
+                    "seconds": time.time() - start}
+            if validation is not None:
+                logs["val_loss"], logs["val_acc"] = self.evaluate(*validation)
+            for key, value in logs.items():
+                history.setdefault(key, []).append(value)
+            stop = False
+            for cb in callbacks:
+                stop = bool(getattr(cb, "on_epoch_end", lambda *a: None)(epoch, logs, self)) or stop
+            if stop:
+                break
+        return history
