@@ -1,0 +1,61 @@
+"""Read one drawing: canvas pixels in, the five most likely characters out.
+
+This is what the page's Web Worker calls, inside Pyodide 0.17 (Python 3.8, NumPy 1.17.5),
+and what the end-to-end tests call in CPython to check that both agree. The pixels go
+through the same `preprocess` that training uses, so the network sees in the page exactly
+what it saw while learning.
+"""
+
+import numpy as np
+
+from pycnn.nn.serialize import load_model
+from pycnn.preprocess import EmptyImageError, preprocess
+
+
+class Recognizer:
+    """A loaded model plus the latest drawing it read.
+
+    `last_input` keeps the (28, 28) image of the latest recognition so that a later view
+    (for example per-layer activations) can reuse it without a new drawing.
+    """
+
+    def __init__(self, model_path, top_k=5):
+        self.model = load_model(model_path)
+        self.labels = [str(label) for label in self.model.labels]
+        self.metadata = dict(getattr(self.model, "metadata", {}) or {})
+        self.top_k = min(top_k, len(self.labels))
+        self.last_input = None
+
+    def recognise_rgba(self, pixels, width, height):
+        """Recognise RGBA canvas pixels, row-major, 4 bytes per pixel, ink in alpha.
+
+        `pixels` is any buffer of width*height*4 uint8 values (bytes, memoryview, NumPy
+        array). Returns a dict:
+          empty: True when there is no ink (then top5 is [] and input is None),
+          top5:  [[label, probability], ...] most likely first,
+          input: the (28, 28) float32 image the network saw.
+        """
+        width, height = int(width), int(height)
+        flat = np.frombuffer(pixels, dtype=np.uint8) if not isinstance(pixels, np.ndarray) \
+            else pixels.reshape(-1).astype(np.uint8, copy=False)
+        if flat.size != width * height * 4:
+            raise ValueError("expected %d RGBA bytes for a %dx%d canvas, got %d"
+                             % (width * height * 4, width, height, flat.size))
+        try:
+            image = np.asarray(preprocess(flat, width, height), dtype=np.float32)
+        except EmptyImageError:
+            self.last_input = None
+            return {"empty": True, "top5": [], "input": None}
+        self.last_input = image
+        probabilities = self.predict_image(image)
+        return {"empty": False, "top5": self.top(probabilities), "input": image}
+
+    def predict_image(self, image):
+        """Class probabilities (n_classes,) for one preprocessed (28, 28) image."""
+        batch = np.asarray(image, dtype=np.float32).reshape(1, 1, 28, 28)
+        return np.asarray(self.model.predict_proba(batch))[0]
+
+    def top(self, probabilities):
+        # A stable sort, so ties keep the label order and CPython and Pyodide agree.
+        order = np.argsort(-probabilities, kind="mergesort")[: self.top_k]
+        return [[self.labels[i], float(probabilities[i])] for i in order]
