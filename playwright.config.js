@@ -1,0 +1,45 @@
+// End-to-end tests: Debian's Chromium (Playwright's own browser download is not used)
+// against the built site, served by build.py on a fixed local port.
+const { defineConfig } = require("@playwright/test");
+
+const PORT = Number(process.env.PYCNN_E2E_PORT || 8765);
+const PYTHON = process.env.PYCNN_PYTHON || ".venv/bin/python";
+
+const CHROMIUM_ARGS = [
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
+
+module.exports = defineConfig({
+  testDir: "tests/e2e",
+  // Pyodide's cold start in headless Chromium takes seconds on 2 shared cores.
+  timeout: 180_000,
+  expect: { timeout: 60_000 },
+  workers: 1,
+  fullyParallel: false,
+  forbidOnly: !!process.env.CI,
+  retries: 0,
+  reporter: [["list"]],
+  outputDir: "test-results",
+  use: {
+    browserName: "chromium",
+    baseURL: `http://127.0.0.1:${PORT}/`,
+    serviceWorkers: "allow",
+    launchOptions: { executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS },
+    trace: "off",
+    screenshot: "only-on-failure",
+  },
+  webServer: {
+    command: `${PYTHON} build.py --serve --port ${PORT}`,
+    url: `http://127.0.0.1:${PORT}/manifest.json`,
+    reuseExistingServer: !process.env.CI,
+    timeout: 120_000,
+    stdout: "pipe",
+    stderr: "pipe",
+  },
+});
