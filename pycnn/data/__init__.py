@@ -1,0 +1,1 @@
+"""Training data: the UNIPEN strokes, their rendering, augmentation and batches."""

@@ -1,0 +1,307 @@
+"""Load the UNIPEN stroke file and split it so that no writer crosses train/val/test.
+
+The file format is described in ../shared/data/unipen/README.md. It is read with
+`numpy.load(path, allow_pickle=False)`: nothing is ever unpickled.
+
+Writer-disjoint split
+---------------------
+UNIPEN gives no writer id, but the data file names do: a writer who wrote digits, capitals and
+lowercase has one file per section with the same name (`data/1a/ced/aaaa9018_s_2h.dat`,
+`data/1b/ced/aaaa9018_s_2h.dat`, ...), and several sites number sessions of the same writer.
+`writer_key` turns a file name into a writer id, per site:
+
+- the section directory is dropped, so a writer's digit, capital and lowercase files merge;
+- apa, apb, app (Apple): the session number `appNNNN` is shared across the three site
+  directories, so it is the key on its own (the apaNN/apbNN directories are not writers);
+- cea, ceb: one site, files named after the writer (Balgi.dat is in both);
+- art: `art01trn` and `art01tst` are the same writer (`art01`);
+- kai, mot: the trailing session digit goes (`hykim0`, `hykim5` -> `hykim`);
+- lav: the initials before `_` (`lav2/cl_0001`, `lav3/cl_0001` -> `cl`);
+- sie: one character per file, the writer is the directory (`char/gsaa/gsaa4501` -> `gsaa`);
+- syn: the initials before `-dig` (`syn1/bek-dig2` -> `bek`);
+- val: files are a writer's name plus a hex session number (`gresai30`, `yannis4a`): the
+  letters are the writer, so this site has two large writers;
+- any other site (and gmd, ibm, lou, uqb, ced): the file name without the section.
+
+Writers are then dealt into train/val/test (80/10/10) in a random order fixed by the seed.
+Each one goes to the split that most lacks samples of its sections, which keeps every split
+near 80/10/10 of the samples of every section even though writers range from 1 to ~3,400
+samples. The same seed gives the same split.
+"""
+
+import os
+import re
+import zipfile
+
+import numpy as np
+
+ENV_VAR = "PYCNN_UNIPEN"
+FILE_NAME = "unipen_alnum_strokes.npz"
+SPLIT_SEED = 20240603
+SPLIT_FRACTIONS = (("train", 0.8), ("val", 0.1), ("test", 0.1))
+SECTIONS = ("1a", "1b", "1c")
+SECTION_NAMES = {"1a": "digits", "1b": "uppercase", "1c": "lowercase"}
+# EMNIST "byclass" order, used when a stroke file carries no `mapping`.
+DEFAULT_MAPPING = tuple("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+
+REQUIRED_ARRAYS = ("labels", "points", "stroke_offsets", "sample_stroke_offsets")
+
+
+class DataFileError(Exception):
+    """The stroke file is missing, unreadable, or not in the expected format."""
+
+
+def default_data_path():
+    """$PYCNN_UNIPEN if set, else the shared copy next to the repository."""
+    override = os.environ.get(ENV_VAR)
+    if override:
+        return override
+    repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    return os.path.join(os.path.dirname(repo), "shared", "data", "unipen", FILE_NAME)
+
+
+def writer_key(datfile_name):
+    """Writer id of a UNIPEN data file name such as 'data/1b/kai/kai0/hykim1.dat'."""
+    parts = str(datfile_name).replace("\\", "/").split("/")
+    if parts and parts[0] == "data":
+        parts = parts[1:]
+    if parts and parts[0] in SECTIONS:
+        parts = parts[1:]
+    if len(parts) < 2:
+        return "/".join(parts)
+    site, rest = parts[0], parts[1:]
+    stem = re.sub(r"\.dat$", "", rest[-1], flags=re.IGNORECASE)
+    if site in ("apa", "apb", "app"):
+        return "apple/" + stem
+    if site in ("cea", "ceb"):
+        return "ce/" + stem
+    if site == "art":
+        return "art/" + re.sub(r"(trn|tst)$", "", stem)
+    if site in ("kai", "mot"):
+        return site + "/" + (re.sub(r"\d+$", "", stem) or stem)
+    if site == "lav":
+        return "lav/" + stem.split("_")[0]
+    if site == "sie" and len(rest) >= 2:
+        return "sie/" + rest[-2]
+    if site == "syn":
+        return "syn/" + stem.split("-dig")[0]
+    if site == "val":
+        match = re.match(r"[A-Za-z]+", stem)
+        return "val/" + (match.group(0) if match else stem)
+    return site + "/" + "/".join(rest[:-1] + [stem])
+
+
+class StrokeData:
+    """The samples of a stroke file (suspect ones dropped unless asked otherwise).
+
+    Sample i (0 <= i < len(data)) has label `labels[i]` (index into `mapping`), `section[i]`,
+    `source[i]`, writer `writers[i]` (see `writer_key`) and strokes `strokes(i)`. Its points
+    are the contiguous rows `points[point_start[i]:point_stop[i]]`; `connects_next[j]` says
+    whether point j and j+1 belong to the same stroke (pen down between them).
+    """
+
+    def __init__(self, arrays, path="<memory>", drop_suspect=True):
+        self.path = path
+        n_total = len(arrays["labels"])
+        keep = np.ones(n_total, dtype=bool)
+        if drop_suspect and "suspect" in arrays:
+            keep &= ~arrays["suspect"].astype(bool)
+        self.original_index = np.flatnonzero(keep)
+        self.n_suspect_dropped = int(n_total - keep.sum())
+
+        self.mapping = np.asarray(arrays.get("mapping", np.array(DEFAULT_MAPPING)))
+        self.labels = arrays["labels"].astype(np.int64)[keep]
+        self.points = arrays["points"]
+        stroke_offsets = arrays["stroke_offsets"].astype(np.int64)
+        sample_offsets = arrays["sample_stroke_offsets"].astype(np.int64)
+        self._stroke_offsets = stroke_offsets
+        self._first_stroke = sample_offsets[:-1][keep]
+        self._stop_stroke = sample_offsets[1:][keep]
+        self.point_start = stroke_offsets[self._first_stroke]
+        self.point_stop = stroke_offsets[self._stop_stroke]
+
+        connects = np.ones(len(self.points), dtype=bool)
+        stroke_ends = stroke_offsets[1:] - 1
+        connects[stroke_ends[stroke_ends >= 0]] = False
+        if len(connects):
+            connects[-1] = False
+        self.connects_next = connects
+
+        if "section" in arrays:
+            self.section = arrays["section"].astype(str)[keep]
+        else:
+            self.section = _sections_from_labels(self.labels, self.mapping)
+        if "source" in arrays:
+            self.source = arrays["source"].astype(str)[keep]
+        else:
+            self.source = np.full(len(self.labels), "unknown")
+        if "datfile" in arrays and "datfile_names" in arrays:
+            names = arrays["datfile_names"].astype(str)
+            self.datfile = arrays["datfile"].astype(np.int64)[keep]
+            self.datfile_names = names
+            file_writers = np.array([writer_key(name) for name in names])
+            self.writers = file_writers[self.datfile] if len(names) else self.source.copy()
+        else:
+            # Without file names every sample is its own "writer": only the shared file
+            # (or one in its full format) can be split by writer.
+            self.datfile = np.arange(len(self.labels))
+            self.datfile_names = np.array(["sample%d" % i for i in self.original_index])
+            self.writers = self.datfile_names.copy()
+
+    def __len__(self):
+        return len(self.labels)
+
+    def label_char(self, i):
+        return str(self.mapping[self.labels[i]])
+
+    def strokes(self, i):
+        """Sample i's pen-down strokes: a list of float32 (n, 2) arrays of x, y (y down)."""
+        bounds = self._stroke_offsets[self._first_stroke[i] : self._stop_stroke[i] + 1]
+        return [
+            self.points[a:b].astype(np.float32) for a, b in zip(bounds[:-1], bounds[1:]) if b > a
+        ]
+
+    def gather_points(self, indices):
+        """Points of several samples, concatenated, for vectorised rendering.
+
+        Returns (xy float64 (P, 2), connects_next bool (P,), sample_of_point int64 (P,) with
+        values 0..len(indices)-1). The last point of each sample never connects onward.
+        """
+        indices = np.asarray(indices, dtype=np.int64).reshape(-1)
+        start, stop = self.point_start[indices], self.point_stop[indices]
+        counts = stop - start
+        total = int(counts.sum())
+        sample_of_point = np.repeat(np.arange(len(indices)), counts)
+        first = np.cumsum(counts) - counts
+        rows = np.arange(total) - np.repeat(first, counts) + np.repeat(start, counts)
+        xy = self.points[rows].astype(np.float64)
+        connects = self.connects_next[rows].copy()
+        last = first + counts - 1
+        connects[last[counts > 0]] = False
+        return xy, connects, sample_of_point
+
+    def section_counts(self, indices=None):
+        section = self.section if indices is None else self.section[np.asarray(indices)]
+        return {name: int((section == name).sum()) for name in SECTIONS}
+
+
+def _sections_from_labels(labels, mapping):
+    chars = np.asarray(mapping).astype(str)[labels] if len(labels) else np.array([], dtype=str)
+    section = np.full(len(labels), "1c", dtype="<U2")
+    section[np.char.isdigit(chars)] = "1a"
+    section[np.char.isupper(chars)] = "1b"
+    return section
+
+
+def _fail(path, problem):
+    raise DataFileError("%s: %s" % (path, problem))
+
+
+def load_unipen(path=None, drop_suspect=True):
+    """Load a stroke file in the shared UNIPEN format; raise DataFileError if it is unusable.
+
+    path: defaults to `default_data_path()` ($PYCNN_UNIPEN, else the shared copy).
+    Required arrays: labels, points, stroke_offsets, sample_stroke_offsets. Optional:
+    mapping (default EMNIST byclass), section (default from the label), source, datfile and
+    datfile_names (needed for the writer split), suspect (default none).
+    """
+    path = os.fspath(path) if path is not None else default_data_path()
+    if not os.path.exists(path):
+        _fail(path, "no such file (set %s or pass a path to the stroke .npz)" % ENV_VAR)
+    if os.path.isdir(path):
+        _fail(path, "is a directory, expected the stroke .npz file")
+    try:
+        archive = np.load(path, allow_pickle=False)
+        if not isinstance(archive, np.lib.npyio.NpzFile):
+            _fail(path, "holds a single array (.npy), expected an .npz archive of arrays")
+        with archive:
+            arrays = {name: archive[name] for name in archive.files}
+    except DataFileError:
+        raise
+    except zipfile.BadZipFile as error:
+        _fail(path, "not a readable .npz archive (truncated or corrupt zip: %s)" % error)
+    except (ValueError, OSError, EOFError, KeyError) as error:
+        _fail(path, "not a readable .npz archive of plain arrays (%s)" % error)
+    except Exception as error:  # zlib.error and friends from a damaged member
+        _fail(path, "damaged .npz archive (%s: %s)" % (type(error).__name__, error))
+    _validate(path, arrays)
+    return StrokeData(arrays, path=path, drop_suspect=drop_suspect)
+
+
+def _validate(path, arrays):
+    missing = [name for name in REQUIRED_ARRAYS if name not in arrays]
+    if missing:
+        _fail(
+            path,
+            "not a UNIPEN stroke file: missing array(s) %s (has: %s)"
+            % (", ".join(missing), ", ".join(sorted(arrays)) or "nothing"),
+        )
+    labels, points = arrays["labels"], arrays["points"]
+    strokes, samples = arrays["stroke_offsets"], arrays["sample_stroke_offsets"]
+    for name in REQUIRED_ARRAYS + ("datfile",):
+        if name in arrays and arrays[name].dtype.kind not in "iu" and name != "points":
+            _fail(path, "array %r must hold integers, has dtype %s" % (name, arrays[name].dtype))
+    if points.ndim != 2 or points.shape[1] != 2 or points.dtype.kind not in "iuf":
+        _fail(
+            path, "points must be a numeric (P, 2) array, got %s %r" % (points.dtype, points.shape)
+        )
+    if labels.ndim != 1 or strokes.ndim != 1 or samples.ndim != 1:
+        _fail(path, "labels, stroke_offsets and sample_stroke_offsets must be 1-D")
+    n = len(labels)
+    if len(samples) != n + 1:
+        _fail(path, "sample_stroke_offsets has %d entries, expected %d" % (len(samples), n + 1))
+    if len(strokes) < 1:
+        _fail(path, "stroke_offsets is empty")
+    for name, offsets, end in (
+        ("stroke_offsets", strokes, len(points)),
+        ("sample_stroke_offsets", samples, len(strokes) - 1),
+    ):
+        if offsets[0] != 0 or offsets[-1] != end:
+            _fail(
+                path,
+                "%s must run from 0 to %d, runs from %d to %d"
+                % (name, end, offsets[0], offsets[-1]),
+            )
+        if np.any(np.diff(offsets) < 0):
+            _fail(path, "%s decreases somewhere (offsets out of order)" % name)
+    mapping = arrays.get("mapping", np.array(DEFAULT_MAPPING))
+    if n and (labels.min() < 0 or labels.max() >= len(mapping)):
+        _fail(path, "labels out of range 0..%d" % (len(mapping) - 1))
+    for name in ("section", "source", "datfile", "suspect"):
+        if name in arrays and arrays[name].shape != (n,):
+            _fail(path, "%s has shape %r, expected (%d,)" % (name, arrays[name].shape, n))
+    if "datfile" in arrays:
+        if "datfile_names" not in arrays:
+            _fail(path, "datfile is present without datfile_names")
+        names = arrays["datfile_names"]
+        if n and (arrays["datfile"].min() < 0 or arrays["datfile"].max() >= len(names)):
+            _fail(path, "datfile indices out of range 0..%d" % (len(names) - 1))
+
+
+def writer_split(data, seed=SPLIT_SEED, fractions=SPLIT_FRACTIONS):
+    """Writer-disjoint split: {'train': indices, 'val': indices, 'test': indices}.
+
+    See the module docstring for how writers are identified and dealt out. Every sample of
+    `data` is in exactly one split; indices are sorted.
+    """
+    names = [name for name, _ in fractions]
+    targets = np.array([share for _, share in fractions], dtype=np.float64)
+    targets = targets / targets.sum()
+    writer_ids, writer_of_sample = np.unique(data.writers, return_inverse=True)
+    section_ids, section_of_sample = np.unique(data.section, return_inverse=True)
+    per_writer = np.zeros((len(writer_ids), len(section_ids)))
+    np.add.at(per_writer, (writer_of_sample, section_of_sample), 1.0)
+    section_totals = np.maximum(per_writer.sum(axis=0), 1.0)
+
+    filled = np.zeros((len(names), len(section_ids)))
+    split_of_writer = np.zeros(len(writer_ids), dtype=np.int64)
+    order = np.random.RandomState(seed).permutation(len(writer_ids))
+    for writer in order:
+        share = per_writer[writer] / section_totals
+        # How far below target each split is, in the sections this writer brings.
+        lack = (targets[:, None] - filled) @ share
+        choice = int(np.argmax(lack))
+        split_of_writer[writer] = choice
+        filled[choice] += share
+    split_of_sample = split_of_writer[writer_of_sample]
+    return {name: np.flatnonzero(split_of_sample == k) for k, name in enumerate(names)}
