@@ -78,6 +78,12 @@ def _background_level(gray):
     return float(np.median(gray[::step_y, ::step_x]))
 
 
+def _border_level(values):
+    """Median of the outermost rows and columns."""
+    border = np.concatenate([values[0], values[-1], values[:, 0], values[:, -1]])
+    return float(np.median(border))
+
+
 def ink_from_pixels(pixels, width=None, height=None):
     """Ink amount per pixel, float32 (H, W) in [0, 1] (0 = paper, 1 = full ink).
 
@@ -86,9 +92,10 @@ def ink_from_pixels(pixels, width=None, height=None):
     `getImageData().data`.
 
     Which pixels are ink:
-    - RGBA whose background is transparent (the median alpha is below one half), as a page
-      canvas drawn on a transparent background gives: ink is the alpha channel, whatever the
-      colour of the pen.
+    - RGBA whose background is transparent (the median alpha of the whole picture or of its
+      border is below one half: a big drawing may cover most of the pad, but rarely its
+      edges), as a page canvas drawn on a transparent background gives: ink is the alpha
+      channel, whatever the colour of the pen.
     - Otherwise the picture is opaque (partly transparent pixels are laid over white paper)
       and only its brightness counts. The background level is the median brightness, since
       paper covers most of a picture of one character. On a light background ink is
@@ -98,21 +105,23 @@ def ink_from_pixels(pixels, width=None, height=None):
     white on black therefore all give ink a.
     """
     array = _as_pixel_array(pixels, width, height)
-    values = _to_unit_float(array)
-    if values.ndim == 3 and values.shape[2] == 1:
-        values = values[:, :, 0]
-    if values.ndim == 3 and values.shape[2] == 4:
-        alpha = values[:, :, 3]
-        if _background_level(alpha) < 0.5:
-            return np.ascontiguousarray(alpha, dtype=np.float32)
-    if values.ndim == 3:
-        rgb = values[:, :, :3]
-        gray = rgb[:, :, 0] * 0.299 + rgb[:, :, 1] * 0.587 + rgb[:, :, 2] * 0.114
-        if values.shape[2] == 4:
-            alpha = values[:, :, 3]
+    if array.ndim == 3 and array.shape[2] == 1:
+        array = array[:, :, 0]
+    if not (np.issubdtype(array.dtype, np.integer) or array.dtype == np.bool_):
+        array = _to_unit_float(array)  # floats: 0..1 or 0..255, judged on the whole picture
+    # Integer pixels are converted channel by channel, only as needed: big canvases stay fast.
+    if array.ndim == 3 and array.shape[2] == 4:
+        alpha = _to_unit_float(array[:, :, 3])
+        if min(_background_level(alpha), _border_level(alpha)) < 0.5:
+            return alpha
+    if array.ndim == 3:
+        gray = _to_unit_float(array[:, :, 0]) * np.float32(0.299)
+        gray += _to_unit_float(array[:, :, 1]) * np.float32(0.587)
+        gray += _to_unit_float(array[:, :, 2]) * np.float32(0.114)
+        if array.shape[2] == 4:
             gray = gray * alpha + (1.0 - alpha)  # composite over white paper
     else:
-        gray = values
+        gray = _to_unit_float(array)
     gray = gray.astype(np.float32)
     background = _background_level(gray)
     if background >= 0.5:

@@ -140,6 +140,12 @@ def test_alpha_dark_on_light_and_light_on_dark_give_the_same_input():
     np.testing.assert_allclose(ink_from_pixels(dark_on_light), level / 255.0, atol=1e-6)
 
 
+def test_canvas_mostly_covered_in_ink_is_still_read_from_alpha():
+    alpha = np.zeros((100, 100), dtype=np.float32)
+    alpha[5:95, 5:95] = 1.0  # 81% ink, transparent edges
+    np.testing.assert_array_equal(ink_from_pixels(alpha_canvas(alpha)), alpha)
+
+
 def test_grey_paper_and_grey_pen_still_read_as_the_drawing():
     alpha = render_strokes(FOUR, pad_size=200)
     paper, pen = 200.0, 60.0  # a photo: grey paper, dark grey pen
