@@ -83,9 +83,12 @@ class Adam(Optimizer):
         v += (1.0 - self.beta2) * np.square(grad)
         t = self.steps
         step = self.lr * math.sqrt(1.0 - self.beta2 ** t) / (1.0 - self.beta1 ** t)
+        # eps scaled like v's bias correction, so eps is added to sqrt(v_hat) as documented
+        # (and as PyTorch does), not to the uncorrected sqrt(v).
+        eps = self.eps * math.sqrt(1.0 - self.beta2 ** t)
         if decay:
             param -= param.dtype.type(self.lr * decay) * param
-        param -= param.dtype.type(step) * m / (np.sqrt(v) + param.dtype.type(self.eps))
+        param -= param.dtype.type(step) * m / (np.sqrt(v) + param.dtype.type(eps))
 
 
 OPTIMIZERS = {"sgd": SGD, "adam": Adam}
