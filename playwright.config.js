@@ -2,7 +2,7 @@
 // against the built site, served by build.py on a fixed local port.
 const { defineConfig } = require("@playwright/test");
 
-const PORT = Number(process.env.PYCNN_E2E_PORT || 8765);
+const PORT = Number(process.env.PYCNN_E2E_PORT || 18731);
 const PYTHON = process.env.PYCNN_PYTHON || ".venv/bin/python";
 
 const CHROMIUM_ARGS = [

@@ -36,6 +36,8 @@ let activePointer = null;
 let padSide = 0; // CSS px
 let drawingVersion = 0; // bumped on every change, so stale answers are dropped
 let brush = BRUSH_DEFAULT;
+let shownVersion = 0; // the drawingVersion that the answer on screen belongs to
+let lastPointerType = null;
 
 function resizePad() {
   const side = pad.clientWidth;
@@ -101,6 +103,7 @@ pad.addEventListener("pointerdown", (event) => {
   event.preventDefault();
   pad.setPointerCapture(event.pointerId);
   activePointer = event.pointerId;
+  lastPointerType = event.pointerType;
   activeStroke = { brush, points: [pointFrom(event)] };
   strokes.push(activeStroke);
   drawingVersion++;
@@ -132,7 +135,10 @@ function undo() {
   drawingVersion++;
   render();
   if (strokes.length) requestRecognition();
-  else showEmpty();
+  else {
+    showEmpty();
+    shownVersion = drawingVersion;
+  }
 }
 
 function clearPad() {
@@ -141,6 +147,7 @@ function clearPad() {
   drawingVersion++;
   render();
   showEmpty();
+  shownVersion = drawingVersion;
 }
 
 function setBrush(value) {
@@ -161,7 +168,9 @@ let strokeEndedAt = null;
 let recognitions = 0;
 let lastSent = null; // {id, version, width, height, pixels, requestedAt, strokeEndedAt}
 let lastResult = null;
-const latencies = []; // stroke end -> prediction shown, ms
+const latencies = []; // stroke end -> prediction shown, ms: {dom, painted}
+const progressLog = [];
+let readyAt = null;
 
 function requestRecognition() {
   wanted = true;
@@ -194,12 +203,17 @@ function onResult(message) {
   const stale = !sent || sent.id !== message.id || sent.version !== drawingVersion;
   if (!stale) {
     recognitions++;
+    shownVersion = sent.version;
     lastResult = { empty: message.empty, top5: message.top5, input: message.input, ms: message.ms };
     if (message.empty) showEmpty({ counted: true });
     else showPrediction(message);
     if (sent.strokeEndedAt !== null) {
-      // Measured after the DOM update; the next frame paints it.
-      latencies.push(performance.now() - sent.strokeEndedAt);
+      // Once with the DOM updated, once in the next frame, which paints it.
+      const entry = { dom: performance.now() - sent.strokeEndedAt, painted: null };
+      latencies.push(entry);
+      requestAnimationFrame(() => {
+        entry.painted = performance.now() - sent.strokeEndedAt;
+      });
     }
   }
   if (wanted || (stale && strokes.length)) sendRecognition();
@@ -272,6 +286,7 @@ function megabytes(bytes) {
 }
 
 function onProgress({ step, steps, label, loaded, total }) {
+  progressLog.push({ step, steps, label, loaded, total });
   loadStepEl.textContent = `Step ${step} of ${steps}: ${label}…`;
   loadBarEl.max = total || 1;
   loadBarEl.value = loaded;
@@ -280,6 +295,7 @@ function onProgress({ step, steps, label, loaded, total }) {
 
 function onReady({ labels, loadMs }) {
   ready = true;
+  readyAt = performance.now();
   window.pycnnTest.loadMs = loadMs;
   window.pycnnTest.labels = labels;
   loadEl.hidden = true;
@@ -386,7 +402,12 @@ window.pycnnTest = {
       input: lastResult.input && Array.from(lastResult.input),
       ms: lastResult.ms,
     },
-  latencies: () => latencies.slice(),
+  latencies: () => latencies.map((entry) => ({ ...entry })),
+  progressLog: () => progressLog.slice(),
+  readyAt: () => readyAt,
+  lastPointerType: () => lastPointerType,
+  // True when no recognition is pending and the answer shown belongs to the drawing shown.
+  settled: () => ready && !busy && !wanted && !activeStroke && shownVersion === drawingVersion,
   strokeCount: () => strokes.length,
   padInfo: () => ({ side: padSide, width: pad.width, height: pad.height, brush }),
   loadMs: null,

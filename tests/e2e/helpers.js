@@ -1,0 +1,111 @@
+// Shared steps for the end-to-end tests: open the page, draw with a real mouse, wait for
+// the answer, and watch for console errors and requests that leave the site.
+const { expect } = require("@playwright/test");
+
+/** Records console errors, uncaught exceptions and any request to another origin, for the
+ * page, its worker and its service worker. Call check() at the end of a test. */
+function watchHygiene(context, baseURL) {
+  const origin = new URL(baseURL).origin;
+  const problems = [];
+  const requested = new Set();
+  const onRequest = (request) => {
+    const url = request.url();
+    requested.add(url);
+    if (!url.startsWith("data:") && !url.startsWith("blob:") && new URL(url).origin !== origin) {
+      problems.push(`request to another origin: ${url}`);
+    }
+  };
+  context.on("request", onRequest);
+  const watchPage = (page) => {
+    page.on("console", (message) => {
+      if (message.type() === "error") problems.push(`console error: ${message.text()}`);
+    });
+    page.on("pageerror", (error) => problems.push(`uncaught exception: ${error.message}`));
+    page.on("worker", (worker) => worker.on("console", (message) => {
+      if (message.type() === "error") problems.push(`worker console error: ${message.text()}`);
+    }));
+  };
+  context.pages().forEach(watchPage);
+  context.on("page", watchPage);
+  return {
+    requested,
+    problems,
+    check() {
+      expect(problems, problems.join("\n")).toEqual([]);
+    },
+  };
+}
+
+async function openReady(page, path = "./") {
+  await page.goto(path);
+  await expect(page.locator("body")).toHaveAttribute("data-ready", "true", { timeout: 120_000 });
+}
+
+async function recognitions(page) {
+  return Number(await page.locator("#prediction").getAttribute("data-count"));
+}
+
+/** Wait until the answer on screen belongs to the drawing on the pad. */
+async function settle(page) {
+  await page.waitForFunction(() => window.pycnnTest.settled(), null, { timeout: 60_000 });
+}
+
+/** Drag the mouse along strokes given in pad fractions: [[[x, y], ...], ...]. */
+async function drawStrokes(page, strokes) {
+  const box = await page.locator("#pad").boundingBox();
+  const at = ([x, y]) => [box.x + x * box.width, box.y + y * box.height];
+  for (const stroke of strokes) {
+    await page.mouse.move(...at(stroke[0]));
+    await page.mouse.down();
+    for (const point of stroke.slice(1)) await page.mouse.move(...at(point));
+    await page.mouse.up();
+  }
+}
+
+/** Draw and wait for the recognition of the whole drawing. */
+async function drawAndRecognise(page, strokes) {
+  const before = await recognitions(page);
+  await drawStrokes(page, strokes);
+  await expect.poll(() => recognitions(page), { timeout: 60_000 }).toBeGreaterThan(before);
+  await settle(page);
+}
+
+function line(from, to, steps = 12) {
+  const points = [];
+  for (let i = 0; i <= steps; i++) {
+    const t = i / steps;
+    points.push([from[0] + (to[0] - from[0]) * t, from[1] + (to[1] - from[1]) * t]);
+  }
+  return points;
+}
+
+// A few hand-made characters, in pad fractions.
+const SHAPES = {
+  one: [line([0.5, 0.2], [0.5, 0.8])],
+  seven: [line([0.3, 0.25], [0.7, 0.25]), line([0.7, 0.25], [0.42, 0.8])],
+  plus: [line([0.5, 0.2], [0.5, 0.8]), line([0.2, 0.5], [0.8, 0.5])],
+  circle: [
+    Array.from({ length: 33 }, (_, i) => {
+      const a = (2 * Math.PI * i) / 32;
+      return [0.5 + 0.25 * Math.sin(a), 0.5 - 0.3 * Math.cos(a)];
+    }),
+  ],
+};
+
+async function top5(page) {
+  return page.locator("#top5 li").evaluateAll((items) =>
+    items.map((li) => [li.dataset.label, Number(li.dataset.probability)]),
+  );
+}
+
+module.exports = {
+  watchHygiene,
+  openReady,
+  recognitions,
+  settle,
+  drawStrokes,
+  drawAndRecognise,
+  line,
+  SHAPES,
+  top5,
+};
