@@ -136,7 +136,7 @@ def training_flops_per_image(model):
 
 # --- timing -----------------------------------------------------------------------------
 
-def rate(step, items, seconds, warmup=2):
+def rate(step, items, seconds, warmup=1):
     """Items per second of step(), run until at least `seconds` have passed."""
     for _ in range(warmup):
         step()

@@ -77,6 +77,19 @@ def test_save_then_load_gives_identical_model(saved):
     assert meta["preprocess_version"] == 3
 
 
+def test_round_trip_keeps_unusual_options(tmp_path):
+    """Tuple padding, non-square kernel, stride, overlapping pool and a float64 model."""
+    model = Sequential([Conv2D(3, (2, 3), stride=2, padding=(0, 1), init="glorot"), ReLU(),
+                        MaxPool2D(3, 2), Flatten(), Dense(4, init="he"), Softmax()],
+                       input_shape=(2, 11, 10), labels=list("abcd"), dtype=np.float64, seed=9)
+    save_model(model, tmp_path / "m.npz")
+    loaded = load_model(tmp_path / "m.npz")
+    assert loaded.dtype == np.float64 and loaded.config() == model.config()
+    assert loaded.layers[0].padding == (0, 1) and loaded.layers[0].kernel_size == (2, 3)
+    x = np.random.RandomState(0).uniform(size=(3, 2, 11, 10))
+    np.testing.assert_array_equal(loaded.predict_proba(x), model.predict_proba(x))
+
+
 def test_saving_over_a_model_replaces_it_atomically(saved, tmp_path):
     model, path = saved
     other = small_model(seed=5)
