@@ -1,6 +1,5 @@
 """The page's preprocessing: ink extraction, cropping, scaling, centring, bad input."""
 
-import time
 
 import numpy as np
 import pytest
@@ -181,12 +180,11 @@ def test_unusable_arrays_raise_value_error(pixels, kwargs):
         preprocess(pixels, **kwargs)
 
 
-def test_huge_canvas_is_fast():
+def test_huge_canvas_is_handled():
+    # Speed is measured in bench/data_speed.py, not asserted here.
     size = 2400
     canvas = np.zeros((size, size, 4), dtype=np.uint8)
     canvas[400:2000, 1100:1300, 3] = 255
     canvas[400:600, 700:1700, 3] = 255
-    start = time.perf_counter()
     out = preprocess(canvas)
-    assert time.perf_counter() - start < 2.0  # typically ~0.1 s
     assert ink_extent(out)[0] == FIT_SIZE
