@@ -270,7 +270,10 @@ def main():
         "repeats": args.repeats,
     }
 
-    command = " ".join([os.path.relpath(sys.executable, ROOT)
+    env = ["%s=%s" % (var, os.environ[var]) for var in
+           ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_CORETYPE")
+           if var in os.environ]
+    command = " ".join(env + [os.path.relpath(sys.executable, ROOT)
                         if sys.executable.startswith(ROOT) else sys.executable]
                        + [os.path.relpath(os.path.abspath(__file__), ROOT)] + sys.argv[1:])
     spread = {key: (min(v), max(v)) for key, v in results.items()}
