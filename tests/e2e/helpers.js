@@ -66,8 +66,12 @@ async function drawStrokes(page, strokes) {
 async function drawAndRecognise(page, strokes) {
   const before = await recognitions(page);
   await drawStrokes(page, strokes);
-  await expect.poll(() => recognitions(page), { timeout: 60_000 }).toBeGreaterThan(before);
-  await settle(page);
+  await page.waitForFunction(
+    (count) => Number(document.querySelector("#prediction").dataset.count) > count &&
+      window.pycnnTest.settled(),
+    before,
+    { timeout: 60_000 },
+  );
 }
 
 function line(from, to, steps = 12) {

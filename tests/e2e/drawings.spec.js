@@ -1,0 +1,64 @@
+// Real handwriting from writers the model never saw, replayed as mouse drags on the pad.
+// The page must read at least 90% correctly (47-class merge), and for every drawing its top
+// label must equal what CPython pycnn predicts for the very same canvas pixels.
+const { test, expect } = require("@playwright/test");
+const { execFileSync } = require("node:child_process");
+const fs = require("node:fs");
+const os = require("node:os");
+const path = require("node:path");
+const { watchHygiene, openReady, drawAndRecognise } = require("./helpers");
+
+const ROOT = path.resolve(__dirname, "..", "..");
+const PYTHON = process.env.PYCNN_PYTHON || path.join(ROOT, ".venv", "bin", "python");
+const COUNT = Number(process.env.PYCNN_E2E_SAMPLES || 150);
+const MIN_ACCURACY = 0.9;
+
+function python(script, args) {
+  return execFileSync(PYTHON, [path.join(__dirname, script), ...args], {
+    cwd: ROOT,
+    encoding: "utf-8",
+    maxBuffer: 64 * 1024 * 1024,
+  });
+}
+
+test("real UNIPEN test-split drawings: >= 90% read right, same answer as CPython", async ({ context, page, baseURL, request }) => {
+  test.setTimeout(20 * 60_000);
+  const hygiene = watchHygiene(context, baseURL);
+  const runDir = fs.mkdtempSync(path.join(os.tmpdir(), "pycnn-e2e-"));
+  const samplesFile = path.join(runDir, "samples.json");
+  python("export_samples.py", ["--count", String(COUNT), "--out", samplesFile]);
+  const { samples } = JSON.parse(fs.readFileSync(samplesFile, "utf-8"));
+  expect(samples.length).toBeGreaterThanOrEqual(150);
+  const sections = new Set(samples.map((s) => s.section));
+  expect([...sections].sort()).toEqual(["1a", "1b", "1c"]);
+
+  await openReady(page);
+  const items = [];
+  for (const [i, sample] of samples.entries()) {
+    await page.keyboard.press("Escape");
+    await drawAndRecognise(page, sample.strokes);
+    const pageTop = await page.locator("#prediction").textContent();
+    const sent = await page.evaluate(() => window.pycnnTest.lastPixels());
+    const file = `${i}.rgba`;
+    fs.writeFileSync(path.join(runDir, file), Buffer.from(sent.base64, "base64"));
+    items.push({ file, width: sent.width, height: sent.height, label: sample.label, page_top: pageTop });
+  }
+  fs.writeFileSync(path.join(runDir, "index.json"), JSON.stringify({ items }));
+
+  // CPython reads the model the page was served, not whatever is on disk.
+  const modelFile = path.join(runDir, "model.npz");
+  fs.writeFileSync(modelFile, await (await request.get("weights/model.npz")).body());
+  const check = JSON.parse(python("cpython_check.py", [runDir, "--model", modelFile]));
+  const mismatches = items
+    .map((item, i) => ({ i, label: item.label, page: item.page_top, cpython: check.cpython_top[i] }))
+    .filter((m) => m.page !== m.cpython);
+  const correct = check.page_correct_merged.filter(Boolean).length;
+  const accuracy = correct / items.length;
+  console.log(`page accuracy (47-class merge) on ${items.length} test-split drawings: ` +
+    `${(100 * accuracy).toFixed(1)}%; page/CPython disagreements: ${mismatches.length}`);
+
+  expect(mismatches, JSON.stringify(mismatches.slice(0, 10))).toEqual([]);
+  expect(accuracy).toBeGreaterThanOrEqual(MIN_ACCURACY);
+  fs.rmSync(runDir, { recursive: true, force: true });
+  hygiene.check();
+});
