@@ -219,24 +219,26 @@ class MaxPool2D(Layer):
         y = taps[0].copy()
         for tap in taps[1:]:
             np.maximum(y, tap, out=y)
-        # Index of the winning tap per window; going backwards leaves the first maximum
-        # (row-major) as the winner on ties, as PyTorch does.
-        winner = np.zeros(y.shape, dtype=np.uint8)
-        for t in range(len(taps) - 1, 0, -1):
-            winner = np.where(taps[t] == y, np.uint8(t), winner)
-        winner[taps[0] == y] = 0
-        self._x_shape, self._x_like, self._winner = x.shape, x, winner
+        self._x, self._y = x, y
         return y
 
     def backward(self, dy):
+        x, y = self._x, self._y
         out_h, out_w = dy.shape[2:]
-        dx = np.zeros_like(self._x_like)
+        taps = list(self._taps(x, out_h, out_w))
+        # The winning tap of each window, found here rather than in forward so inference
+        # never pays for it. Going backwards leaves the first maximum (row-major) as the
+        # winner on ties, as PyTorch does.
+        winner = np.zeros(y.shape, dtype=np.uint8)
+        for t in range(len(taps) - 1, -1, -1):
+            winner = np.where(taps[t] == y, np.uint8(t), winner)
+        dx = np.zeros_like(x)
         overlapping = self.stride < self.pool_size
         for t, dtap in enumerate(self._taps(dx, out_h, out_w)):
             if overlapping:
-                dtap += dy * (self._winner == t)
+                dtap += dy * (winner == t)
             else:  # each input element sits in one window: write, don't accumulate
-                np.multiply(dy, self._winner == t, out=dtap)
+                np.multiply(dy, winner == t, out=dtap)
         return dx
 
     def config(self):
