@@ -6,7 +6,9 @@
 Strokes are rendered the canonical way (no augmentation) and go through the page's
 preprocessing. Reports top-1 over the model's classes, top-3, and top-1 with the EMNIST
 "balanced" case merge (47 classes), overall and per section (1a digits, 1b uppercase,
-1c lowercase). With --json the last line printed is one JSON object.
+1c lowercase). Per section it also gives top-1 within the section's own classes, which is
+how UNIPEN's 1a/1b/1c benchmarks are defined. With --json the last line printed is one
+JSON object.
 """
 
 import argparse
@@ -63,13 +65,16 @@ def predict_strokes(model, data, indices, progress=None):
 
 
 def format_report(report):
-    lines = ["%-16s %7s %8s %8s %12s" % ("", "n", "top-1", "top-3", "top-1 merged")]
+    lines = ["%-16s %7s %8s %8s %13s %15s" % ("", "n", "top-1", "top-3", "top-1 merged",
+                                              "within section")]
 
     def row(name, r):
         if not r["n"]:
-            return "%-16s %7d %8s %8s %12s" % (name, 0, "-", "-", "-")
-        return "%-16s %7d %7.2f%% %7.2f%% %11.2f%%" % (name, r["n"], 100 * r["top1"],
-                                                     100 * r["top3"], 100 * r["top1_merged"])
+            return "%-16s %7d %8s %8s %13s" % (name, 0, "-", "-", "-")
+        within = r.get("top1_within_section")
+        return "%-16s %7d %7.2f%% %7.2f%% %12.2f%% %15s" % (
+            name, r["n"], 100 * r["top1"], 100 * r["top3"], 100 * r["top1_merged"],
+            "" if within is None else "%.2f%%" % (100 * within))
 
     for section, r in sorted(report.get("sections", {}).items()):
         lines.append(row("%s %s" % (section, SECTION_NAMES.get(section, "")), r))
