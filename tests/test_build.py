@@ -1,0 +1,104 @@
+"""build.py: only the needed files, a manifest that matches, the same bytes twice, and
+plain-words errors when an input is missing."""
+
+import hashlib
+import json
+
+import pytest
+
+import build
+
+
+@pytest.fixture()
+def tree(tmp_path, monkeypatch):
+    """A small stand-in project: web/, a fake Pyodide package, pycnn modules, a model."""
+    (tmp_path / "web").mkdir()
+    (tmp_path / "web" / "index.html").write_text("<!doctype html>")
+    (tmp_path / "web" / "sw.js").write_text('const CACHE = "pycnn-__PYCNN_BUILD_ID__";')
+    pyodide = tmp_path / "node_modules" / "@pyodide" / "pyodide" / "dist"
+    pyodide.mkdir(parents=True)
+    index = {"dependencies": {"numpy": [], "scipy": ["numpy"], "matplotlib": []}}
+    (pyodide / "packages.json").write_text(json.dumps(index))
+    for name in ["pyodide.js", "pyodide.asm.js", "pyodide.asm.wasm", "pyodide.asm.data",
+                 "numpy.js", "numpy.data", "scipy.js", "scipy.data", "matplotlib.data"]:
+        (pyodide / name).write_bytes(name.encode())
+    (tmp_path / "pycnn" / "nn").mkdir(parents=True)
+    for name in ["pycnn/__init__.py", "pycnn/preprocess.py", "pycnn/recognizer.py",
+                 "pycnn/train.py", "pycnn/nn/__init__.py", "pycnn/nn/layers.py"]:
+        (tmp_path / name).write_text("# " + name)
+    (tmp_path / "weights").mkdir()
+    (tmp_path / "weights" / "model.npz").write_bytes(b"model")
+    monkeypatch.setattr(build, "ROOT", tmp_path)
+    monkeypatch.setattr(build, "DIST", tmp_path / "dist")
+    monkeypatch.setattr(build, "WEB", tmp_path / "web")
+    monkeypatch.setattr(build, "PYODIDE_DIR", pyodide)
+    monkeypatch.setattr(build, "MODEL", tmp_path / "weights" / "model.npz")
+    return tmp_path
+
+
+def snapshot(folder):
+    return {p.relative_to(folder).as_posix(): p.read_bytes()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_ships_only_what_the_page_needs(tree):
+    build.build()
+    files = set(snapshot(tree / "dist"))
+    assert files == {
+        "index.html", "sw.js", "manifest.json", "weights/model.npz",
+        "pyodide/pyodide.js", "pyodide/pyodide.asm.js", "pyodide/pyodide.asm.wasm",
+        "pyodide/pyodide.asm.data", "pyodide/packages.json", "pyodide/numpy.js",
+        "pyodide/numpy.data",
+        "pycnn/__init__.py", "pycnn/preprocess.py", "pycnn/recognizer.py",
+        "pycnn/nn/__init__.py", "pycnn/nn/layers.py",
+    }
+
+
+def test_manifest_lists_every_file_with_size_and_sha256(tree):
+    manifest = build.build()
+    on_disk = snapshot(tree / "dist")
+    del on_disk["manifest.json"]
+    assert [f["path"] for f in manifest["files"]] == sorted(on_disk)
+    for entry in manifest["files"]:
+        data = on_disk[entry["path"]]
+        assert entry["size"] == len(data)
+        assert entry["sha256"] == hashlib.sha256(data).hexdigest()
+    assert json.loads((tree / "dist" / "manifest.json").read_text()) == manifest
+    # The service worker's cache name follows the content.
+    assert manifest["build"] in on_disk["sw.js"].decode()
+
+
+def test_two_builds_give_the_same_bytes(tree):
+    build.build()
+    first = snapshot(tree / "dist")
+    build.build()
+    assert snapshot(tree / "dist") == first
+
+
+def test_changed_content_changes_the_cache_name(tree):
+    first = build.build()["build"]
+    (tree / "pycnn" / "nn" / "layers.py").write_text("# changed")
+    assert build.build()["build"] != first
+
+
+def test_missing_pyodide_is_explained(tree, capsys):
+    (tree / "node_modules" / "@pyodide" / "pyodide" / "dist" / "pyodide.js").unlink()
+    assert build.main([]) == 1
+    err = capsys.readouterr().err
+    assert "npm ci" in err and "make build" in err and "Traceback" not in err
+
+
+def test_missing_model_is_explained(tree, capsys):
+    (tree / "weights" / "model.npz").unlink()
+    assert build.main([]) == 1
+    assert "weights/model.npz is missing" in capsys.readouterr().err
+
+
+def test_mime_types_for_the_page():
+    handler = build.StaticHandler.__new__(build.StaticHandler)
+    assert handler.guess_type("x/pyodide.asm.wasm") == "application/wasm"
+    assert handler.guess_type("app.js").startswith("text/javascript")
+    assert handler.guess_type("a.mjs").startswith("text/javascript")
+    assert handler.guess_type("manifest.json") == "application/json"
+    assert handler.guess_type("numpy.data") == "application/octet-stream"
+    assert handler.guess_type("model.npz") == "application/octet-stream"

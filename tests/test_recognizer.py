@@ -1,0 +1,78 @@
+"""The recognizer the page's worker calls: canvas RGBA bytes in, top 5 out."""
+
+import numpy as np
+import pytest
+
+from pycnn.nn import Conv2D, Dense, Flatten, MaxPool2D, ReLU, Sequential, Softmax, save_model
+from pycnn.preprocess import preprocess
+from pycnn.recognizer import Recognizer
+
+LABELS = list("0123456789AB")
+
+
+@pytest.fixture(scope="module")
+def model_path(tmp_path_factory):
+    model = Sequential(
+        [Conv2D(4, 3), ReLU(), MaxPool2D(2), Flatten(), Dense(len(LABELS)), Softmax()],
+        input_shape=(1, 28, 28), labels=LABELS, seed=3)
+    path = tmp_path_factory.mktemp("model") / "model.npz"
+    save_model(model, path)
+    return path
+
+
+def canvas(width=120, height=90):
+    """A transparent canvas with a black diagonal bar: ink only in alpha, like the page."""
+    pixels = np.zeros((height, width, 4), np.uint8)
+    for y in range(15, 75):
+        x = 30 + y // 2
+        pixels[y, x - 4:x + 4, 3] = 255
+    return pixels
+
+
+def test_ink_gives_top5_sorted_from_the_model(model_path):
+    recognizer = Recognizer(model_path)
+    pixels = canvas()
+    result = recognizer.recognise_rgba(pixels.tobytes(), 120, 90)
+    assert result["empty"] is False
+    assert len(result["top5"]) == 5
+    probs = [p for _, p in result["top5"]]
+    assert probs == sorted(probs, reverse=True)
+    assert all(isinstance(label, str) and label in LABELS for label, _ in result["top5"])
+    # Same numbers as preprocess + predict_proba done by hand.
+    image = preprocess(pixels.reshape(-1), 120, 90)
+    np.testing.assert_array_equal(result["input"], image)
+    expected = recognizer.model.predict_proba(image.reshape(1, 1, 28, 28))[0]
+    best = int(np.argmax(expected))
+    assert result["top5"][0][0] == LABELS[best]
+    assert result["top5"][0][1] == pytest.approx(float(expected[best]))
+    assert recognizer.last_input is not None
+
+
+def test_buffer_kinds_agree(model_path):
+    recognizer = Recognizer(model_path)
+    pixels = canvas()
+    from_bytes = recognizer.recognise_rgba(pixels.tobytes(), 120, 90)
+    from_view = recognizer.recognise_rgba(memoryview(pixels.tobytes()), 120, 90)
+    from_array = recognizer.recognise_rgba(pixels.reshape(-1), 120, 90)
+    assert from_bytes["top5"] == from_view["top5"] == from_array["top5"]
+
+
+def test_empty_canvas_is_reported_not_predicted(model_path):
+    recognizer = Recognizer(model_path)
+    result = recognizer.recognise_rgba(bytes(64 * 64 * 4), 64, 64)
+    assert result == {"empty": True, "top5": [], "input": None}
+    assert recognizer.last_input is None
+
+
+def test_wrong_size_is_a_clear_error(model_path):
+    recognizer = Recognizer(model_path)
+    with pytest.raises(ValueError, match="expected 16384 RGBA bytes for a 64x64 canvas"):
+        recognizer.recognise_rgba(bytes(100), 64, 64)
+
+
+def test_fewer_than_five_classes(tmp_path):
+    model = Sequential([Flatten(), Dense(3), Softmax()], input_shape=(1, 28, 28),
+                       labels=["a", "b", "c"])
+    save_model(model, tmp_path / "m.npz")
+    result = Recognizer(tmp_path / "m.npz").recognise_rgba(canvas().tobytes(), 120, 90)
+    assert [label for label, _ in result["top5"]] and len(result["top5"]) == 3
