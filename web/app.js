@@ -171,6 +171,7 @@ let lastResult = null;
 const latencies = []; // stroke end -> prediction shown, ms: {dom, painted}
 const progressLog = [];
 let readyAt = null;
+let loadFailed = false;
 
 function requestRecognition() {
   wanted = true;
@@ -235,9 +236,9 @@ function showEmpty({ counted = false } = {}) {
   predictionEl.dataset.empty = "true";
   if (counted) predictionEl.dataset.count = String(recognitions);
   predictionEl.removeAttribute("aria-label");
-  noteEl.textContent = ready
-    ? "The pad is empty: draw a digit or a letter."
-    : "Draw a digit or a letter while the network loads.";
+  if (loadFailed) noteEl.textContent = "";
+  else if (ready) noteEl.textContent = "The pad is empty: draw a digit or a letter.";
+  else noteEl.textContent = "Draw a digit or a letter while the network loads.";
   top5El.replaceChildren();
   drawSeen(null);
 }
@@ -312,8 +313,18 @@ function showError(text) {
   errorEl.textContent = text;
 }
 
+// Turn the runtime's wording into words a visitor can act on.
+function plainWords(text) {
+  const download = /NetworkError for: (\S+)/.exec(text);
+  if (download) return `the file ${download[1].replace(/^\.\//, "")} could not be downloaded`;
+  return text.replace(/^Uncaught (\w*Error: )?/, "");
+}
+
 function onWorkerError(message) {
+  message = { ...message, message: plainWords(message.message) };
   if (message.phase === "load") {
+    loadFailed = true;
+    noteEl.textContent = "";
     loadEl.hidden = true;
     statusEl.textContent = "The network could not start.";
     showError(

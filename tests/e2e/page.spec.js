@@ -264,3 +264,19 @@ test("every URL is relative: the site works under a sub-path", async ({ page, ba
   const outside = [...hygiene.requested].filter((u) => !new URL(u).pathname.startsWith(prefix));
   expect(outside).toEqual([]);
 });
+
+test("a failure while loading is shown in plain words", async ({ page }) => {
+  await page.route("**/pyodide/numpy.data", (route) => route.abort());
+  await page.goto("./");
+  const error = page.locator("#error");
+  await expect(error).toBeVisible({ timeout: 120_000 });
+  await expect(error).toContainText("could not start");
+  await expect(error).toContainText("pyodide/numpy.data could not be downloaded");
+  await expect(error).not.toContainText("Traceback");
+  await expect(error).not.toContainText("Uncaught");
+  await expect(page.locator("body")).toHaveAttribute("data-ready", "false");
+  await expect(page.locator("#recognise")).toBeDisabled();
+  await expect(page.locator("#load")).toBeHidden();
+  // The aborted download is logged by Chromium (and re-thrown in the worker) on purpose here.
+  hygiene.problems.length = 0;
+});
