@@ -15,8 +15,10 @@ from pycnn.preprocess import EmptyImageError, preprocess
 class Recognizer:
     """A loaded model plus the latest drawing it read.
 
-    `last_input` keeps the (28, 28) image of the latest recognition so that a later view
-    (for example per-layer activations) can reuse it without a new drawing.
+    `last_input` keeps the (28, 28) image of the latest recognition. With `trace=True`,
+    `last_trace` keeps every layer's output from the very forward pass that made the
+    prediction ([(layer name, array), ...], as `Sequential.forward_trace` returns), so a view
+    of the network's insides costs no second pass.
     """
 
     def __init__(self, model_path, top_k=5):
@@ -25,8 +27,9 @@ class Recognizer:
         self.metadata = dict(getattr(self.model, "metadata", {}) or {})
         self.top_k = min(top_k, len(self.labels))
         self.last_input = None
+        self.last_trace = None
 
-    def recognise_rgba(self, pixels, width, height):
+    def recognise_rgba(self, pixels, width, height, trace=False):
         """Recognise RGBA canvas pixels, row-major, 4 bytes per pixel, ink in alpha.
 
         `pixels` is any buffer of width*height*4 uint8 values (bytes, memoryview, NumPy
@@ -34,6 +37,7 @@ class Recognizer:
           empty: True when there is no ink (then top5 is [] and input is None),
           top5:  [[label, probability], ...] most likely first,
           input: the (28, 28) float32 image the network saw.
+        trace=True also keeps every layer's activations in `last_trace`.
         """
         width, height = int(width), int(height)
         flat = np.frombuffer(pixels, dtype=np.uint8) if not isinstance(pixels, np.ndarray) \
@@ -45,9 +49,15 @@ class Recognizer:
             image = np.asarray(preprocess(flat, width, height), dtype=np.float32)
         except EmptyImageError:
             self.last_input = None
+            self.last_trace = None
             return {"empty": True, "top5": [], "input": None}
         self.last_input = image
-        probabilities = self.predict_image(image)
+        if trace:
+            self.last_trace = self.model.forward_trace(image.reshape(1, 1, 28, 28))
+            probabilities = np.asarray(self.last_trace[-1][1])[0]
+        else:
+            self.last_trace = None
+            probabilities = self.predict_image(image)
         return {"empty": False, "top5": self.top(probabilities), "input": image}
 
     def predict_image(self, image):

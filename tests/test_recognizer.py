@@ -76,3 +76,16 @@ def test_fewer_than_five_classes(tmp_path):
     save_model(model, tmp_path / "m.npz")
     result = Recognizer(tmp_path / "m.npz").recognise_rgba(canvas().tobytes(), 120, 90)
     assert [label for label, _ in result["top5"]] and len(result["top5"]) == 3
+
+
+def test_trace_keeps_the_layers_of_the_same_pass(model_path):
+    recognizer = Recognizer(model_path)
+    plain = recognizer.recognise_rgba(canvas().tobytes(), 120, 90)
+    assert recognizer.last_trace is None
+    traced = recognizer.recognise_rgba(canvas().tobytes(), 120, 90, trace=True)
+    names = [name for name, _ in recognizer.last_trace]
+    assert len(names) == len(recognizer.model.layers)
+    assert recognizer.last_trace[0][1].shape == (1, 4, 26, 26)
+    assert [label for label, _ in traced["top5"]] == [label for label, _ in plain["top5"]]
+    for (_, p), (_, q) in zip(traced["top5"], plain["top5"]):
+        assert p == pytest.approx(q, rel=1e-5)
