@@ -1,7 +1,7 @@
 // Page timings in this machine's Chromium: cold load to ready, and stroke end to prediction
 // shown, with real UNIPEN test-split characters replayed as mouse drags.
 //
-//   node bench/page_timings.js [--loads 3] [--samples 30] [--port 18732]
+//   node bench/page_timings.js [--loads 3] [--samples 30] [--port 18732] [--screenshot FILE]
 //
 // Builds and serves dist/ with build.py (on the model in weights/model.npz), then prints
 // the figures and the command. Each cold load uses a fresh browser context (no HTTP cache,
@@ -26,6 +26,8 @@ function option(name, fallback) {
 const LOADS = option("loads", 3);
 const SAMPLES = option("samples", 30);
 const PORT = option("port", 18732);
+const shotAt = process.argv.indexOf("--screenshot");
+const SCREENSHOT = shotAt > 0 ? process.argv[shotAt + 1] : null; // PNG of the page, for the README
 
 const CHROMIUM_ARGS = [
   "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -98,6 +100,10 @@ async function main() {
       await drag(page, sample.strokes);
     }
     await page.waitForTimeout(100); // let the last "painted" frame land
+    if (SCREENSHOT) {
+      await page.screenshot({ path: SCREENSHOT });
+      console.log(`screenshot of the page with the last character: ${SCREENSHOT}`);
+    }
     const latencies = await page.evaluate(() => window.pycnnTest.latencies());
     const computeMs = await page.evaluate(() => window.pycnnTest.lastResult().ms);
     const dom = latencies.map((l) => l.dom);

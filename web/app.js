@@ -48,6 +48,7 @@ function resizePad() {
   pad.width = backing;
   pad.height = backing;
   render();
+  setBrush(brush); // its label is in pixels of the pad, which just changed size
 }
 
 function render() {
@@ -217,7 +218,8 @@ function onResult(message) {
       });
     }
   }
-  if (wanted || (stale && strokes.length)) sendRecognition();
+  // A stale answer is replaced at once, unless a stroke is under way: its end will ask.
+  if (wanted || (stale && strokes.length && !activeStroke)) sendRecognition();
 }
 
 function showPrediction({ top5, input }) {

@@ -58,7 +58,8 @@ test("real UNIPEN test-split drawings: >= 90% read right, same answer as CPython
     `${(100 * accuracy).toFixed(1)}%; page/CPython disagreements: ${mismatches.length}`);
 
   expect(mismatches, JSON.stringify(mismatches.slice(0, 10))).toEqual([]);
-  expect(accuracy).toBeGreaterThanOrEqual(MIN_ACCURACY);
+  expect(accuracy, `page accuracy ${(100 * accuracy).toFixed(1)}% on ${items.length} drawings`)
+    .toBeGreaterThanOrEqual(MIN_ACCURACY);
   fs.rmSync(runDir, { recursive: true, force: true });
   hygiene.check();
 });
