@@ -246,7 +246,8 @@ function showEmpty({ counted = false } = {}) {
 }
 
 function percent(p) {
-  return `${(100 * p).toFixed(p >= 0.995 || p < 0.001 ? 0 : 1)}%`;
+  if (p < 0.001) return "<0.1%";
+  return `${(100 * p).toFixed(p >= 0.995 ? 0 : 1)}%`;
 }
 
 function top5Item(label, probability, rank) {
