@@ -43,7 +43,7 @@ browser: $(CHROMIUM)
 build: py-deps node-deps
 	$(VPY) build.py
 
-run: build
+run: py-deps node-deps
 	$(VPY) build.py --serve --port $(PORT)
 
 # --- checks -----------------------------------------------------------------
@@ -59,7 +59,8 @@ ifeq ($(PY38),)
 else
 	$(MAKE) $(VENV38)/.stamp-deps
 	$(VENV38)/bin/python -m pytest -q -p no:cacheprovider tests/test_gradients.py \
-		tests/test_conv_agreement.py tests/test_preprocess.py tests/test_model_files.py
+		tests/test_conv_agreement.py tests/test_preprocess.py tests/test_model_files.py \
+		tests/test_recognizer.py
 endif
 
 e2e: build browser
