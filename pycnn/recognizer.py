@@ -8,6 +8,7 @@ what it saw while learning.
 
 import numpy as np
 
+from pycnn.nn.layers import Conv2D
 from pycnn.nn.serialize import load_model
 from pycnn.preprocess import EmptyImageError, preprocess
 
@@ -69,3 +70,39 @@ class Recognizer:
         # A stable sort, so ties keep the label order and CPython and Pyodide agree.
         order = np.argsort(-probabilities, kind="mergesort")[: self.top_k]
         return [[self.labels[i], float(probabilities[i])] for i in order]
+
+    # --- the page's "Look inside" view -------------------------------------------------
+    def network(self):
+        """The architecture, for the page's diagram: the same `layer_table()` that
+        `summary()` prints, plus the input shape and the total parameter count."""
+        return {"input_shape": [int(d) for d in self.model.input_shape],
+                "layers": self.model.layer_table(),
+                "parameters": int(self.model.parameter_count())}
+
+    def first_conv_filters(self):
+        """The first Conv2D layer's learned weights (F, C, kh, kw) as float32, or None."""
+        for index, layer in enumerate(self.model.layers):
+            if isinstance(layer, Conv2D):
+                return index, np.ascontiguousarray(layer.params["weight"], dtype=np.float32)
+        return None
+
+    def layer_activations(self):
+        """Every layer's output for the latest drawing, from `last_trace` (the pass that
+        made the prediction), packed for the page: (layout, values).
+
+        values is one float32 vector holding each layer's output for the single drawing
+        in C order, one after the other; layout has one dict per layer, in order:
+        {"index", "name", "shape" (without the batch axis), "offset" (into values)}.
+        None when the latest recognition kept no trace (empty pad, or trace=False).
+        Packing copies, so it happens only when someone asks, never during recognition.
+        """
+        if self.last_trace is None:
+            return None
+        layout, parts, offset = [], [], 0
+        for index, (name, output) in enumerate(self.last_trace):
+            sample = np.asarray(output[0], dtype=np.float32)
+            layout.append({"index": index, "name": name, "shape": list(sample.shape),
+                           "offset": offset})
+            parts.append(sample.reshape(-1))
+            offset += sample.size
+        return layout, np.concatenate(parts)
