@@ -224,21 +224,24 @@ class MaxPool2D(Layer):
 
     def backward(self, dy):
         x, y = self._x, self._y
+        k, s = self.pool_size, self.stride
         out_h, out_w = dy.shape[2:]
-        taps = list(self._taps(x, out_h, out_w))
-        # The winning tap of each window, found here rather than in forward so inference
-        # never pays for it. Going backwards leaves the first maximum (row-major) as the
-        # winner on ties, as PyTorch does.
-        winner = np.zeros(y.shape, dtype=np.uint8)
-        for t in range(len(taps) - 1, -1, -1):
-            winner = np.where(taps[t] == y, np.uint8(t), winner)
-        dx = np.zeros_like(x)
-        overlapping = self.stride < self.pool_size
-        for t, dtap in enumerate(self._taps(dx, out_h, out_w)):
+        overlapping = s < k
+        covered = not overlapping and x.shape[2] == out_h * k and x.shape[3] == out_w * k
+        # Windows that tile the input exactly write every element of dx once.
+        dx = np.empty_like(x) if covered else np.zeros_like(x)
+        # Visit the taps in row-major order; a tap wins where it equals the max and no
+        # earlier tap won, so ties go to the first maximum, as in PyTorch.
+        taken = np.zeros(y.shape, dtype=bool)
+        hit = np.empty(y.shape, dtype=bool)
+        for tap, dtap in zip(self._taps(x, out_h, out_w), self._taps(dx, out_h, out_w)):
+            np.equal(tap, y, out=hit)
+            np.greater(hit, taken, out=hit)  # hit and not taken
+            taken |= hit
             if overlapping:
-                dtap += dy * (winner == t)
-            else:  # each input element sits in one window: write, don't accumulate
-                np.multiply(dy, winner == t, out=dtap)
+                dtap += dy * hit
+            else:
+                np.multiply(dy, hit, out=dtap)
         return dx
 
     def config(self):
