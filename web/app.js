@@ -3,6 +3,8 @@
 // round caps and joins, brush width = pad size (CSS px) x fraction. The ink is therefore in
 // the alpha channel, which is what pycnn.preprocess reads.
 
+import { InsideView } from "./inside.js";
+
 const BRUSH_MIN = 0.025;
 const BRUSH_MAX = 0.08;
 const BRUSH_DEFAULT = 0.045;
@@ -161,6 +163,14 @@ function setBrush(value) {
 // Recognition. At most one request is in flight; strokes that end meanwhile are folded into
 // one follow-up request, so a fast writer never builds a queue.
 const worker = new Worker(new URL("./worker.js", import.meta.url));
+const inside = new InsideView({
+  details: $("#inside"),
+  worker,
+  onRendered(id) {
+    const entry = latencies.find((e) => e.id === id);
+    if (entry && entry.inside === null) entry.inside = performance.now() - entry.strokeEndedAt;
+  },
+});
 let ready = false;
 let busy = false;
 let wanted = false;
@@ -169,7 +179,7 @@ let strokeEndedAt = null;
 let recognitions = 0;
 let lastSent = null; // {id, version, width, height, pixels, requestedAt, strokeEndedAt}
 let lastResult = null;
-const latencies = []; // stroke end -> prediction shown, ms: {dom, painted}
+const latencies = []; // stroke end -> prediction shown, ms: {id, dom, painted, inside}
 const progressLog = [];
 let readyAt = null;
 let loadFailed = false;
@@ -208,10 +218,20 @@ function onResult(message) {
     shownVersion = sent.version;
     lastResult = { empty: message.empty, top5: message.top5, input: message.input, ms: message.ms };
     if (message.empty) showEmpty({ counted: true });
-    else showPrediction(message);
+    else {
+      showPrediction(message);
+      inside.showResult(sent.id, message.input);
+    }
     if (sent.strokeEndedAt !== null) {
       // Once with the DOM updated, once in the next frame, which paints it.
-      const entry = { dom: performance.now() - sent.strokeEndedAt, painted: null };
+      const entry = {
+        id: sent.id,
+        dom: performance.now() - sent.strokeEndedAt,
+        painted: null,
+        inside: null, // stroke end -> Look inside panel drawn, when it is open
+        insideOpen: inside.open,
+        strokeEndedAt: sent.strokeEndedAt,
+      };
       latencies.push(entry);
       requestAnimationFrame(() => {
         entry.painted = performance.now() - sent.strokeEndedAt;
@@ -243,6 +263,7 @@ function showEmpty({ counted = false } = {}) {
   else noteEl.textContent = "Draw a digit or a letter while the network loads.";
   top5El.replaceChildren();
   drawSeen(null);
+  inside.showEmpty();
 }
 
 function percent(p) {
@@ -297,8 +318,10 @@ function onProgress({ step, steps, label, loaded, total }) {
   loadBytesEl.textContent = `${megabytes(loaded)} of ${megabytes(total)} MB`;
 }
 
-function onReady({ labels, loadMs }) {
+function onReady({ labels, loadMs, network, filters }) {
   ready = true;
+  window.pycnnTest.network = network;
+  inside.setNetwork({ network, filters, labels });
   readyAt = performance.now();
   window.pycnnTest.loadMs = loadMs;
   window.pycnnTest.labels = labels;
@@ -337,6 +360,11 @@ function onWorkerError(message) {
     console.warn("pycnn worker:", message.detail);
     return;
   }
+  if (message.phase === "inspect") {
+    inside.onError(message);
+    console.warn("pycnn worker:", message.detail);
+    return;
+  }
   busy = false;
   showError(`That drawing could not be read: ${message.message}. Clear the pad and try again.`);
   console.warn("pycnn worker:", message.detail);
@@ -350,7 +378,8 @@ worker.addEventListener("message", (event) => {
   else if (message.type === "result") {
     errorEl.hidden = true;
     onResult(message);
-  } else if (message.type === "error") onWorkerError(message);
+  } else if (message.type === "activations") inside.onActivations(message);
+  else if (message.type === "error") onWorkerError(message);
 });
 
 worker.addEventListener("error", (event) => {
@@ -416,7 +445,16 @@ window.pycnnTest = {
       input: lastResult.input && Array.from(lastResult.input),
       ms: lastResult.ms,
     },
-  latencies: () => latencies.map((entry) => ({ ...entry })),
+  latencies: () => latencies.map(({ id, dom, painted, inside: shown, insideOpen }) =>
+    ({ id, dom, painted, inside: shown, insideOpen })),
+  // The Look inside panel: the float32 output of trace entry `index` (default: the first
+  // convolution) for the drawing it shows, and whether it shows the drawing on the pad.
+  lastActivations: (index) => {
+    const layer = index ?? window.pycnnTest.network.layers.find((l) => l.name === "Conv2D").index;
+    return inside.activationsBase64(layer);
+  },
+  insideCurrent: () => inside.isCurrent(),
+  insideMessages: () => inside.messages,
   progressLog: () => progressLog.slice(),
   readyAt: () => readyAt,
   lastPointerType: () => lastPointerType,

@@ -2,10 +2,18 @@
  * page never freezes while they load or while the network computes.
  *
  * Messages in:  {type: "recognise", id, width, height, pixels: ArrayBuffer (RGBA, transferred)}
+ *               {type: "inspect", id}: every layer's output for recognition `id`
  * Messages out: {type: "progress", step, steps, label, loaded, total}
- *               {type: "ready", labels, metadata, loadMs}
+ *               {type: "ready", labels, metadata, loadMs, network: {input_shape, layers,
+ *                parameters}, filters: {index, shape, values: Float32Array} | null}
  *               {type: "result", id, empty, top5: [[label, p], ...], input: Float32Array(784), ms}
+ *               {type: "activations", id, layout: [{index, name, shape, offset}, ...],
+ *                values: Float32Array (transferred), ms}; values null if `id` is not the
+ *                latest recognition or the pad was empty
  *               {type: "error", id?, message, detail}
+ *
+ * Every recognition keeps its forward pass's layer outputs (references, no copies), so the
+ * "Look inside" panel is served from the pass that made the answer, never a second one.
  *
  * A classic worker, because Pyodide 0.17's pyodide.js loads its parts with importScripts.
  * Every URL is relative to this file, so the site works under any sub-path.
@@ -22,6 +30,8 @@ const STEPS = [
 ];
 
 let recognise = null; // Python function, set once everything is loaded
+let activations = null; // Python function: the latest recognition's layer outputs, packed
+let tracedId = null; // the recognition whose forward pass the recognizer keeps
 
 // ---------------------------------------------------------------------------------------
 // Progress by bytes. Pyodide fetches its parts three ways (importScripts for the JS,
@@ -165,18 +175,39 @@ def _recognise_for_js(pixels, width, height):
     # A JS typed array arrives as a JsProxy; to_py() copies it into one Python buffer.
     if hasattr(pixels, "to_py"):
         pixels = pixels.to_py()
-    result = _recognizer.recognise_rgba(pixels, width, height)
+    # trace=True keeps references to the layer outputs of this very pass: no extra work.
+    result = _recognizer.recognise_rgba(pixels, width, height, trace=True)
     image = result["input"]
     return [result["empty"], result["top5"],
             None if image is None else image.astype("<f4").tobytes()]
 
+def _activations_for_js():
+    import json
+    packed = _recognizer.layer_activations()
+    if packed is None:
+        return [None, None]
+    layout, values = packed
+    return [json.dumps(layout), values.astype("<f4").tobytes()]
+
 def _model_info():
     import json
-    return json.dumps({"labels": _recognizer.labels, "metadata": _recognizer.metadata},
-                      default=str)
+    filters = _recognizer.first_conv_filters()
+    return [json.dumps({"labels": _recognizer.labels, "metadata": _recognizer.metadata,
+                        "network": _recognizer.network(),
+                        "filters_index": None if filters is None else filters[0],
+                        "filters_shape": None if filters is None else list(filters[1].shape)},
+                       default=str),
+            None if filters is None else filters[1].astype("<f4").tobytes()]
 `);
     recognise = pyodide.globals.get("_recognise_for_js");
-    const info = JSON.parse(pyodide.globals.get("_model_info")());
+    activations = pyodide.globals.get("_activations_for_js");
+    const [infoJson, filterBytes] = callPython(pyodide.globals.get("_model_info"));
+    const info = JSON.parse(infoJson);
+    const filters = filterBytes && {
+      index: info.filters_index,
+      shape: info.filters_shape,
+      values: float32From(filterBytes),
+    };
 
     startStep(3);
     // One throwaway recognition so the first real one is not slowed by first-call costs.
@@ -191,26 +222,47 @@ def _model_info():
       type: "ready",
       labels: info.labels,
       metadata: info.metadata,
+      network: info.network,
+      filters,
       loadMs: performance.now() - started,
-    });
+    }, filters ? [filters.values.buffer] : []);
   } finally {
     installCounters(false);
   }
 }
 
-function runRecognition(pixels, width, height) {
-  const proxy = recognise(pixels, width, height);
+// Python bytes of little-endian float32 -> a Float32Array with its own buffer.
+function float32From(pyBytes) {
+  const bytes = pyBytes instanceof Uint8Array ? pyBytes : new Uint8Array(pyBytes);
+  return new Float32Array(bytes.slice().buffer);
+}
+
+// Call a Python function returning a list, convert it, free the proxy.
+function callPython(fn, ...args) {
+  const proxy = fn(...args);
   try {
-    const [empty, top5, inputBytes] = proxy.toJs();
-    let input = null;
-    if (inputBytes) {
-      const bytes = inputBytes instanceof Uint8Array ? inputBytes : new Uint8Array(inputBytes);
-      input = new Float32Array(bytes.slice().buffer);
-    }
-    return { empty, top5, input };
+    return proxy.toJs();
   } finally {
     proxy.destroy();
   }
+}
+
+function runRecognition(pixels, width, height) {
+  const [empty, top5, inputBytes] = callPython(recognise, pixels, width, height);
+  return { empty, top5, input: inputBytes ? float32From(inputBytes) : null };
+}
+
+function packActivations(id) {
+  const started = performance.now();
+  if (id === null || id !== tracedId) return { id, layout: null, values: null, ms: 0 };
+  const [layoutJson, valueBytes] = callPython(activations);
+  if (!layoutJson) return { id, layout: null, values: null, ms: 0 };
+  return {
+    id,
+    layout: JSON.parse(layoutJson),
+    values: float32From(valueBytes),
+    ms: performance.now() - started,
+  };
 }
 
 function plainError(error) {
@@ -228,16 +280,28 @@ const loading = load().catch((error) => {
 
 self.onmessage = async (event) => {
   const msg = event.data;
-  if (msg.type !== "recognise") return;
+  if (msg.type !== "recognise" && msg.type !== "inspect") return;
   try {
     await loading;
   } catch (error) {
     return; // already reported
   }
+  if (msg.type === "inspect") {
+    try {
+      const packed = packActivations(msg.id);
+      postMessage({ type: "activations", ...packed }, packed.values ? [packed.values.buffer] : []);
+    } catch (error) {
+      const { message, detail } = plainError(error);
+      postMessage({ type: "error", phase: "inspect", id: msg.id, message, detail });
+    }
+    return;
+  }
   const started = performance.now();
   try {
     const pixels = new Uint8Array(msg.pixels);
+    tracedId = null;
     const result = runRecognition(pixels, msg.width, msg.height);
+    tracedId = result.empty ? null : msg.id;
     const reply = { type: "result", id: msg.id, ...result, ms: performance.now() - started };
     postMessage(reply, result.input ? [result.input.buffer] : []);
   } catch (error) {
