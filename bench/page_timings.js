@@ -2,12 +2,18 @@
 // shown, with real UNIPEN test-split characters replayed as mouse drags.
 //
 //   node bench/page_timings.js [--loads 3] [--samples 30] [--port 18732] [--screenshot FILE]
+//                              [--inside-screenshot FILE]
 //
 // Builds and serves dist/ with build.py (on the model in weights/model.npz), then prints
 // the figures and the command. Each cold load uses a fresh browser context (no HTTP cache,
 // no service worker). "Stroke end to prediction" runs in the page, from the pointerup
 // handler to the DOM holding the answer ("dom") and to the next animation frame, which
 // paints it ("painted"); the worker's own compute time is reported beside it.
+//
+// Every character is drawn twice, once with the "Look inside" panel closed and once with it
+// open (in alternating order, so drift in the machine's load hits both alike). With the
+// panel open the answer is shown first and the layers follow; "stroke end to panel drawn"
+// is when the last tile of that same recognition is on the canvas.
 "use strict";
 
 const { chromium } = require("@playwright/test");
@@ -28,6 +34,9 @@ const SAMPLES = option("samples", 30);
 const PORT = option("port", 18732);
 const shotAt = process.argv.indexOf("--screenshot");
 const SCREENSHOT = shotAt > 0 ? process.argv[shotAt + 1] : null; // PNG of the page, for the README
+const insideShotAt = process.argv.indexOf("--inside-screenshot");
+// PNG of the open Look inside panel (its diagram and first layers), for the README
+const INSIDE_SCREENSHOT = insideShotAt > 0 ? process.argv[insideShotAt + 1] : null;
 
 const CHROMIUM_ARGS = [
   "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -70,8 +79,19 @@ async function drag(page, strokes) {
     for (const point of stroke.slice(1)) await page.mouse.move(...at(point));
     await page.mouse.up();
     // One stroke at a time: wait for its answer, so each latency is one stroke's.
-    await page.waitForFunction(() => window.pycnnTest.settled());
+    await page.waitForFunction(() => window.pycnnTest.settled() && window.pycnnTest.insideCurrent());
   }
+}
+
+async function setPanel(page, open) {
+  await page.evaluate((value) => {
+    document.querySelector("#inside").open = value;
+  }, open);
+  await page.waitForFunction(() => window.pycnnTest.settled() && window.pycnnTest.insideCurrent());
+}
+
+function figures(values) {
+  return `median ${fmt(quantile(values, 0.5))}, p95 ${fmt(quantile(values, 0.95))}`;
 }
 
 async function main() {
@@ -95,28 +115,54 @@ async function main() {
       if (i < LOADS - 1) await context.close();
     }
 
-    for (const sample of samples) {
-      await page.keyboard.press("Escape");
-      await drag(page, sample.strokes);
+    for (const [i, sample] of samples.entries()) {
+      for (const open of i % 2 ? [true, false] : [false, true]) {
+        await setPanel(page, open);
+        await page.keyboard.press("Escape");
+        await drag(page, sample.strokes);
+        await page.waitForTimeout(50); // let the "painted" frame land
+      }
     }
-    await page.waitForTimeout(100); // let the last "painted" frame land
+    await setPanel(page, false);
     if (SCREENSHOT) {
       await page.screenshot({ path: SCREENSHOT });
       console.log(`screenshot of the page with the last character: ${SCREENSHOT}`);
     }
+    if (INSIDE_SCREENSHOT) {
+      await setPanel(page, true);
+      const box = await page.locator("#inside").boundingBox();
+      const top = (await page.locator("header").boundingBox()).y;
+      await page.setViewportSize({ width: 1280, height: Math.ceil(box.y + box.height) + 40 });
+      // Down to the end of the third section (input, first convolution, its ReLU).
+      const last = await page.locator("#inside-layers .layer").nth(2).boundingBox();
+      await page.screenshot({
+        path: INSIDE_SCREENSHOT,
+        clip: { x: 0, y: top - 8, width: 1280, height: last.y + last.height + 16 - (top - 8) },
+      });
+      console.log(`screenshot of the open Look inside panel: ${INSIDE_SCREENSHOT}`);
+      await setPanel(page, false);
+    }
     const latencies = await page.evaluate(() => window.pycnnTest.latencies());
     const computeMs = await page.evaluate(() => window.pycnnTest.lastResult().ms);
-    const dom = latencies.map((l) => l.dom);
-    const painted = latencies.map((l) => l.painted).filter((v) => v !== null);
+    const closed = latencies.filter((l) => !l.insideOpen);
+    const opened = latencies.filter((l) => l.insideOpen);
+    const dom = closed.map((l) => l.dom);
+    const painted = closed.map((l) => l.painted).filter((v) => v !== null);
+    const openDom = opened.map((l) => l.dom);
+    const openPainted = opened.map((l) => l.painted).filter((v) => v !== null);
+    const openInside = opened.map((l) => l.inside).filter((v) => v !== null);
 
     console.log(`Chromium ${browser.version()}, ${os.cpus().length} cores, load average ` +
       `${os.loadavg().map((v) => v.toFixed(1)).join(" ")}`);
     console.log(`cold load to ready (${LOADS} fresh contexts, localhost): median ${fmt(quantile(loads, 0.5))}, ` +
       `min ${fmt(Math.min(...loads))}, max ${fmt(Math.max(...loads))}`);
-    console.log(`stroke end to prediction in the DOM (${dom.length} strokes of ${samples.length} ` +
-      `test-split characters): median ${fmt(quantile(dom, 0.5))}, p95 ${fmt(quantile(dom, 0.95))}`);
-    console.log(`stroke end to the frame that paints it: median ${fmt(quantile(painted, 0.5))}, ` +
-      `p95 ${fmt(quantile(painted, 0.95))}`);
+    console.log(`Look inside panel CLOSED (${dom.length} strokes of ${samples.length} test-split characters):`);
+    console.log(`  stroke end to prediction in the DOM: ${figures(dom)}`);
+    console.log(`  stroke end to the frame that paints it: ${figures(painted)}`);
+    console.log(`Look inside panel OPEN (${openDom.length} strokes, the same characters):`);
+    console.log(`  stroke end to prediction in the DOM: ${figures(openDom)}`);
+    console.log(`  stroke end to the frame that paints it: ${figures(openPainted)}`);
+    console.log(`  stroke end to every layer drawn in the panel: ${figures(openInside)}`);
     console.log(`worker compute for the last recognition (preprocess + network): ${fmt(computeMs)}`);
     console.log(`command: node bench/page_timings.js --loads ${LOADS} --samples ${SAMPLES} --port ${PORT}`);
   } finally {
