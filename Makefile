@@ -60,7 +60,7 @@ else
 	$(MAKE) $(VENV38)/.stamp-deps
 	$(VENV38)/bin/python -m pytest -q -p no:cacheprovider tests/test_gradients.py \
 		tests/test_conv_agreement.py tests/test_preprocess.py tests/test_model_files.py \
-		tests/test_recognizer.py
+		tests/test_recognizer.py tests/test_inside.py
 endif
 
 e2e: build browser
