@@ -213,31 +213,46 @@ class MaxPool2D(Layer):
             for v in range(k):
                 yield x[:, :, u:u + h_end:s, v:v + w_end:s]
 
-    def forward(self, x, training=False):
+    def _pool(self, x, with_winners):
+        """(y, winners): the window maxima and, if asked, which tap (0 .. k*k-1, row-major)
+        holds each one. A tap only takes over when strictly greater, so ties keep the first
+        maximum, as in PyTorch."""
         _, out_h, out_w = self.compute_output_shape(x.shape[1:])
-        taps = list(self._taps(x, out_h, out_w))
-        y = taps[0].copy()
-        for tap in taps[1:]:
+        taps = self._taps(x, out_h, out_w)
+        y = next(taps).copy()
+        winners = None
+        if with_winners:
+            # Same memory layout as y, so the elementwise steps below stream together.
+            winners = np.zeros_like(y, dtype=np.uint8)
+            taken = np.empty_like(winners)
+        for t, tap in enumerate(taps, 1):
+            if with_winners:
+                # Taps come in increasing t, so "t where strictly greater, else the old
+                # winner" is max(winner, t * greater) (cheaper than copyto with where=).
+                np.multiply(np.greater(tap, y), np.uint8(t), out=taken)
+                np.maximum(winners, taken, out=winners)
             np.maximum(y, tap, out=y)
-        self._x, self._y = x, y
+        return y, winners
+
+    def forward(self, x, training=False):
+        # Inference never goes backward, so it skips the winners (the page runs batch 1).
+        y, self._winners = self._pool(x, with_winners=training)
+        self._x = x
         return y
 
     def backward(self, dy):
-        x, y = self._x, self._y
+        x = self._x
+        if self._winners is None:  # forward ran in inference mode
+            self._winners = self._pool(x, with_winners=True)[1]
         k, s = self.pool_size, self.stride
         out_h, out_w = dy.shape[2:]
         overlapping = s < k
         covered = not overlapping and x.shape[2] == out_h * k and x.shape[3] == out_w * k
         # Windows that tile the input exactly write every element of dx once.
         dx = np.empty_like(x) if covered else np.zeros_like(x)
-        # Visit the taps in row-major order; a tap wins where it equals the max and no
-        # earlier tap won, so ties go to the first maximum, as in PyTorch.
-        taken = np.zeros(y.shape, dtype=bool)
-        hit = np.empty(y.shape, dtype=bool)
-        for tap, dtap in zip(self._taps(x, out_h, out_w), self._taps(dx, out_h, out_w)):
-            np.equal(tap, y, out=hit)
-            np.greater(hit, taken, out=hit)  # hit and not taken
-            taken |= hit
+        hit = np.empty_like(self._winners, dtype=bool)
+        for t, dtap in enumerate(self._taps(dx, out_h, out_w)):
+            np.equal(self._winners, t, out=hit)
             if overlapping:
                 dtap += dy * hit
             else:
