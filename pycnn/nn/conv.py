@@ -45,21 +45,23 @@ def output_size(size, kernel, stride, pad):
 def pad_input(x, pad_h, pad_w, buffer=None):
     """Zero-pad the spatial axes of x (N, C, H, W).
 
-    The padded copy is laid out channel-major in memory, (C, N, Hp, Wp), and returned as
-    an (N, C, Hp, Wp) view: the window copies and the matmul below then read and write long
-    contiguous runs, and the output transpose is free. `buffer`, a (C, N, Hp, Wp) array of
-    zeros from an earlier call, is reused so the border is never written twice.
+    The padded copy is laid out batch-innermost in memory, (C, Hp, Wp, N), and returned as
+    an (N, C, Hp, Wp) view. A kernel tap then shifts whole (Wo x N) runs of memory, so the
+    window copies and col2im move hundreds of floats per inner loop instead of one image
+    row, and the matmul's output is already in this layout for the next layer. `buffer`,
+    a (C, Hp, Wp, N) array of zeros from an earlier call, is reused so the border is
+    never written twice.
     """
     n, c, h, w = x.shape
-    shape = (c, n, h + pad_h[0] + pad_h[1], w + pad_w[0] + pad_w[1])
+    shape = (c, h + pad_h[0] + pad_h[1], w + pad_w[0] + pad_w[1], n)
     if buffer is None or buffer.shape != shape or buffer.dtype != x.dtype:
         buffer = np.zeros(shape, dtype=x.dtype)
-    buffer[:, :, pad_h[0]:pad_h[0] + h, pad_w[0]:pad_w[0] + w] = x.transpose(1, 0, 2, 3)
-    return buffer.transpose(1, 0, 2, 3), buffer
+    buffer[:, pad_h[0]:pad_h[0] + h, pad_w[0]:pad_w[0] + w, :] = x.transpose(1, 2, 3, 0)
+    return buffer.transpose(3, 0, 1, 2), buffer
 
 
 def windows(xp, kh, kw, stride, out_h, out_w):
-    """A read-only strided view (C, kh, kw, N, Ho, Wo) of every receptive field; no copy.
+    """A read-only strided view (C, kh, kw, Ho, Wo, N) of every receptive field; no copy.
 
     Works on any memory layout of xp (N, C, Hp, Wp), because it follows xp's own strides.
     """
@@ -67,42 +69,42 @@ def windows(xp, kh, kw, stride, out_h, out_w):
     sn, sc, sh, sw = xp.strides
     return as_strided(
         xp,
-        shape=(c, kh, kw, n, out_h, out_w),
-        strides=(sc, sh, sw, sn, sh * stride, sw * stride),
+        shape=(c, kh, kw, out_h, out_w, n),
+        strides=(sc, sh, sw, sh * stride, sw * stride, sn),
         writeable=False,
     )
 
 
 def im2col(xp, kh, kw, stride, out_h, out_w, out=None):
-    """Copy the windows into one (C*kh*kw, N*Ho*Wo) matrix: row (c, u, v), column (n, i, j).
+    """Copy the windows into one (C*kh*kw, Ho*Wo*N) matrix: row (c, u, v), column (i, j, n).
 
     Each row is a shifted copy of one input plane, so the copy streams through memory.
     `out` is an optional scratch array of that shape to fill instead of allocating.
     """
     n, c = xp.shape[:2]
-    shape = (c * kh * kw, n * out_h * out_w)
+    shape = (c * kh * kw, out_h * out_w * n)
     if out is None or out.shape != shape or out.dtype != xp.dtype:
         out = np.empty(shape, dtype=xp.dtype)
-    out.reshape(c, kh, kw, n, out_h, out_w)[...] = windows(xp, kh, kw, stride, out_h, out_w)
+    out.reshape(c, kh, kw, out_h, out_w, n)[...] = windows(xp, kh, kw, stride, out_h, out_w)
     return out
 
 
 def col2im(cols, xp_shape, kh, kw, stride, out_h, out_w):
-    """Adjoint of `im2col`: scatter-add (C*kh*kw, N*Ho*Wo) columns back onto the padded
-    input, returned as an (N, C, Hp, Wp) view of channel-major memory.
+    """Adjoint of `im2col`: scatter-add (C*kh*kw, Ho*Wo*N) columns back onto the padded
+    input, returned as an (N, C, Hp, Wp) view of (C, Hp, Wp, N) memory.
 
     One strided add per kernel tap (kh*kw of them) instead of one per window, so the
     Python loop is tiny and NumPy does the rest.
     """
     n, c, hp, wp = xp_shape
-    dxp = np.zeros((c, n, hp, wp), dtype=cols.dtype)
-    cols6 = cols.reshape(c, kh, kw, n, out_h, out_w)
+    dxp = np.zeros((c, hp, wp, n), dtype=cols.dtype)
+    cols6 = cols.reshape(c, kh, kw, out_h, out_w, n)
     h_end = stride * (out_h - 1) + 1
     w_end = stride * (out_w - 1) + 1
     for u in range(kh):
         for v in range(kw):
-            dxp[:, :, u:u + h_end:stride, v:v + w_end:stride] += cols6[:, u, v]
-    return dxp.transpose(1, 0, 2, 3)
+            dxp[:, u:u + h_end:stride, v:v + w_end:stride, :] += cols6[:, u, v]
+    return dxp.transpose(3, 0, 1, 2)
 
 
 def fft_correlate(xp, w, stride, out_h, out_w):
