@@ -183,10 +183,18 @@ class StaticHandler(http.server.SimpleHTTPRequestHandler):
             super().log_message(format, *args)
 
 
+class QuietServer(http.server.ThreadingHTTPServer):
+    """A browser that closes a tab mid-download is normal, not an error worth a traceback."""
+
+    def handle_error(self, request, client_address):
+        if not isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
+            super().handle_error(request, client_address)
+
+
 def serve(port):
     handler = functools.partial(StaticHandler, directory=str(DIST))
     try:
-        server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
+        server = QuietServer(("127.0.0.1", port), handler)
     except OSError as error:
         raise BuildError("Cannot listen on 127.0.0.1:%d (%s). Choose another port with "
                          "--port N." % (port, error.strerror)) from None
