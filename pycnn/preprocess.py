@@ -30,6 +30,20 @@ class EmptyImageError(ValueError):
     """The picture holds no ink: there is nothing to read."""
 
 
+def check_model_compatible(model):
+    """Refuse a model trained on another version of this preprocessing.
+
+    A model learns the exact look of its inputs; fed images made another way it would
+    still answer, just worse, and nobody would notice. Models without the field (made by
+    hand, in tests) are accepted.
+    """
+    trained_with = (getattr(model, "metadata", None) or {}).get("preprocess_version")
+    if trained_with is not None and trained_with != PREPROCESS_VERSION:
+        raise ValueError("the model was trained with preprocessing version %s, but this "
+                         "pycnn has version %d: retrain it or use a matching pycnn"
+                         % (trained_with, PREPROCESS_VERSION))
+
+
 def _as_pixel_array(pixels, width=None, height=None):
     """Accept an array, or a flat buffer (bytes, memoryview, list, 1-D array) with width/height."""
     if isinstance(pixels, (bytes, bytearray, memoryview)):

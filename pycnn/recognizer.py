@@ -10,7 +10,7 @@ import numpy as np
 
 from pycnn.nn.layers import Conv2D
 from pycnn.nn.serialize import load_model
-from pycnn.preprocess import EmptyImageError, preprocess
+from pycnn.preprocess import EmptyImageError, check_model_compatible, preprocess
 
 
 class Recognizer:
@@ -24,6 +24,7 @@ class Recognizer:
 
     def __init__(self, model_path, top_k=5):
         self.model = load_model(model_path)
+        check_model_compatible(self.model)
         self.labels = [str(label) for label in self.model.labels]
         self.metadata = dict(getattr(self.model, "metadata", {}) or {})
         self.top_k = min(top_k, len(self.labels))

@@ -184,3 +184,26 @@ def test_predict_reports_bad_images_and_fails_only_if_all_fail(tmp_path, small_m
     assert predict.main([str(paths["alpha"])] + args) == 0
     results = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert "top5" in results[0] and "error" in results[1]
+
+
+def test_a_model_from_another_preprocessing_version_is_refused(tmp_path, capsys):
+    from pycnn.nn import Dense, Flatten, Sequential, save_model
+    from pycnn.preprocess import PREPROCESS_VERSION
+
+    model = Sequential([Flatten(), Dense(2)], input_shape=(1, 28, 28), labels=["a", "b"],
+                       metadata={"preprocess_version": PREPROCESS_VERSION + 1})
+    path = tmp_path / "future.npz"
+    save_model(model, path)
+    image = tmp_path / "x.png"
+    from PIL import Image
+
+    Image.new("RGB", (8, 8), "white").save(image)
+    assert predict.run_cli(predict.main, [str(image), "--model", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "preprocessing version %d" % (PREPROCESS_VERSION + 1) in err
+    assert "Traceback" not in err
+
+    from pycnn.recognizer import Recognizer
+
+    with pytest.raises(ValueError, match="preprocessing version"):
+        Recognizer(str(path))
