@@ -180,10 +180,6 @@ class StrokeData:
         connects[last[counts > 0]] = False
         return xy, connects, sample_of_point
 
-    def section_counts(self, indices=None):
-        section = self.section if indices is None else self.section[np.asarray(indices)]
-        return {name: int((section == name).sum()) for name in SECTIONS}
-
 
 def _sections_from_labels(labels, mapping):
     chars = np.asarray(mapping).astype(str)[labels] if len(labels) else np.array([], dtype=str)
