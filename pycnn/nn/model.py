@@ -200,8 +200,7 @@ class Sequential:
         history = history if history is not None else {}
         loss_fn = SoftmaxCrossEntropy()
         for epoch in range(initial_epoch, epochs):
-            for cb in callbacks:
-                getattr(cb, "on_epoch_begin", lambda *a: None)(epoch, self)
+            _notify(callbacks, "on_epoch_begin", epoch, self)
             x, y = train(epoch) if callable(train) else train
             x = self._check_input(x)
             y = np.asarray(y, dtype=np.int64)
@@ -220,8 +219,7 @@ class Sequential:
                 correct_sum += correct
                 logs = {"loss": loss_sum / seen, "acc": correct_sum / seen, "lr": optimizer.lr,
                         "seen": seen, "total": len(x), "seconds": time.time() - start}
-                for cb in callbacks:
-                    getattr(cb, "on_batch_end", lambda *a: None)(epoch, b, n_batches, logs)
+                _notify(callbacks, "on_batch_end", epoch, b, n_batches, logs)
             logs = {"epoch": epoch + 1, "loss": loss_sum / max(seen, 1),
                     "acc": correct_sum / max(seen, 1), "lr": optimizer.lr,
                     "seconds": time.time() - start}
@@ -229,9 +227,12 @@ class Sequential:
                 logs["val_loss"], logs["val_acc"] = self.evaluate(*validation)
             for key, value in logs.items():
                 history.setdefault(key, []).append(value)
-            stop = False
-            for cb in callbacks:
-                stop = bool(getattr(cb, "on_epoch_end", lambda *a: None)(epoch, logs, self)) or stop
-            if stop:
+            if any(_notify(callbacks, "on_epoch_end", epoch, logs, self)):
                 break
         return history
+
+
+def _notify(callbacks, hook, *args):
+    """Call `hook` on every callback that has it (all of them, even after one asks to
+    stop); return their answers."""
+    return [getattr(cb, hook)(*args) for cb in callbacks if hasattr(cb, hook)]
