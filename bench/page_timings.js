@@ -21,6 +21,7 @@ const { spawn, execFileSync } = require("node:child_process");
 const fs = require("node:fs");
 const os = require("node:os");
 const path = require("node:path");
+const { drawStrokes } = require("../tests/e2e/helpers");
 
 const ROOT = path.resolve(__dirname, "..");
 const PYTHON = process.env.PYCNN_PYTHON || path.join(ROOT, ".venv", "bin", "python");
@@ -70,17 +71,10 @@ async function startServer() {
   return server;
 }
 
-async function drag(page, strokes) {
-  const box = await page.locator("#pad").boundingBox();
-  const at = ([x, y]) => [box.x + x * box.width, box.y + y * box.height];
-  for (const stroke of strokes) {
-    await page.mouse.move(...at(stroke[0]));
-    await page.mouse.down();
-    for (const point of stroke.slice(1)) await page.mouse.move(...at(point));
-    await page.mouse.up();
-    // One stroke at a time: wait for its answer, so each latency is one stroke's.
-    await page.waitForFunction(() => window.pycnnTest.settled() && window.pycnnTest.insideCurrent());
-  }
+// One stroke at a time: wait for its answer, so each latency is one stroke's.
+function drag(page, strokes) {
+  return drawStrokes(page, strokes, () =>
+    page.waitForFunction(() => window.pycnnTest.settled() && window.pycnnTest.insideCurrent()));
 }
 
 async function setPanel(page, open) {

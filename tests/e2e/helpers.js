@@ -50,8 +50,9 @@ async function settle(page) {
   await page.waitForFunction(() => window.pycnnTest.settled(), null, { timeout: 60_000 });
 }
 
-/** Drag the mouse along strokes given in pad fractions: [[[x, y], ...], ...]. */
-async function drawStrokes(page, strokes) {
+/** Drag the mouse along strokes given in pad fractions: [[[x, y], ...], ...].
+ * `afterStroke`, if given, is awaited after each stroke's pointerup. */
+async function drawStrokes(page, strokes, afterStroke = null) {
   const box = await page.locator("#pad").boundingBox();
   const at = ([x, y]) => [box.x + x * box.width, box.y + y * box.height];
   for (const stroke of strokes) {
@@ -59,6 +60,7 @@ async function drawStrokes(page, strokes) {
     await page.mouse.down();
     for (const point of stroke.slice(1)) await page.mouse.move(...at(point));
     await page.mouse.up();
+    if (afterStroke) await afterStroke();
   }
 }
 
