@@ -1,0 +1,134 @@
+"""python -m pycnn.prior: stop the model favouring the classes UNIPEN happens to hold most.
+
+    python -m pycnn.prior --model weights/model.npz [--out weights/model.npz]
+
+UNIPEN's training writers gave 60% lowercase letters, so a model trained on them learns
+p(class) from that mix and, when a shape is ambiguous (0/o, 1/l, 5/s), answers lowercase.
+A person at the page draws digits and capitals as often as anything else. Logit adjustment
+(Menon et al., "Long-tail learning via logit adjustment", ICLR 2021) removes the learnt
+prior: with pi(c) the class frequency in the training split and K classes,
+
+    logit'(c) = logit(c) - tau * log(K * pi(c))
+
+tau = 1 swaps the training prior for a uniform one; tau = 0 changes nothing. The strength
+tau is chosen on the validation writers (never the test split) as the value with the best
+top-1 under the 47-class merge when digits, uppercase and lowercase weigh the same, which
+is what the page meets. The last layers are Dense -> Softmax, so the shift folds into the
+Dense bias: the page and every tool run the adjusted model unchanged. The choice is
+recorded in the model's metadata, and a model is adjusted at most once.
+"""
+
+import argparse
+import sys
+
+import numpy as np
+
+from .cli import ProgressBar, UsageError, run_cli
+from .data.unipen import default_data_path, load_unipen, writer_split
+from .evaluate import model_targets, predict_strokes
+from .metrics import accuracy_report
+from .nn import Dense, Softmax, load_model, save_model
+from .preprocess import check_model_compatible
+
+TAUS = (0.0, 0.25, 0.5, 0.75, 1.0, 1.25, 1.5)
+BALANCED_OVER = ("1a", "1b", "1c")
+
+
+def class_prior(targets, n_classes):
+    """Class frequencies (K,), with one pseudo-count each so no class has log(0)."""
+    counts = np.bincount(np.asarray(targets), minlength=n_classes).astype(np.float64) + 1.0
+    return counts / counts.sum()
+
+
+def logit_shift(prior, tau):
+    """-tau * log(K * pi(c)) per class: what adjustment adds to each logit."""
+    return -tau * np.log(len(prior) * np.asarray(prior, dtype=np.float64))
+
+
+def shift_probabilities(probabilities, shift):
+    """softmax(log p + shift): the adjusted model's output, computed from the original's."""
+    logits = np.log(np.maximum(probabilities, 1e-30)) + shift
+    logits -= logits.max(axis=1, keepdims=True)
+    out = np.exp(logits)
+    return out / out.sum(axis=1, keepdims=True)
+
+
+def balanced_merged_top1(report):
+    """Mean over the sections of top-1 under the 47-class merge."""
+    return float(np.mean([report["sections"][s]["top1_merged"] for s in BALANCED_OVER]))
+
+
+def choose_tau(probabilities, targets, labels, sections, prior, taus=TAUS):
+    """(best tau, [(tau, report), ...]). Ties go to the smaller tau: change only what helps."""
+    tried = []
+    for tau in taus:
+        adjusted = shift_probabilities(probabilities, logit_shift(prior, tau))
+        tried.append((tau, accuracy_report(adjusted, targets, labels, sections)))
+    best = max(tried, key=lambda item: (round(balanced_merged_top1(item[1]), 12), -item[0]))
+    return best[0], tried
+
+
+def fold_shift_into_model(model, shift):
+    """Add `shift` to the bias of the final Dense layer (the one just before Softmax)."""
+    layers = model.layers
+    if len(layers) < 2 or not isinstance(layers[-1], Softmax) or not isinstance(layers[-2], Dense):
+        raise UsageError("the model must end with Dense then Softmax to take a prior adjustment")
+    bias = layers[-2].params["bias"]
+    bias += np.asarray(shift, dtype=bias.dtype)
+
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(prog="python -m pycnn.prior", description=__doc__.split("\n")[0])
+    p.add_argument("--model", default="weights/model.npz")
+    p.add_argument("--out", default=None, help="where the adjusted model goes (default: --model)")
+    p.add_argument("--data", default=None, help="stroke file (default: the shared copy)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    args = p.parse_args(argv)
+    args.out = args.out or args.model
+    return args
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    model = load_model(args.model)
+    try:
+        check_model_compatible(model)
+    except ValueError as err:
+        raise UsageError("%s: %s" % (args.model, err)) from None
+    if "prior_adjustment" in model.metadata:
+        raise UsageError("%s already has a prior adjustment (tau %s); adjust the model that "
+                         "training wrote instead" % (args.model,
+                                                     model.metadata["prior_adjustment"].get("tau")))
+    data = load_unipen(args.data or default_data_path())
+    split = writer_split(data)
+    if len(split["val"]) == 0:
+        raise UsageError("%s has no validation writers to choose the adjustment on" % data.path)
+    prior = class_prior(model_targets(model, data, split["train"]), len(model.labels))
+    val = split["val"]
+    targets = model_targets(model, data, val)
+    probabilities = predict_strokes(model, data, val, None if args.quiet else ProgressBar())
+    tau, tried = choose_tau(probabilities, targets, model.labels, data.section[val], prior)
+
+    print("validation writers (%d samples): top-1 under the 47-class merge" % len(val))
+    print("%6s %18s %10s %8s" % ("tau", "sections balanced", "as drawn", "top-3"))
+    for t, report in tried:
+        print("%6.2f %17.2f%% %9.2f%% %7.2f%%%s" % (
+            t, 100 * balanced_merged_top1(report), 100 * report["top1_merged"],
+            100 * report["top3"], "  <- chosen" if t == tau else ""))
+
+    fold_shift_into_model(model, logit_shift(prior, tau))
+    model.metadata["prior_adjustment"] = {
+        "tau": tau,
+        "train_class_prior": [round(float(p), 6) for p in prior],
+        "chosen_on": "validation writers, top-1 under the 47-class merge with the sections "
+                     "weighed equally",
+        "validation_balanced_merged_top1": {str(t): round(balanced_merged_top1(r), 6)
+                                            for t, r in tried},
+    }
+    save_model(model, args.out)
+    print("wrote %s (tau %.2f)" % (args.out, tau))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(run_cli(main))

@@ -1,0 +1,107 @@
+"""python -m pycnn.prior: logit adjustment chosen on validation, folded into the last bias."""
+
+import os
+
+import numpy as np
+import pytest
+
+from pycnn import prior, train
+from pycnn.data.unipen import default_data_path
+from pycnn.nn import Dense, Flatten, ReLU, Sequential, Softmax, load_model, save_model
+from pycnn.nn.serialize import read_archive
+
+LABELS = ["0", "O", "o"]
+
+
+def _model():
+    model = Sequential([Flatten(), Dense(3), Softmax()], labels=LABELS, seed=4,
+                       metadata={"preprocess_version": 1})
+    model.build((1, 2, 2))
+    return model
+
+
+def test_the_folded_shift_is_exactly_the_adjustment_of_the_probabilities():
+    model = _model()
+    x = np.random.RandomState(0).randn(5, 1, 2, 2).astype(np.float32)
+    before = model.predict_proba(x)
+    pi = np.array([0.2, 0.1, 0.7])
+    shift = prior.logit_shift(pi, 0.5)
+    prior.fold_shift_into_model(model, shift)
+    np.testing.assert_allclose(model.predict_proba(x), prior.shift_probabilities(before, shift),
+                               rtol=1e-5, atol=1e-6)
+
+
+def test_full_adjustment_makes_a_prior_weighted_guess_uniform():
+    # A model that only learnt the prior (same output for every input) becomes uniform at tau 1.
+    pi = prior.class_prior([0] * 20 + [1] * 10 + [2] * 70, 3)
+    adjusted = prior.shift_probabilities(pi[None, :], prior.logit_shift(pi, 1.0))
+    np.testing.assert_allclose(adjusted, np.full((1, 3), 1 / 3), rtol=1e-12)
+    assert np.all(prior.logit_shift(pi, 0.0) == 0)
+    assert pi.min() > 0  # a class absent from training gets a pseudo-count, not log(0)
+
+
+def test_choose_tau_undoes_a_skewed_prior_and_leaves_a_fair_one_alone():
+    # Every drawing looks equally like 0, O and o: only the prior decides. Each section has
+    # one class here, so the section-balanced accuracy is best when the three are read equally.
+    rng = np.random.RandomState(1)
+    n = 300
+    targets = np.repeat([0, 1, 2], n)
+    sections = np.repeat(["1a", "1b", "1c"], n)
+    evidence = np.full((3 * n, 3), 0.2)
+    evidence[np.arange(3 * n), targets] += 0.05 + 0.1 * rng.rand(3 * n)  # weak true signal
+    skewed = np.array([0.15, 0.15, 0.7])
+    probs = evidence * skewed
+    probs /= probs.sum(axis=1, keepdims=True)
+    tau, tried = prior.choose_tau(probs, targets, LABELS, sections, skewed)
+    assert tau >= 0.75
+    scores = {t: prior.balanced_merged_top1(r) for t, r in tried}
+    assert scores[tau] > scores[0.0] + 0.2
+
+    fair = evidence / evidence.sum(axis=1, keepdims=True)
+    tau, _ = prior.choose_tau(fair, targets, LABELS, sections, np.full(3, 1 / 3))
+    assert tau == 0.0  # every tau ties; the smallest change wins
+
+
+def test_a_model_without_dense_then_softmax_is_refused():
+    model = Sequential([Flatten(), Dense(3), ReLU()], labels=LABELS)
+    model.build((1, 2, 2))
+    with pytest.raises(prior.UsageError, match="Dense then Softmax"):
+        prior.fold_shift_into_model(model, np.zeros(3))
+
+
+def test_an_adjusted_model_is_not_adjusted_twice(tmp_path, capsys):
+    model = _model()
+    model.metadata["prior_adjustment"] = {"tau": 0.5}
+    path = tmp_path / "m.npz"
+    save_model(model, path)
+    before = path.read_bytes()
+    out = tmp_path / "out.npz"
+    assert prior.run_cli(prior.main, ["--model", str(path), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "already has a prior adjustment" in err and "Traceback" not in err
+    assert path.read_bytes() == before and not out.exists()
+
+
+def test_cli_chooses_on_validation_and_records_it(tmp_path, capsys):
+    if not os.path.exists(default_data_path()):
+        pytest.skip("UNIPEN stroke file not found at %s" % default_data_path())
+    trained = tmp_path / "model.npz"
+    assert train.main(["--arch", "tiny", "--epochs", "1", "--limit-train", "2000",
+                       "--limit-val", "100", "--quiet", "--out", str(trained)]) == 0
+    out = tmp_path / "adjusted.npz"
+    assert prior.main(["--model", str(trained), "--out", str(out), "--quiet"]) == 0
+    printed = capsys.readouterr().out
+    assert "<- chosen" in printed
+
+    meta = read_archive(out)[0]
+    record = meta["metadata"]["prior_adjustment"]
+    assert record["tau"] in prior.TAUS
+    assert len(record["train_class_prior"]) == 62
+    assert abs(sum(record["train_class_prior"]) - 1) < 1e-3
+    chosen = record["validation_balanced_merged_top1"]
+    assert chosen[str(record["tau"])] == max(chosen.values())
+
+    a, b = load_model(trained), load_model(out)
+    shift = prior.logit_shift(np.array(record["train_class_prior"]), record["tau"])
+    np.testing.assert_allclose(b.layers[-2].params["bias"] - a.layers[-2].params["bias"],
+                               shift, rtol=1e-4, atol=1e-4)
