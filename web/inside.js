@@ -165,8 +165,9 @@ function explainSoftmax(classes, implicit) {
 }
 
 // ---------------------------------------------------------------------------------------
-// Drawing numbers as greys. Dark means large, as ink on paper, like the 28×28 input.
-// A layer with negative values uses light for negative, mid-grey for 0, dark for positive.
+// Drawing numbers as colours. Dark means large, as ink on paper, like the 28×28 input, and
+// white is 0. A layer with negative values shows them in blue, so the zeros stay paper-white
+// and the few strong responses stand out instead of drowning in mid-grey.
 function rangeOf(values, start, end) {
   let lo = Infinity;
   let hi = -Infinity;
@@ -178,13 +179,21 @@ function rangeOf(values, start, end) {
   return { lo, hi };
 }
 
-function greyScale({ lo, hi }) {
-  if (lo < 0) {
-    const m = Math.max(-lo, hi) || 1;
-    return { signed: true, max: m, grey: (v) => 128 - (127 * v) / m };
-  }
-  const m = hi || 1;
-  return { signed: false, max: m, grey: (v) => 255 - (255 * v) / m };
+const NEGATIVE_RGB = [37, 99, 235];
+
+function colourScale({ lo, hi }) {
+  const rgb = [0, 0, 0];  // reused: painting allocates nothing per pixel
+  const signed = lo < 0;
+  const max = (signed ? Math.max(-lo, hi) : hi) || 1;
+  return {
+    signed,
+    max,
+    rgb(v) {
+      const t = Math.min(1, Math.abs(v) / max);
+      for (let c = 0; c < 3; c++) rgb[c] = 255 - t * (255 - (v < 0 ? NEGATIVE_RGB[c] : 0));
+      return rgb;
+    },
+  };
 }
 
 function paint(canvas, values, offset, length, scale) {
@@ -192,10 +201,10 @@ function paint(canvas, values, offset, length, scale) {
   if (!canvas._image) canvas._image = context.createImageData(canvas.width, canvas.height);
   const data = canvas._image.data;
   for (let i = 0; i < length; i++) {
-    const g = scale.grey(values[offset + i]);
-    data[4 * i] = g;
+    const [r, g, b] = scale.rgb(values[offset + i]);
+    data[4 * i] = r;
     data[4 * i + 1] = g;
-    data[4 * i + 2] = g;
+    data[4 * i + 2] = b;
     data[4 * i + 3] = 255;
   }
   context.putImageData(canvas._image, 0, 0);
@@ -211,7 +220,7 @@ function setLegend(node, scale) {
   node.querySelector(".ramp").classList.toggle("signed", scale.signed);
   const m = scale.max.toPrecision(3);
   node.querySelector(".legend-text").textContent = scale.signed
-    ? `light = negative, grey = 0, dark = positive; the extremes are −${m} and +${m}, the largest magnitude in this layer`
+    ? `blue = negative, white = 0, black = positive; the extremes are −${m} and +${m}, the largest magnitude in this layer`
     : `white = 0, black = ${m}, the largest value in this layer`;
 }
 
@@ -246,7 +255,7 @@ function tilesView(shape, caption) {
     node: figure,
     draw(values, offset) {
       const size = shape[1] * shape[2];
-      const scale = greyScale(rangeOf(values, offset, offset + shape[0] * size));
+      const scale = colourScale(rangeOf(values, offset, offset + shape[0] * size));
       canvases.forEach((canvas, k) => paint(canvas, values, offset + k * size, size, scale));
       setLegend(key, scale);
     },
@@ -276,7 +285,7 @@ function stripView(units, caption) {
   return {
     node: figure,
     draw(values, offset) {
-      const scale = greyScale(rangeOf(values, offset, offset + units));
+      const scale = colourScale(rangeOf(values, offset, offset + units));
       if (!canvas._image) canvas._image = canvas.getContext("2d").createImageData(columns, rows);
       canvas._image.data.fill(255); // cells past the last unit stay white
       paint(canvas, values, offset, units, scale);
@@ -468,7 +477,7 @@ export class InsideView {
     input.append(inputCanvas);
     this.views.set("input", {
       draw(values) {
-        paint(inputCanvas, values, 0, ih * iw, { grey: (v) => 255 - 255 * Math.min(1, Math.max(0, v)) });
+        paint(inputCanvas, values, 0, ih * iw, colourScale({ lo: 0, hi: 1 }));
       },
     });
     sections.push(input);
@@ -561,7 +570,7 @@ export class InsideView {
     const size = kh * kw;
     const picked = new Float32Array(f * size);
     for (let k = 0; k < f; k++) picked.set(values.subarray(k * c * size, k * c * size + size), k * size);
-    const scale = greyScale(rangeOf(picked, 0, picked.length));
+    const scale = colourScale(rangeOf(picked, 0, picked.length));
     canvases.forEach((canvas, k) => paint(canvas, picked, k * size, size, scale));
     setLegend(key, scale);
     return figure;

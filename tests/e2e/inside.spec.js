@@ -40,14 +40,14 @@ async function waitForPanel(page) {
     null, { timeout: 60_000 });
 }
 
-/** Sum of grey levels of every tile of one layer's maps: what a visitor sees there. */
+/** Every [r, g, b] pixel of one layer's map tiles: what a visitor sees there. */
 async function tilePixels(page, index) {
   return page.locator(`#inside-layer-${index} figure.maps:not(.filters) canvas`).evaluateAll((canvases) =>
-    canvases.map((c) => {
+    canvases.flatMap((c) => {
       const data = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
-      const greys = [];
-      for (let i = 0; i < data.length; i += 4) greys.push(data[i]);
-      return greys;
+      const pixels = [];
+      for (let i = 0; i < data.length; i += 4) pixels.push([data[i], data[i + 1], data[i + 2]]);
+      return pixels;
     }));
 }
 
@@ -126,9 +126,16 @@ test("the panel opens from the keyboard and shows every layer with one tile per 
     if (layer.name === "Dropout") await expect(section).toContainText("switched off when reading");
   }
 
-  // The first layer's maps are not blank: the drawing reached them.
-  const greys = (await tilePixels(page, layers[0].index)).flat();
-  expect(Math.min(...greys)).toBeLessThan(Math.max(...greys));
+  // The first layer's maps are not blank: the drawing reached them. Before ReLU its negative
+  // values are blue and zero is white; after ReLU nothing is negative, so every pixel is grey.
+  const conv = await tilePixels(page, layers[0].index);
+  const reds = conv.map(([r]) => r);
+  expect(Math.min(...reds)).toBeLessThan(Math.max(...reds));
+  expect(conv.some(([r, g, b]) => b > r + 20)).toBe(true);
+  const relu = layers.find((l) => l.name === "ReLU");
+  const afterRelu = await tilePixels(page, relu.index);
+  expect(afterRelu.every(([r, g, b]) => r === g && g === b)).toBe(true);
+  expect(afterRelu.some(([r]) => r === 255)).toBe(true);
 
   // A diagram box takes the keyboard to its layer.
   const target = layers[2].index;
