@@ -10,7 +10,7 @@ CHROMIUM := /usr/bin/chromium
 # page-side unit tests on that pair too, with pyenv's Python 3.8 when the machine has one.
 PY38   ?= $(shell for p in /root/.pyenv/versions/3.8*/bin/python3.8 /usr/bin/python3.8; do [ -x "$$p" ] && "$$p" -c pass 2>/dev/null && echo "$$p" && break; done)
 VENV38 := .venv38
-# The exact command that trained weights/model.npz (see weights/README.md).
+# The exact training command behind weights/model.npz (see weights/README.md).
 TRAIN_ARGS ?= --epochs 20 --batch-size 128 --out weights/model.npz
 
 .PHONY: run test lint unit compat e2e bench build train evaluate clean
@@ -72,8 +72,10 @@ bench: py-deps
 	$(VPY) bench/speed.py
 
 # Single-threaded BLAS: on 2 shared cores OpenBLAS's spinning threads cost more than they give.
+# Train, then undo UNIPEN's class prior with a strength chosen on validation (pycnn/prior.py).
 train: py-deps
 	OPENBLAS_NUM_THREADS=1 $(VPY) -m pycnn.train $(TRAIN_ARGS)
+	OPENBLAS_NUM_THREADS=1 $(VPY) -m pycnn.prior --model weights/model.npz
 
 evaluate: py-deps
 	$(VPY) -m pycnn.evaluate --model weights/model.npz --split test

@@ -3,8 +3,8 @@
 // same canvas pixels, and the page must read most of them right (47-class merge).
 //
 // The accuracy floor comes from validation, not from this test: the shipped model reads
-// 86.8% of held-out writers' characters right under the merge when the three sections weigh
-// the same, as they do here (weights/README.md). 0.78 leaves three standard deviations of
+// 87.4% of held-out writers' characters right under the merge when the three sections weigh
+// the same, as they do here (weights/README.md). 0.79 leaves three standard deviations of
 // sampling noise for 150 drawings. The issue's goal of 90% is not reached: 0/O, 1/I/l, 5/S
 // and 2/Z stay apart under the 47-class merge and cannot be told apart from the shape.
 const { test, expect } = require("@playwright/test");
@@ -17,7 +17,7 @@ const { watchHygiene, openReady, drawAndRecognise } = require("./helpers");
 const ROOT = path.resolve(__dirname, "..", "..");
 const PYTHON = process.env.PYCNN_PYTHON || path.join(ROOT, ".venv", "bin", "python");
 const COUNT = Number(process.env.PYCNN_E2E_SAMPLES || 150);
-const MIN_ACCURACY = 0.78;
+const MIN_ACCURACY = 0.79;
 
 function python(script, args) {
   return execFileSync(PYTHON, [path.join(__dirname, script), ...args], {
