@@ -4,7 +4,7 @@ Usage: .venv/bin/python bench/ceiling.py [--epochs 10] [--arch deep|default] [--
 
 Trains a PyTorch CNN on exactly the images pycnn trains on (the same strokes, the same
 seeded augmentation, rendered like the page and passed through `pycnn.preprocess`) and
-scores it on the validation writers with pycnn's own metrics. `--arch deep` is about five
+scores it on the validation writers with pycnn's own metrics. `--arch deep` is about four
 times the shipped model's compute, with six convolutions and batch normalisation: far more
 than the page's 20 ms budget allows. If it reads validation no better than the shipped
 model, the accuracy gap is in the data (look-alike classes, noisy labels), not in pycnn.
