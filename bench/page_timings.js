@@ -16,20 +16,14 @@
 // is when the last tile of that same recognition is on the canvas.
 "use strict";
 
-const { chromium } = require("@playwright/test");
-const { spawn, execFileSync } = require("node:child_process");
+const { execFileSync } = require("node:child_process");
 const fs = require("node:fs");
 const os = require("node:os");
 const path = require("node:path");
 const { drawStrokes } = require("../tests/e2e/helpers");
+const { ROOT, PYTHON, option, startServer, launchChromium } = require("./browser");
 
-const ROOT = path.resolve(__dirname, "..");
-const PYTHON = process.env.PYCNN_PYTHON || path.join(ROOT, ".venv", "bin", "python");
 
-function option(name, fallback) {
-  const at = process.argv.indexOf(`--${name}`);
-  return at > 0 ? Number(process.argv[at + 1]) : fallback;
-}
 const LOADS = option("loads", 3);
 const SAMPLES = option("samples", 30);
 const PORT = option("port", 18732);
@@ -39,10 +33,6 @@ const insideShotAt = process.argv.indexOf("--inside-screenshot");
 // PNG of the open Look inside panel (its diagram and first layers), for the README
 const INSIDE_SCREENSHOT = insideShotAt > 0 ? process.argv[insideShotAt + 1] : null;
 
-const CHROMIUM_ARGS = [
-  "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-  "--disable-background-networking", "--disable-component-update", "--disable-sync",
-];
 
 function quantile(values, q) {
   const sorted = [...values].sort((a, b) => a - b);
@@ -55,21 +45,6 @@ function quantile(values, q) {
 
 const fmt = (ms) => `${ms.toFixed(1)} ms`;
 
-async function startServer() {
-  const server = spawn(PYTHON, ["build.py", "--serve", "--port", String(PORT)], {
-    cwd: ROOT,
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  await new Promise((resolve, reject) => {
-    let output = "";
-    server.stdout.on("data", (chunk) => {
-      output += chunk;
-      if (output.includes("Serving")) resolve();
-    });
-    server.on("exit", (code) => reject(new Error(`build.py exited with ${code}`)));
-  });
-  return server;
-}
 
 // One stroke at a time: wait for its answer, so each latency is one stroke's.
 function drag(page, strokes) {
@@ -94,8 +69,8 @@ async function main() {
     "--out", samplesFile], { cwd: ROOT, stdio: "ignore" });
   const { samples } = JSON.parse(fs.readFileSync(samplesFile, "utf-8"));
 
-  const server = await startServer();
-  const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS });
+  const server = await startServer(PORT);
+  const browser = await launchChromium();
   const url = `http://127.0.0.1:${PORT}/`;
   try {
     const loads = [];

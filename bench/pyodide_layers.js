@@ -9,23 +9,11 @@
 // and the command.
 "use strict";
 
-const { chromium } = require("@playwright/test");
-const { spawn } = require("node:child_process");
-const path = require("node:path");
+const { option, startServer, launchChromium } = require("./browser");
 
-const ROOT = path.resolve(__dirname, "..");
-const PYTHON = process.env.PYCNN_PYTHON || path.join(ROOT, ".venv", "bin", "python");
 
-function option(name, fallback) {
-  const at = process.argv.indexOf(`--${name}`);
-  return at > 0 ? Number(process.argv[at + 1]) : fallback;
-}
 const REPEATS = option("repeats", 50);
 const PORT = option("port", 18733);
-const CHROMIUM_ARGS = [
-  "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-  "--disable-background-networking", "--disable-component-update", "--disable-sync",
-];
 
 // Runs in the worker's Python: `_recognizer` is the page's own Recognizer.
 const PROFILE = `
@@ -70,25 +58,10 @@ def _profile(repeats, side):
     return json.dumps(rows)
 `;
 
-async function startServer() {
-  const server = spawn(PYTHON, ["build.py", "--serve", "--port", String(PORT)], {
-    cwd: ROOT,
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  await new Promise((resolve, reject) => {
-    let output = "";
-    server.stdout.on("data", (chunk) => {
-      output += chunk;
-      if (output.includes("Serving")) resolve();
-    });
-    server.on("exit", (code) => reject(new Error(`build.py exited with ${code}`)));
-  });
-  return server;
-}
 
 async function main() {
-  const server = await startServer();
-  const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS });
+  const server = await startServer(PORT);
+  const browser = await launchChromium();
   try {
     const page = await browser.newPage();
     await page.goto(`http://127.0.0.1:${PORT}/`);

@@ -23,6 +23,20 @@ def run_cli(main, argv=None):
         return 130
 
 
+def load_usable_model(path):
+    """The model at `path`, refused with a UsageError if it was trained on another version of
+    the preprocessing (a bad file raises ModelFileError, which run_cli reports too)."""
+    from .nn import load_model
+    from .preprocess import check_model_compatible
+
+    model = load_model(path)
+    try:
+        check_model_compatible(model)
+    except ValueError as err:
+        raise UsageError("%s: %s" % (path, err)) from None
+    return model
+
+
 class ProgressBar:
     """A one-line progress bar on a terminal; a line every `every` seconds otherwise."""
 

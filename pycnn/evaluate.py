@@ -17,12 +17,10 @@ import sys
 
 import numpy as np
 
-from .cli import ProgressBar, UsageError, run_cli
+from .cli import ProgressBar, UsageError, load_usable_model, run_cli
 from .data.dataset import render_batch
 from .data.unipen import SECTION_NAMES, default_data_path, load_unipen, writer_split
 from .metrics import accuracy_report
-from .nn import load_model
-from .preprocess import check_model_compatible
 
 CHUNK = 1024
 
@@ -85,11 +83,7 @@ def format_report(report):
 
 def main(argv=None):
     args = parse_args(argv)
-    model = load_model(args.model)
-    try:
-        check_model_compatible(model)
-    except ValueError as err:
-        raise UsageError("%s: %s" % (args.model, err)) from None
+    model = load_usable_model(args.model)
     if args.strokes:
         data = load_unipen(args.strokes)
         indices = np.arange(len(data))

@@ -14,9 +14,8 @@ import sys
 
 import numpy as np
 
-from .cli import UsageError, run_cli
-from .nn import load_model
-from .preprocess import EmptyImageError, check_model_compatible, preprocess
+from .cli import load_usable_model, run_cli
+from .preprocess import EmptyImageError, preprocess
 
 TOP = 5
 
@@ -62,11 +61,7 @@ def main(argv=None):
     p.add_argument("--model", default="weights/model.npz")
     p.add_argument("--json", action="store_true", help="end with one JSON line")
     args = p.parse_args(argv)
-    model = load_model(args.model)
-    try:
-        check_model_compatible(model)
-    except ValueError as err:
-        raise UsageError("%s: %s" % (args.model, err)) from None
+    model = load_usable_model(args.model)
     results = [predict_file(model, path) for path in args.images]
     for r in results:
         if "error" in r:

@@ -23,12 +23,11 @@ import sys
 
 import numpy as np
 
-from .cli import ProgressBar, UsageError, run_cli
+from .cli import ProgressBar, UsageError, load_usable_model, run_cli
 from .data.unipen import default_data_path, load_unipen, writer_split
 from .evaluate import model_targets, predict_strokes
 from .metrics import accuracy_report
-from .nn import Dense, Softmax, load_model, save_model
-from .preprocess import check_model_compatible
+from .nn import Dense, Softmax, save_model
 
 TAUS = (0.0, 0.25, 0.5, 0.75, 1.0, 1.25, 1.5)
 BALANCED_OVER = ("1a", "1b", "1c")
@@ -90,11 +89,7 @@ def parse_args(argv):
 
 def main(argv=None):
     args = parse_args(argv)
-    model = load_model(args.model)
-    try:
-        check_model_compatible(model)
-    except ValueError as err:
-        raise UsageError("%s: %s" % (args.model, err)) from None
+    model = load_usable_model(args.model)
     if "prior_adjustment" in model.metadata:
         raise UsageError("%s already has a prior adjustment (tau %s); adjust the model that "
                          "training wrote instead" % (args.model,

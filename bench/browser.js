@@ -1,0 +1,42 @@
+// What the browser benchmarks share: the built site served by build.py, Debian's Chromium
+// launched with the project's flags, and `--name value` options.
+"use strict";
+
+const { chromium } = require("@playwright/test");
+const { spawn } = require("node:child_process");
+const path = require("node:path");
+
+const ROOT = path.resolve(__dirname, "..");
+const PYTHON = process.env.PYCNN_PYTHON || path.join(ROOT, ".venv", "bin", "python");
+const CHROMIUM_ARGS = [
+  "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+  "--disable-background-networking", "--disable-component-update", "--disable-sync",
+];
+
+function option(name, fallback) {
+  const at = process.argv.indexOf(`--${name}`);
+  return at > 0 ? Number(process.argv[at + 1]) : fallback;
+}
+
+/** Build dist/ and serve it on 127.0.0.1:port; resolves once build.py says it is serving. */
+async function startServer(port) {
+  const server = spawn(PYTHON, ["build.py", "--serve", "--port", String(port)], {
+    cwd: ROOT,
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  await new Promise((resolve, reject) => {
+    let output = "";
+    server.stdout.on("data", (chunk) => {
+      output += chunk;
+      if (output.includes("Serving")) resolve();
+    });
+    server.on("exit", (code) => reject(new Error(`build.py exited with ${code}`)));
+  });
+  return server;
+}
+
+function launchChromium() {
+  return chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS });
+}
+
+module.exports = { ROOT, PYTHON, option, startServer, launchChromium };
