@@ -188,3 +188,24 @@ def test_huge_canvas_is_handled():
     canvas[400:600, 700:1700, 3] = 255
     out = preprocess(canvas)
     assert ink_extent(out)[0] == FIT_SIZE
+
+
+@pytest.mark.parametrize("in_size, scale, offset", [(600, 20 / 600, 4.0), (97, 20 / 97, 3.3),
+                                                    (20, 1.0, 4.0), (5, 4.0, 3.9), (1, 4.0, 12.0)])
+def test_banded_resampling_equals_the_full_matrix_product(in_size, scale, offset):
+    from pycnn.preprocess import _area_resample_matrix, _banded_product
+
+    matrix = _area_resample_matrix(OUTPUT_SIZE, in_size, scale, offset)
+    image = np.random.RandomState(in_size).rand(in_size, 37)
+    banded = _banded_product(matrix, image)
+    np.testing.assert_allclose(banded, matrix @ image, rtol=1e-12, atol=1e-12)
+    assert banded.sum() == pytest.approx(scale * image.sum())  # area kept: no pixel skipped
+
+
+def test_a_large_canvas_gives_the_same_input_as_the_full_product(monkeypatch):
+    import pycnn.preprocess as pre
+
+    rgba = alpha_canvas(render_strokes(FOUR, pad_size=840, fill=0.8))
+    fast = preprocess(rgba)
+    monkeypatch.setattr(pre, "_banded_product", lambda m, img: m @ img)
+    np.testing.assert_allclose(fast, preprocess(rgba), rtol=0, atol=1e-6)
