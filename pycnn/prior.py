@@ -24,10 +24,11 @@ import sys
 import numpy as np
 
 from .cli import ProgressBar, UsageError, load_usable_model, run_cli
-from .data.unipen import default_data_path, load_unipen, writer_split
+from .data.unipen import load_unipen, writer_split
 from .evaluate import model_targets, predict_strokes
 from .metrics import accuracy_report
 from .nn import Dense, Softmax, save_model
+from .nn.layers import softmax
 
 TAUS = (0.0, 0.25, 0.5, 0.75, 1.0, 1.25, 1.5)
 BALANCED_OVER = ("1a", "1b", "1c")
@@ -46,10 +47,7 @@ def logit_shift(prior, tau):
 
 def shift_probabilities(probabilities, shift):
     """softmax(log p + shift): the adjusted model's output, computed from the original's."""
-    logits = np.log(np.maximum(probabilities, 1e-30)) + shift
-    logits -= logits.max(axis=1, keepdims=True)
-    out = np.exp(logits)
-    return out / out.sum(axis=1, keepdims=True)
+    return softmax(np.log(np.maximum(probabilities, 1e-30)) + shift)
 
 
 def balanced_merged_top1(report):
@@ -67,12 +65,17 @@ def choose_tau(probabilities, targets, labels, sections, prior, taus=TAUS):
     return best[0], tried
 
 
-def fold_shift_into_model(model, shift):
-    """Add `shift` to the bias of the final Dense layer (the one just before Softmax)."""
+def final_dense(model):
+    """The Dense layer whose bias takes the shift: the one just before the closing Softmax."""
     layers = model.layers
     if len(layers) < 2 or not isinstance(layers[-1], Softmax) or not isinstance(layers[-2], Dense):
         raise UsageError("the model must end with Dense then Softmax to take a prior adjustment")
-    bias = layers[-2].params["bias"]
+    return layers[-2]
+
+
+def fold_shift_into_model(model, shift):
+    """Add `shift` to the bias of the final Dense layer."""
+    bias = final_dense(model).params["bias"]
     bias += np.asarray(shift, dtype=bias.dtype)
 
 
@@ -94,7 +97,8 @@ def main(argv=None):
         raise UsageError("%s already has a prior adjustment (tau %s); adjust the model that "
                          "training wrote instead" % (args.model,
                                                      model.metadata["prior_adjustment"].get("tau")))
-    data = load_unipen(args.data or default_data_path())
+    final_dense(model)  # refuse an unsuitable model before the minutes of evaluation
+    data = load_unipen(args.data)
     split = writer_split(data)
     if len(split["val"]) == 0:
         raise UsageError("%s has no validation writers to choose the adjustment on" % data.path)
