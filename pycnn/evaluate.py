@@ -19,7 +19,7 @@ import numpy as np
 
 from .cli import ProgressBar, UsageError, load_usable_model, run_cli
 from .data.dataset import render_batch
-from .data.unipen import SECTION_NAMES, default_data_path, load_unipen, writer_split
+from .data.unipen import SECTION_NAMES, load_unipen, writer_split
 from .metrics import accuracy_report
 
 CHUNK = 1024
@@ -89,7 +89,7 @@ def main(argv=None):
         indices = np.arange(len(data))
         what = args.strokes
     else:
-        data = load_unipen(args.data or default_data_path())
+        data = load_unipen(args.data)
         indices = writer_split(data)[args.split]
         what = "%s split of %s" % (args.split, data.path)
     if len(indices) == 0:
