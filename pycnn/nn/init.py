@@ -19,3 +19,9 @@ def glorot_uniform(rng, shape, fan_in, fan_out):
 
 
 INITIALISERS = {"he": he_normal, "glorot": glorot_uniform}
+
+
+def check_initialiser(name):
+    """Refuse an unknown initialiser name when a layer is made, not when it is built."""
+    if name not in INITIALISERS:
+        raise ValueError("init must be one of %s, not %r" % (tuple(INITIALISERS), name))

@@ -12,7 +12,7 @@ so a model file records the architecture without pickling code.
 import numpy as np
 
 from . import conv as convops
-from .init import INITIALISERS
+from .init import INITIALISERS, check_initialiser
 
 
 class Layer:
@@ -85,8 +85,7 @@ class Conv2D(Layer):
         super().__init__()
         if method not in self.METHODS:
             raise ValueError("method must be one of %s, not %r" % (self.METHODS, method))
-        if init not in INITIALISERS:
-            raise ValueError("init must be one of %s, not %r" % (tuple(INITIALISERS), init))
+        check_initialiser(init)
         if not isinstance(padding, (int, tuple, list)) and padding not in convops.PADDING_MODES:
             raise ValueError(
                 "padding must be one of %s or an int, not %r" % (convops.PADDING_MODES, padding)
@@ -323,8 +322,7 @@ class Dense(Layer):
 
     def __init__(self, units, init="glorot"):
         super().__init__()
-        if init not in INITIALISERS:
-            raise ValueError("init must be one of %s, not %r" % (tuple(INITIALISERS), init))
+        check_initialiser(init)
         self.units = int(units)
         self.init = init
 

@@ -4,7 +4,7 @@ import time
 
 import numpy as np
 
-from .layers import LAYERS, Dropout, Softmax, softmax
+from .layers import LAYERS, Dropout, Softmax, classify, softmax
 from .losses import SoftmaxCrossEntropy
 
 
@@ -138,7 +138,7 @@ class Sequential:
         return np.concatenate(outs) if outs else np.zeros((0,) + self.output_shape, self.dtype)
 
     def predict(self, x, batch_size=256):
-        return np.argmax(self.predict_proba(x, batch_size), axis=1)
+        return classify(self.predict_proba(x, batch_size))
 
     def forward_trace(self, x):
         """Every layer's output for `x` in inference mode: [(name, array), ...].

@@ -91,9 +91,6 @@ class Adam(Optimizer):
         param -= param.dtype.type(step) * m / (np.sqrt(v) + param.dtype.type(eps))
 
 
-OPTIMIZERS = {"sgd": SGD, "adam": Adam}
-
-
 class StepSchedule:
     """lr = base * gamma ** (epoch // step_size)."""
 

@@ -136,7 +136,7 @@ def model_from_archive(path, meta, arrays):
     except (KeyError, TypeError, ValueError) as err:
         raise ModelFileError("%s: the architecture in the metadata is invalid (%s: %s)"
                              % (path, type(err).__name__, err)) from None
-    expected = {PARAM_PREFIX + key: p for key, p, _ in model.parameters()}
+    expected = model_arrays(model)
     given = {k: v for k, v in arrays.items() if k.startswith(PARAM_PREFIX)}
     missing = sorted(set(expected) - set(given))
     extra = sorted(set(arrays) - set(expected))
