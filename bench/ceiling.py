@@ -112,7 +112,7 @@ def main():
     sched = torch.optim.lr_scheduler.OneCycleLR(
         opt, args.lr, total_steps=args.epochs * steps_per_epoch,
         pct_start=min(0.3, 1.0 / args.epochs), anneal_strategy="cos")
-    epoch_data = EpochData(data, train_idx, args.seed)
+    epoch_data = EpochData(data, train_idx, args.seed, args.epochs)
     print("torch %s, arch %s, %d parameters, %d training samples, %d validation"
           % (torch.__version__, args.arch, n_params, len(train_idx), len(val_idx)))
     for epoch in range(args.epochs):

@@ -116,10 +116,11 @@ def _subset(indices, limit, seed):
 
 class EpochData:
     """Renders epoch e+1 on a thread while epoch e trains (NumPy releases the GIL in the
-    heavy parts of both). A thread, not a process, so nothing is ever pickled."""
+    heavy parts of both). A thread, not a process, so nothing is ever pickled. With `epochs`
+    it renders nothing past the last epoch."""
 
-    def __init__(self, data, indices, seed):
-        self.data, self.indices, self.seed = data, indices, seed
+    def __init__(self, data, indices, seed, epochs=None):
+        self.data, self.indices, self.seed, self.epochs = data, indices, seed, epochs
         self._pending = {}
 
     def _render(self, epoch):
@@ -146,7 +147,8 @@ class EpochData:
         thread.join()
         if "error" in box:
             raise box["error"]
-        self._start(epoch + 1)
+        if self.epochs is None or epoch + 1 < self.epochs:
+            self._start(epoch + 1)
         return box["value"]
 
 
@@ -201,7 +203,7 @@ class TrainingMonitor:
         improved = logs["val_acc"] > state["best_val_acc"]
         if improved:
             state.update(best_val_acc=logs["val_acc"], best_epoch=epoch + 1, bad_epochs=0)
-            model.metadata["training"] = training_metadata(self.args, self.history, state)
+            model.metadata["training"] = training_metadata(self.args, state)
             save_model(model, self.args.out)
         else:
             state["bad_epochs"] += 1
@@ -222,7 +224,7 @@ class TrainingMonitor:
         return bool(self.epochs_this_run) and self.done_this_run >= self.epochs_this_run
 
 
-def training_metadata(args, history, state):
+def training_metadata(args, state):
     return {
         "data": os.path.basename(args.data), "arch": args.arch, "epochs": args.epochs,
         "batch_size": args.batch_size, "lr": args.lr, "weight_decay": args.weight_decay,
@@ -276,7 +278,7 @@ def main(argv=None):
     else:
         monitor = TrainingMonitor(args, optimizer, history, state, args.stop_after)
         schedule = CosineSchedule(args.lr, args.epochs, min_lr=args.lr * 0.01, warmup=1)
-        model.fit(EpochData(data, train_idx, args.seed), optimizer, args.epochs,
+        model.fit(EpochData(data, train_idx, args.seed, args.epochs), optimizer, args.epochs,
                   batch_size=args.batch_size, validation=(x_val, y_val), schedule=schedule,
                   initial_epoch=state["epochs_done"], history=history, callbacks=[monitor],
                   seed=args.seed)

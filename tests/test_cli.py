@@ -207,3 +207,12 @@ def test_a_model_from_another_preprocessing_version_is_refused(tmp_path, capsys)
 
     with pytest.raises(ValueError, match="preprocessing version"):
         Recognizer(str(path))
+
+
+def test_epoch_data_prefetches_the_next_epoch_but_nothing_past_the_last(monkeypatch):
+    monkeypatch.setattr(train.EpochData, "_render", lambda self, epoch: "epoch %d" % epoch)
+    epochs = train.EpochData(data=None, indices=None, seed=0, epochs=2)
+    assert epochs(0) == "epoch 0"
+    assert list(epochs._pending) == [1]  # rendering while epoch 0 trains
+    assert epochs(1) == "epoch 1"
+    assert epochs._pending == {}  # no third epoch rendered for nothing
