@@ -49,9 +49,7 @@ class ProgressBar:
 
     def update(self, done, total, prefix="", suffix="", final=False):
         now = time.time()
-        if not final and not self.tty and now - self._last < self.every:
-            return
-        if not final and self.tty and now - self._last < 0.1:
+        if not final and now - self._last < (0.1 if self.tty else self.every):
             return
         self._last = now
         frac = done / total if total else 1.0
