@@ -137,16 +137,13 @@ class StrokeData:
             self.source = np.full(len(self.labels), "unknown")
         if "datfile" in arrays and "datfile_names" in arrays:
             names = arrays["datfile_names"].astype(str)
-            self.datfile = arrays["datfile"].astype(np.int64)[keep]
-            self.datfile_names = names
+            datfile = arrays["datfile"].astype(np.int64)[keep]
             file_writers = np.array([writer_key(name) for name in names])
-            self.writers = file_writers[self.datfile] if len(names) else self.source.copy()
+            self.writers = file_writers[datfile] if len(names) else self.source.copy()
         else:
             # Without file names every sample is its own "writer": only the shared file
             # (or one in its full format) can be split by writer.
-            self.datfile = np.arange(len(self.labels))
-            self.datfile_names = np.array(["sample%d" % i for i in self.original_index])
-            self.writers = self.datfile_names.copy()
+            self.writers = np.array(["sample%d" % i for i in self.original_index])
 
     def __len__(self):
         return len(self.labels)
@@ -234,8 +231,8 @@ def _validate(path, arrays):
         )
     labels, points = arrays["labels"], arrays["points"]
     strokes, samples = arrays["stroke_offsets"], arrays["sample_stroke_offsets"]
-    for name in REQUIRED_ARRAYS + ("datfile",):
-        if name in arrays and arrays[name].dtype.kind not in "iu" and name != "points":
+    for name in ("labels", "stroke_offsets", "sample_stroke_offsets", "datfile"):
+        if name in arrays and arrays[name].dtype.kind not in "iu":
             _fail(path, "array %r must hold integers, has dtype %s" % (name, arrays[name].dtype))
     if points.ndim != 2 or points.shape[1] != 2 or points.dtype.kind not in "iuf":
         _fail(
