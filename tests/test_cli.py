@@ -9,14 +9,10 @@ import pytest
 from pycnn import evaluate, predict, train
 from pycnn.data.dataset import render_batch
 from pycnn.data.render import render_strokes
-from pycnn.data.unipen import default_data_path, load_unipen, writer_split
+from pycnn.data.unipen import load_unipen, writer_split
 from pycnn.nn import load_model
 from pycnn.nn.serialize import read_archive
 from pycnn.preprocess import preprocess
-
-DATA = default_data_path()
-needs_data = pytest.mark.skipif(
-    not __import__("os").path.exists(DATA), reason="UNIPEN stroke file not found at %s" % DATA)
 
 
 @pytest.fixture
@@ -41,8 +37,7 @@ def _train(tmp_path, name, extra=()):
     return code, out
 
 
-@needs_data
-def test_interrupted_then_resumed_training_matches_uninterrupted(tmp_path, no_pickle):
+def test_interrupted_then_resumed_training_matches_uninterrupted(tmp_path, no_pickle, unipen_path):
     code, straight = _train(tmp_path, "straight")
     assert code == 0
     code, resumed = _train(tmp_path, "resumed", ["--stop-after", "1"])
@@ -63,8 +58,7 @@ def test_interrupted_then_resumed_training_matches_uninterrupted(tmp_path, no_pi
     assert (straight.parent / "confusion.png").read_bytes()[:4] == b"\x89PNG"
 
 
-@needs_data
-def test_resume_with_other_options_is_refused(tmp_path, capsys):
+def test_resume_with_other_options_is_refused(tmp_path, capsys, unipen_path):
     _train(tmp_path, "run", ["--stop-after", "1"])
     code = train.run_cli(train.main, TINY + ["--out", str(tmp_path / "run" / "model.npz"),
                                              "--resume", "--lr", "0.5"])
@@ -78,16 +72,6 @@ def test_train_with_missing_data_is_a_clear_error(tmp_path, capsys):
     assert code == 2
     err = capsys.readouterr().err
     assert "error:" in err and "Traceback" not in err
-
-
-@pytest.fixture(scope="module")
-def small_model(tmp_path_factory):
-    if not __import__("os").path.exists(DATA):
-        pytest.skip("UNIPEN stroke file not found at %s" % DATA)
-    out = tmp_path_factory.mktemp("model") / "model.npz"
-    assert train.main(["--arch", "tiny", "--epochs", "3", "--limit-train", "3000",
-                       "--limit-val", "200", "--quiet", "--out", str(out)]) == 0
-    return out
 
 
 def _write_stroke_file(path, data, indices):
@@ -104,8 +88,8 @@ def _write_stroke_file(path, data, indices):
              sample_stroke_offsets=np.array(sample_offsets, dtype=np.int64))
 
 
-def test_evaluate_on_a_stroke_file(tmp_path, small_model, capsys, no_pickle):
-    data = load_unipen(DATA)
+def test_evaluate_on_a_stroke_file(tmp_path, small_model, capsys, no_pickle, unipen_path):
+    data = load_unipen(unipen_path)
     test_idx = writer_split(data)["test"]
     chosen = np.sort(np.random.RandomState(0).choice(test_idx, 300, replace=False))
     path = tmp_path / "few.npz"
@@ -135,10 +119,10 @@ def test_evaluate_refuses_a_foreign_file(tmp_path, small_model, capsys):
     assert "error:" in capsys.readouterr().err
 
 
-def _images_of_one_drawing(tmp_path):
+def _images_of_one_drawing(tmp_path, data_path):
     from PIL import Image
 
-    data = load_unipen(DATA)
+    data = load_unipen(data_path)
     i = int(np.flatnonzero(data.mapping[data.labels] == "7")[0])
     alpha = np.round(render_strokes(data.strokes(i), pad_size=200) * 255).astype(np.uint8)
     rgba = np.zeros(alpha.shape + (4,), np.uint8)
@@ -151,8 +135,8 @@ def _images_of_one_drawing(tmp_path):
     return paths, rgba
 
 
-def test_predict_reads_every_kind_of_image(tmp_path, small_model, capsys, no_pickle):
-    paths, rgba = _images_of_one_drawing(tmp_path)
+def test_predict_reads_every_kind_of_image(tmp_path, small_model, capsys, no_pickle, unipen_path):
+    paths, rgba = _images_of_one_drawing(tmp_path, unipen_path)
     files = [str(p) for p in paths.values()]
     assert predict.main(files + ["--model", str(small_model), "--json"]) == 0
     results = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
@@ -166,10 +150,11 @@ def test_predict_reads_every_kind_of_image(tmp_path, small_model, capsys, no_pic
         assert probs == sorted(probs, reverse=True) and 0 < sum(probs) <= 1.0001
 
 
-def test_predict_reports_bad_images_and_fails_only_if_all_fail(tmp_path, small_model, capsys):
+def test_predict_reports_bad_images_and_fails_only_if_all_fail(tmp_path, small_model, capsys,
+                                                               unipen_path):
     from PIL import Image
 
-    paths, _ = _images_of_one_drawing(tmp_path)
+    paths, _ = _images_of_one_drawing(tmp_path, unipen_path)
     corrupt = tmp_path / "corrupt.png"
     corrupt.write_bytes(paths["alpha"].read_bytes()[:60])
     blank = tmp_path / "blank.png"

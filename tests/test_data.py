@@ -12,8 +12,6 @@ from pycnn.data.render import rasterize, render_strokes
 from pycnn.data.unipen import DataFileError, load_unipen, writer_key, writer_split
 from pycnn.preprocess import preprocess_ink
 
-SHARED = unipen.default_data_path()
-
 
 def stroke_arrays(n_writers=12, per_writer=5, seed=0):
     """A small stroke file in the shared format: each writer has one file per section."""
@@ -56,10 +54,8 @@ def stroke_file(tmp_path):
 
 
 @pytest.fixture(scope="module")
-def shared_data():
-    if not os.path.exists(SHARED):
-        pytest.skip("shared UNIPEN file not present at %s" % SHARED)
-    return load_unipen(SHARED)
+def shared_data(unipen_path):
+    return load_unipen(unipen_path)
 
 
 # --- loading ------------------------------------------------------------------------------

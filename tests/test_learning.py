@@ -2,14 +2,13 @@
 handwritten digits (UNIPEN strokes rendered as the page draws them, through the page's
 preprocessing), reads digits of writers it never saw far better than chance."""
 
-import os
 import time
 
 import numpy as np
 import pytest
 
 from pycnn.data.dataset import render_batch
-from pycnn.data.unipen import default_data_path, load_unipen, writer_split
+from pycnn.data.unipen import load_unipen, writer_split
 from pycnn.nn import Adam, Conv2D, Dense, Flatten, MaxPool2D, ReLU, Sequential, Softmax
 
 N_TRAIN, N_VAL = 3000, 1000
@@ -19,11 +18,8 @@ MIN_VAL_ACCURACY = 0.75
 
 
 @pytest.fixture(scope="module")
-def digits():
-    path = default_data_path()
-    if not os.path.exists(path):
-        pytest.skip("the UNIPEN stroke file is not at %s: cannot check learning" % path)
-    data = load_unipen(path)
+def digits(unipen_path):
+    data = load_unipen(unipen_path)
     split = writer_split(data)
     rng = np.random.RandomState(0)
     chosen = {}

@@ -1,12 +1,10 @@
 """python -m pycnn.prior: logit adjustment chosen on validation, folded into the last bias."""
 
-import os
 
 import numpy as np
 import pytest
 
-from pycnn import prior, train
-from pycnn.data.unipen import default_data_path
+from pycnn import prior
 from pycnn.nn import Dense, Flatten, ReLU, Sequential, Softmax, load_model, save_model
 from pycnn.nn.serialize import read_archive
 
@@ -82,14 +80,11 @@ def test_an_adjusted_model_is_not_adjusted_twice(tmp_path, capsys):
     assert path.read_bytes() == before and not out.exists()
 
 
-def test_cli_chooses_on_validation_and_records_it(tmp_path, capsys):
-    if not os.path.exists(default_data_path()):
-        pytest.skip("UNIPEN stroke file not found at %s" % default_data_path())
-    trained = tmp_path / "model.npz"
-    assert train.main(["--arch", "tiny", "--epochs", "1", "--limit-train", "2000",
-                       "--limit-val", "100", "--quiet", "--out", str(trained)]) == 0
+def test_cli_chooses_on_validation_and_records_it(tmp_path, capsys, small_model, unipen_path):
+    trained = small_model
     out = tmp_path / "adjusted.npz"
-    assert prior.main(["--model", str(trained), "--out", str(out), "--quiet"]) == 0
+    assert prior.main(["--model", str(trained), "--data", unipen_path, "--out", str(out),
+                       "--quiet"]) == 0
     printed = capsys.readouterr().out
     assert "<- chosen" in printed
 
