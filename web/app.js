@@ -3,7 +3,7 @@
 // round caps and joins, brush width = pad size (CSS px) x fraction. The ink is therefore in
 // the alpha channel, which is what pycnn.preprocess reads.
 
-import { InsideView } from "./inside.js";
+import { InsideView, percent, toBase64 } from "./inside.js";
 
 const BRUSH_MIN = 0.025;
 const BRUSH_MAX = 0.08;
@@ -54,6 +54,10 @@ function resizePad() {
 }
 
 function render() {
+  if (queuedFrame !== null) {
+    cancelAnimationFrame(queuedFrame); // this draw makes the queued one redundant
+    queuedFrame = null;
+  }
   const ratio = pad.width / (padSide || 1);
   padContext.setTransform(1, 0, 0, 1, 0, 0);
   padContext.clearRect(0, 0, pad.width, pad.height);
@@ -84,12 +88,11 @@ function drawStroke(stroke) {
   padContext.stroke();
 }
 
-let renderQueued = false;
+let queuedFrame = null; // a pending requestAnimationFrame id: the pad lags the strokes
 function queueRender() {
-  if (renderQueued) return;
-  renderQueued = true;
-  requestAnimationFrame(() => {
-    renderQueued = false;
+  if (queuedFrame !== null) return;
+  queuedFrame = requestAnimationFrame(() => {
+    queuedFrame = null;
     render();
   });
 }
@@ -192,7 +195,7 @@ function requestRecognition() {
 function sendRecognition() {
   wanted = false;
   busy = true;
-  render();
+  if (queuedFrame !== null) render(); // the pixels sent must hold every point drawn so far
   const { width, height } = pad;
   const image = padContext.getImageData(0, 0, width, height);
   lastSent = {
@@ -217,11 +220,12 @@ function onResult(message) {
     recognitions++;
     shownVersion = sent.version;
     lastResult = { empty: message.empty, top5: message.top5, input: message.input, ms: message.ms };
-    if (message.empty) showEmpty({ counted: true });
+    if (message.empty) showEmpty();
     else {
       showPrediction(message);
       inside.showResult(sent.id, message.input);
     }
+    predictionEl.dataset.count = String(recognitions);
     if (sent.strokeEndedAt !== null) {
       // Once with the DOM updated, once in the next frame, which paints it.
       const entry = {
@@ -246,17 +250,15 @@ function showPrediction({ top5, input }) {
   const [label, probability] = top5[0];
   predictionEl.textContent = label;
   predictionEl.dataset.empty = "false";
-  predictionEl.dataset.count = String(recognitions);
   predictionEl.setAttribute("aria-label", `Top guess: ${label}, ${percent(probability)}`);
   noteEl.textContent = `${percent(probability)} sure`;
   top5El.replaceChildren(...top5.map(([name, p], rank) => top5Item(name, p, rank)));
   drawSeen(input);
 }
 
-function showEmpty({ counted = false } = {}) {
+function showEmpty() {
   predictionEl.textContent = "";
   predictionEl.dataset.empty = "true";
-  if (counted) predictionEl.dataset.count = String(recognitions);
   predictionEl.removeAttribute("aria-label");
   if (loadFailed) noteEl.textContent = "";
   else if (ready) noteEl.textContent = "The pad is empty: draw a digit or a letter.";
@@ -264,11 +266,6 @@ function showEmpty({ counted = false } = {}) {
   top5El.replaceChildren();
   drawSeen(null);
   inside.showEmpty();
-}
-
-function percent(p) {
-  if (p < 0.001) return "<0.1%";
-  return `${(100 * p).toFixed(p >= 0.995 ? 0 : 1)}%`;
 }
 
 function top5Item(label, probability, rank) {
@@ -427,14 +424,6 @@ document.addEventListener("keydown", (event) => {
 
 // ---------------------------------------------------------------------------------------
 // Test hooks: the exact pixels of the last recognition, and timings.
-function toBase64(bytes) {
-  let text = "";
-  for (let i = 0; i < bytes.length; i += 0x8000) {
-    text += String.fromCharCode.apply(null, bytes.subarray(i, i + 0x8000));
-  }
-  return btoa(text);
-}
-
 window.pycnnTest = {
   lastPixels: () =>
     lastSent && { width: lastSent.width, height: lastSent.height, base64: toBase64(lastSent.pixels) },

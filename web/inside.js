@@ -328,6 +328,15 @@ function classesView(labels) {
   };
 }
 
+/** Base64 of a byte array, in chunks small enough for String.fromCharCode's arguments. */
+export function toBase64(bytes) {
+  let text = "";
+  for (let i = 0; i < bytes.length; i += 0x8000) {
+    text += String.fromCharCode.apply(null, bytes.subarray(i, i + 0x8000));
+  }
+  return btoa(text);
+}
+
 export function percent(p) {
   if (p < 0.001) return "<0.1%";
   return `${(100 * p).toFixed(p >= 0.995 ? 0 : 1)}%`;
@@ -406,14 +415,13 @@ export class InsideView {
       this.refresh(); // a newer drawing is on screen: ask for its pass instead
       return;
     }
-    const started = performance.now();
     this.error.hidden = true;
     this.render(message);
     this.renderedId = message.id;
     this.last = message;
     this.layers.hidden = false;
     this.status.textContent = "Showing the layers for the drawing on the pad.";
-    this.onRendered(message.id, { workerMs: message.ms, drawMs: performance.now() - started });
+    this.onRendered(message.id);
   }
 
   onError(message) {
@@ -436,12 +444,8 @@ export class InsideView {
     const entry = this.last.layout.find((e) => e.index === index);
     const size = entry.shape.reduce((a, b) => a * b, 1);
     const floats = this.last.values.slice(entry.offset, entry.offset + size);
-    const bytes = new Uint8Array(floats.buffer);
-    let text = "";
-    for (let i = 0; i < bytes.length; i += 0x8000) {
-      text += String.fromCharCode.apply(null, bytes.subarray(i, i + 0x8000));
-    }
-    return { id: this.last.id, name: entry.name, shape: entry.shape, base64: btoa(text) };
+    return { id: this.last.id, name: entry.name, shape: entry.shape,
+      base64: toBase64(new Uint8Array(floats.buffer)) };
   }
 
   // -------------------------------------------------------------------------------------
