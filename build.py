@@ -132,14 +132,16 @@ def build():
     """Write dist/ from scratch; return the manifest."""
     sources = plan()
     contents = {dest: src.read_bytes() for dest, src in sources.items()}
+    digests = {dest: sha256(data) for dest, data in contents.items()}
     if "sw.js" in contents:
         others = hashlib.sha256()
-        for dest, data in contents.items():
+        for dest, digest in digests.items():
             if dest != "sw.js":
-                others.update(dest.encode() + b"\0" + sha256(data).encode() + b"\n")
+                others.update(dest.encode() + b"\0" + digest.encode() + b"\n")
         build_id = others.hexdigest()[:16]
         contents["sw.js"] = contents["sw.js"].replace(BUILD_ID_PLACEHOLDER.encode(),
                                                       build_id.encode())
+        digests["sw.js"] = sha256(contents["sw.js"])
     else:
         build_id = None
 
@@ -150,7 +152,7 @@ def build():
         target = DIST / dest
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(data)
-        files.append({"path": dest, "size": len(data), "sha256": sha256(data)})
+        files.append({"path": dest, "size": len(data), "sha256": digests[dest]})
 
     manifest = {
         "name": "pycnn",
@@ -167,8 +169,6 @@ def build():
 class StaticHandler(http.server.SimpleHTTPRequestHandler):
     """Serves dist/ with the MIME types the page needs (application/wasm for streaming
     compilation) and no caching, so a rebuild shows up on the next reload."""
-
-    extensions_map = MIME_TYPES
 
     def guess_type(self, path):
         return MIME_TYPES.get(Path(path).suffix.lower(), "application/octet-stream")
