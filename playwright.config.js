@@ -1,19 +1,9 @@
 // End-to-end tests: Debian's Chromium (Playwright's own browser download is not used)
 // against the built site, served by build.py on a fixed local port.
 const { defineConfig } = require("@playwright/test");
+const { PYTHON, CHROMIUM_PATH, CHROMIUM_ARGS } = require("./tests/e2e/env");
 
 const PORT = Number(process.env.PYCNN_E2E_PORT || 18731);
-const PYTHON = process.env.PYCNN_PYTHON || ".venv/bin/python";
-
-const CHROMIUM_ARGS = [
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
 
 module.exports = defineConfig({
   testDir: "tests/e2e",
@@ -30,12 +20,12 @@ module.exports = defineConfig({
     browserName: "chromium",
     baseURL: `http://127.0.0.1:${PORT}/`,
     serviceWorkers: "allow",
-    launchOptions: { executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS },
+    launchOptions: { executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS },
     trace: "off",
     screenshot: "only-on-failure",
   },
   webServer: {
-    command: `${PYTHON} build.py --serve --port ${PORT}`,
+    command: `"${PYTHON}" build.py --serve --port ${PORT}`,
     url: `http://127.0.0.1:${PORT}/manifest.json`,
     reuseExistingServer: !process.env.CI,
     timeout: 120_000,

@@ -4,18 +4,12 @@
 
 const { chromium } = require("@playwright/test");
 const { spawn } = require("node:child_process");
-const path = require("node:path");
+const { ROOT, PYTHON, CHROMIUM_PATH, CHROMIUM_ARGS } = require("../tests/e2e/env");
 
-const ROOT = path.resolve(__dirname, "..");
-const PYTHON = process.env.PYCNN_PYTHON || path.join(ROOT, ".venv", "bin", "python");
-const CHROMIUM_ARGS = [
-  "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-  "--disable-background-networking", "--disable-component-update", "--disable-sync",
-];
-
-function option(name, fallback) {
+/** The value after `--name` on the command line, read by `parse`; `fallback` without it. */
+function option(name, fallback, parse = Number) {
   const at = process.argv.indexOf(`--${name}`);
-  return at > 0 ? Number(process.argv[at + 1]) : fallback;
+  return at > 0 ? parse(process.argv[at + 1]) : fallback;
 }
 
 /** Build dist/ and serve it on 127.0.0.1:port; resolves once build.py says it is serving. */
@@ -36,7 +30,7 @@ async function startServer(port) {
 }
 
 function launchChromium() {
-  return chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS });
+  return chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
 }
 
-module.exports = { ROOT, PYTHON, option, startServer, launchChromium };
+module.exports = { option, startServer, launchChromium };

@@ -16,23 +16,19 @@
 // is when the last tile of that same recognition is on the canvas.
 "use strict";
 
-const { execFileSync } = require("node:child_process");
 const fs = require("node:fs");
 const os = require("node:os");
 const path = require("node:path");
-const { drawStrokes } = require("../tests/e2e/helpers");
-const { ROOT, PYTHON, option, startServer, launchChromium } = require("./browser");
+const { drawStrokes, runPython, settleInside } = require("../tests/e2e/helpers");
+const { option, startServer, launchChromium } = require("./browser");
 
 
 const LOADS = option("loads", 3);
 const SAMPLES = option("samples", 30);
 const PORT = option("port", 18732);
-const shotAt = process.argv.indexOf("--screenshot");
-const SCREENSHOT = shotAt > 0 ? process.argv[shotAt + 1] : null; // PNG of the page, for the README
-const insideShotAt = process.argv.indexOf("--inside-screenshot");
+const SCREENSHOT = option("screenshot", null, String); // PNG of the page, for the README
 // PNG of the open Look inside panel (its diagram and first layers), for the README
-const INSIDE_SCREENSHOT = insideShotAt > 0 ? process.argv[insideShotAt + 1] : null;
-
+const INSIDE_SCREENSHOT = option("inside-screenshot", null, String);
 
 function quantile(values, q) {
   const sorted = [...values].sort((a, b) => a - b);
@@ -45,18 +41,16 @@ function quantile(values, q) {
 
 const fmt = (ms) => `${ms.toFixed(1)} ms`;
 
-
 // One stroke at a time: wait for its answer, so each latency is one stroke's.
 function drag(page, strokes) {
-  return drawStrokes(page, strokes, () =>
-    page.waitForFunction(() => window.pycnnTest.settled() && window.pycnnTest.insideCurrent()));
+  return drawStrokes(page, strokes, () => settleInside(page));
 }
 
 async function setPanel(page, open) {
   await page.evaluate((value) => {
     document.querySelector("#inside").open = value;
   }, open);
-  await page.waitForFunction(() => window.pycnnTest.settled() && window.pycnnTest.insideCurrent());
+  await settleInside(page);
 }
 
 function figures(values) {
@@ -65,8 +59,7 @@ function figures(values) {
 
 async function main() {
   const samplesFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "pycnn-bench-")), "s.json");
-  execFileSync(PYTHON, ["tests/e2e/export_samples.py", "--count", String(SAMPLES), "--seed", "11",
-    "--out", samplesFile], { cwd: ROOT, stdio: "ignore" });
+  runPython("export_samples.py", ["--count", String(SAMPLES), "--seed", "11", "--out", samplesFile]);
   const { samples } = JSON.parse(fs.readFileSync(samplesFile, "utf-8"));
 
   const server = await startServer(PORT);

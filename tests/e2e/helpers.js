@@ -1,6 +1,29 @@
 // Shared steps for the end-to-end tests: open the page, draw with a real mouse, wait for
 // the answer, and watch for console errors and requests that leave the site.
 const { expect } = require("@playwright/test");
+const { execFileSync } = require("node:child_process");
+const fs = require("node:fs");
+const os = require("node:os");
+const path = require("node:path");
+const { ROOT, PYTHON } = require("./env");
+
+/** Run one of the Python scripts beside this file in the project's venv; its stdout. */
+function runPython(script, args) {
+  return execFileSync(PYTHON, [path.join(__dirname, script), ...args], {
+    cwd: ROOT,
+    encoding: "utf-8",
+    maxBuffer: 64 * 1024 * 1024,
+  });
+}
+
+/** The model the page was served, saved in a new temporary folder: {dir, file}. CPython
+ * checks read it, not whatever is on disk (training may rewrite that one). */
+async function servedModel(request) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pycnn-e2e-"));
+  const file = path.join(dir, "model.npz");
+  fs.writeFileSync(file, await (await request.get("weights/model.npz")).body());
+  return { dir, file };
+}
 
 /** Records console errors, uncaught exceptions and any request to another origin, for the
  * page, its worker and its service worker. Call check() at the end of a test. */
@@ -48,6 +71,12 @@ async function recognitions(page) {
 /** Wait until the answer on screen belongs to the drawing on the pad. */
 async function settle(page) {
   await page.waitForFunction(() => window.pycnnTest.settled(), null, { timeout: 60_000 });
+}
+
+/** Wait until the answer, and the Look inside panel if it is open, belong to the pad's drawing. */
+async function settleInside(page) {
+  await page.waitForFunction(() => window.pycnnTest.settled() && window.pycnnTest.insideCurrent(),
+    null, { timeout: 60_000 });
 }
 
 /** Drag the mouse along strokes given in pad fractions: [[[x, y], ...], ...].
@@ -105,10 +134,13 @@ async function top5(page) {
 }
 
 module.exports = {
+  runPython,
+  servedModel,
   watchHygiene,
   openReady,
   recognitions,
   settle,
+  settleInside,
   drawStrokes,
   drawAndRecognise,
   line,

@@ -2,29 +2,14 @@
 // made the answer. The architecture the checks expect comes from CPython reading the model
 // file the page was served, not from the page and not from constants in this file.
 const { test, expect } = require("@playwright/test");
-const { execFileSync } = require("node:child_process");
 const fs = require("node:fs");
-const os = require("node:os");
 const path = require("node:path");
-const { watchHygiene, openReady, recognitions, drawAndRecognise, SHAPES } = require("./helpers");
-
-const ROOT = path.resolve(__dirname, "..", "..");
-const PYTHON = process.env.PYCNN_PYTHON || path.join(ROOT, ".venv", "bin", "python");
+const {
+  runPython, servedModel, watchHygiene, openReady, recognitions, drawAndRecognise, settleInside, SHAPES,
+} = require("./helpers");
 
 function python(args) {
-  return JSON.parse(execFileSync(PYTHON, [path.join(__dirname, "inside_check.py"), ...args], {
-    cwd: ROOT,
-    encoding: "utf-8",
-    maxBuffer: 64 * 1024 * 1024,
-  }));
-}
-
-/** The served model, saved to a temporary folder (training may rewrite the one on disk). */
-async function servedModel(request) {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pycnn-inside-"));
-  const file = path.join(dir, "model.npz");
-  fs.writeFileSync(file, await (await request.get("weights/model.npz")).body());
-  return { dir, file };
+  return JSON.parse(runPython("inside_check.py", args));
 }
 
 /** Open the panel with the keyboard, as a visitor without a mouse would. */
@@ -32,12 +17,7 @@ async function openPanel(page) {
   await page.locator("#inside > summary").focus();
   await page.keyboard.press("Enter");
   await expect(page.locator("#inside")).toHaveAttribute("open", "");
-  await waitForPanel(page);
-}
-
-async function waitForPanel(page) {
-  await page.waitForFunction(() => window.pycnnTest.settled() && window.pycnnTest.insideCurrent(),
-    null, { timeout: 60_000 });
+  await settleInside(page);
 }
 
 /** Every [r, g, b] pixel of one layer's map tiles: what a visitor sees there. */
@@ -157,7 +137,7 @@ test("another character changes the maps, and the first maps equal CPython's act
   for (const [i, shape] of [SHAPES.seven, SHAPES.circle].entries()) {
     await page.keyboard.press("Escape");
     await drawAndRecognise(page, shape);
-    await waitForPanel(page);
+    await settleInside(page);
     maps.push(await tilePixels(page, conv));
     const sent = await page.evaluate(() => window.pycnnTest.lastPixels());
     const activations = await page.evaluate(() => window.pycnnTest.lastActivations());
@@ -193,7 +173,7 @@ test.describe("on a phone", () => {
     await drawAndRecognise(page, SHAPES.plus);
     await page.locator("#inside > summary").tap();
     await expect(page.locator("#inside")).toHaveAttribute("open", "");
-    await waitForPanel(page);
+    await settleInside(page);
     const widths = await page.evaluate(() => ({
       scroll: document.documentElement.scrollWidth,
       client: document.documentElement.clientWidth,
