@@ -59,6 +59,20 @@ function watchHygiene(context, baseURL) {
   };
 }
 
+/** Watch every test of the calling spec file: no console error, no request off the site.
+ * Returns the running test's watcher ({problems, requested, check}), for a test that
+ * provokes an error on purpose and must excuse it. */
+function checkHygieneOfEachTest(test) {
+  const current = {};
+  test.beforeEach(async ({ context, baseURL }) => {
+    Object.assign(current, watchHygiene(context, baseURL));
+  });
+  test.afterEach(async () => {
+    current.check();
+  });
+  return current;
+}
+
 async function openReady(page, path = "./") {
   await page.goto(path);
   await expect(page.locator("body")).toHaveAttribute("data-ready", "true", { timeout: 120_000 });
@@ -137,6 +151,7 @@ module.exports = {
   runPython,
   servedModel,
   watchHygiene,
+  checkHygieneOfEachTest,
   openReady,
   recognitions,
   settle,

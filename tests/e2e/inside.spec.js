@@ -5,7 +5,8 @@ const { test, expect } = require("@playwright/test");
 const fs = require("node:fs");
 const path = require("node:path");
 const {
-  runPython, servedModel, watchHygiene, openReady, recognitions, drawAndRecognise, settleInside, SHAPES,
+  runPython, servedModel, checkHygieneOfEachTest, openReady, recognitions, drawAndRecognise,
+  settleInside, SHAPES,
 } = require("./helpers");
 
 function python(args) {
@@ -31,13 +32,7 @@ async function tilePixels(page, index) {
     }));
 }
 
-let hygiene;
-test.beforeEach(async ({ context, baseURL }) => {
-  hygiene = watchHygiene(context, baseURL);
-});
-test.afterEach(async () => {
-  hygiene.check();
-});
+checkHygieneOfEachTest(test);
 
 test("the panel opens from the keyboard and shows every layer with one tile per channel", async ({ page, request }) => {
   const model = await servedModel(request);

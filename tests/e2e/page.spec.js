@@ -1,16 +1,11 @@
 // The drawing page in a real Chromium: loading, drawing, controls, touch, keyboard, hygiene.
 const { test, expect } = require("@playwright/test");
 const {
-  watchHygiene, openReady, recognitions, settle, drawStrokes, drawAndRecognise, line, SHAPES, top5,
+  checkHygieneOfEachTest, openReady, recognitions, settle, drawStrokes, drawAndRecognise, line, SHAPES,
+  top5,
 } = require("./helpers");
 
-let hygiene;
-test.beforeEach(async ({ context, baseURL }) => {
-  hygiene = watchHygiene(context, baseURL);
-});
-test.afterEach(async () => {
-  hygiene.check();
-});
+const hygiene = checkHygieneOfEachTest(test);
 
 test("loads with progress by step and by bytes, then says it is ready", async ({ page, request }) => {
   const manifest = await (await request.get("manifest.json")).json();
