@@ -131,8 +131,9 @@ def _dilate(dy, stride, hp, wp):
     return dd
 
 
-def fft_correlate_backward(xp, w, dy, stride):
-    """Gradients (dxp, dw) of `fft_correlate`, both through the FFT.
+def fft_correlate_backward(xp, w, dy, stride, need_dx=True):
+    """Gradients (dxp, dw) of `fft_correlate`, both through the FFT; dxp is None when
+    `need_dx` is False (a first layer has no input to pass a gradient to).
 
     dw[f, c] = sum_n corr(xp[n, c], dilated dy[n, f])   (a kh x kw valid correlation)
     dxp[n, c] = sum_f conv(dilated dy[n, f], w[f, c])     (a full convolution)
@@ -142,7 +143,9 @@ def fft_correlate_backward(xp, w, dy, stride):
     kh, kw = w.shape[2:]
     df = np.fft.rfft2(_dilate(dy, stride, hp, wp), s=(hp, wp))
     xf = np.fft.rfft2(xp, s=(hp, wp))
-    wf = np.fft.rfft2(w, s=(hp, wp))
     dw = np.fft.irfft2(np.einsum("nchw,nfhw->fchw", xf, np.conj(df)), s=(hp, wp))[:, :, :kh, :kw]
+    if not need_dx:
+        return None, dw
+    wf = np.fft.rfft2(w, s=(hp, wp))
     dxp = np.fft.irfft2(np.einsum("nfhw,fchw->nchw", df, wf), s=(hp, wp))
     return dxp, dw

@@ -149,9 +149,10 @@ class Conv2D(Layer):
         _, _, out_h, out_w = dy.shape
         self.grads["bias"] = dy.sum(axis=(0, 2, 3))
         if self.method == "fft":
-            dxp, dw = convops.fft_correlate_backward(self._xp, w, dy, self.stride)
+            dxp, dw = convops.fft_correlate_backward(self._xp, w, dy, self.stride,
+                                                     need_dx=self.needs_input_grad)
             self.grads["weight"] = dw.astype(w.dtype)
-            dxp = dxp.astype(dy.dtype) if self.needs_input_grad else None
+            dxp = None if dxp is None else dxp.astype(dy.dtype)
         else:
             g = dy.transpose(1, 2, 3, 0).reshape(f, -1)  # free when dy is batch-innermost
             self.grads["weight"] = (g @ self._cols.T).reshape(w.shape)
