@@ -93,7 +93,8 @@ class Conv2D(Layer):
         self.filters = int(filters)
         self.kernel_size = _pair(kernel_size)
         self.stride = int(stride)
-        self.padding = padding
+        # JSON gives a list for per-side padding; the rest of the layer expects a tuple.
+        self.padding = tuple(padding) if isinstance(padding, list) else padding
         self.method = method
         self.init = init
 

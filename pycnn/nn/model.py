@@ -92,12 +92,7 @@ class Sequential:
             layer_cls = LAYERS.get(entry.get("class"))
             if layer_cls is None:
                 raise ValueError("unknown layer class %r" % (entry.get("class"),))
-            cfg = dict(entry.get("config", {}))
-            if "kernel_size" in cfg:
-                cfg["kernel_size"] = tuple(cfg["kernel_size"])
-            if isinstance(cfg.get("padding"), list):
-                cfg["padding"] = tuple(cfg["padding"])
-            layers.append(layer_cls(**cfg))
+            layers.append(layer_cls(**entry.get("config", {})))
         return cls(layers, **kwargs)
 
     # --- inference --------------------------------------------------------------------
