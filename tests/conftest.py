@@ -1,4 +1,4 @@
-"""Fixtures for the tests that need the shared UNIPEN stroke file.
+"""Fixtures for the tests that need the UNIPEN stroke file the repository carries.
 
 Only os and pytest at import time: the Python 3.8 compatibility run loads this file too.
 """
@@ -10,12 +10,11 @@ import pytest
 
 @pytest.fixture(scope="session")
 def unipen_path():
-    """The UNIPEN stroke file; a test that needs it is skipped, with the path, without it."""
+    """The UNIPEN stroke file. The repository carries it, so its absence is a failure."""
     from pycnn.data.unipen import default_data_path
 
     path = default_data_path()
-    if not os.path.exists(path):
-        pytest.skip("UNIPEN stroke file not found at %s" % path)
+    assert os.path.exists(path), "UNIPEN stroke file not found at %s (data/unipen/)" % path
     return path
 
 

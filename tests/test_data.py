@@ -93,14 +93,15 @@ def test_gather_points_marks_stroke_and_sample_ends(stroke_file):
         np.testing.assert_array_equal(connects[mine], expected)
 
 
-def test_default_path_is_the_shared_copy_unless_overridden(monkeypatch, tmp_path):
+def test_default_path_is_the_copy_in_the_repository_unless_overridden(monkeypatch, tmp_path):
     monkeypatch.delenv(unipen.ENV_VAR, raising=False)
     path = unipen.default_data_path()
-    assert path.endswith(os.path.join("shared", "data", "unipen", "unipen_alnum_strokes.npz"))
     repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    assert os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(path)))) == (
-        os.path.dirname(repo)
-    )
+    assert path == os.path.join(repo, "data", "unipen", "unipen_alnum_strokes.npz")
+    assert os.path.exists(path)
+    symbols = unipen.default_data_path(unipen.SYMBOLS_FILE_NAME)
+    assert symbols == os.path.join(repo, "data", "unipen", "unipen_symbols_strokes.npz")
+    assert os.path.exists(symbols)
     monkeypatch.setenv(unipen.ENV_VAR, str(tmp_path / "elsewhere.npz"))
     assert unipen.default_data_path() == str(tmp_path / "elsewhere.npz")
     with pytest.raises(DataFileError, match="elsewhere.npz: no such file"):
@@ -231,19 +232,48 @@ def test_split_of_a_small_file_is_writer_disjoint_and_seeded(stroke_file):
 
 def test_split_of_the_shared_data(shared_data):
     data = shared_data
+    assert not data.labels.size or data.n_suspect_dropped == 112
+    # Writers are the file's `writer` array (.WRITER_ID), not guesses from file names.
+    assert len(set(data.writers)) == 209
     split = writer_split(data)
     check_split(data, split)
     again = writer_split(data)
     assert all(np.array_equal(split[k], again[k]) for k in split)
-    other = writer_split(data, seed=unipen.SPLIT_SEED + 1)
+    # The shipped table decides, so a seed changes nothing for the shipped data...
+    reseeded = writer_split(data, seed=unipen.SPLIT_SEED + 1)
+    assert all(np.array_equal(split[k], reseeded[k]) for k in split)
+    # ...and dealing on the spot with another seed would give another split.
+    other = writer_split(data, seed=unipen.SPLIT_SEED + 1, table={})
     assert not np.array_equal(split["test"], other["test"])
-    assert not data.labels.size or data.n_suspect_dropped == 112
     for section in unipen.SECTIONS:
         total = (data.section == section).sum()
         shares = [(data.section[idx] == section).sum() / total for idx in split.values()]
         assert shares[0] == pytest.approx(0.8, abs=0.03)
         assert shares[1] == pytest.approx(0.1, abs=0.03)
         assert shares[2] == pytest.approx(0.1, abs=0.03)
+    # Site apa's 712 data files hold 9 writers: each writer is on one side only.
+    apa = data.source == "apa"
+    assert len(set(data.writers[apa])) == 9
+
+
+def test_split_table_is_what_the_deal_gives_and_spans_both_files(shared_data, tmp_path):
+    symbols = load_unipen(unipen.default_data_path(unipen.SYMBOLS_FILE_NAME))
+    table = unipen.load_split_table()
+    assert set(table) == set(shared_data.writers) | set(symbols.writers)
+    remade = unipen.write_split_table(
+        [unipen.default_data_path(), unipen.default_data_path(unipen.SYMBOLS_FILE_NAME)],
+        out=tmp_path / "split.json",
+    )
+    assert unipen.load_split_table(tmp_path / "split.json") == table
+    assert remade["samples"]["test"]["1d"] > 900
+    # A person who wrote letters and symbols is on the same side in both files.
+    by_file = [writer_split(shared_data), writer_split(symbols)]
+    sides = [{name: set(data.writers[idx]) for name, idx in split.items()}
+             for data, split in zip((shared_data, symbols), by_file)]
+    for name in ("train", "val", "test"):
+        for other in ("train", "val", "test"):
+            if other != name:
+                assert not sides[0][name] & sides[1][other]
 
 
 # --- rendering ----------------------------------------------------------------------------

@@ -1,34 +1,28 @@
-"""Load the UNIPEN stroke file and split it so that no writer crosses train/val/test.
+"""Load the UNIPEN stroke files and split them so that no writer crosses train/val/test.
 
-The file format is described in ../shared/data/unipen/README.md. It is read with
+The files and their format are described in data/unipen/README.md. They are read with
 `numpy.load(path, allow_pickle=False)`: nothing is ever unpickled.
 
 Writer-disjoint split
 ---------------------
-UNIPEN gives no writer id, but the data file names do: a writer who wrote digits, capitals and
-lowercase has one file per section with the same name (`data/1a/ced/aaaa9018_s_2h.dat`,
-`data/1b/ced/aaaa9018_s_2h.dat`, ...), and several sites number sessions of the same writer.
-`writer_key` turns a file name into a writer id, per site:
+Each sample carries its `writer`, the `.WRITER_ID` recorded with the ink. A data file is not a
+writer: at several sites one person filled hundreds of files (site `apa`: 9 writers in 712
+files), so the split is by this id and nothing else.
 
-- the section directory is dropped, so a writer's digit, capital and lowercase files merge;
-- apa, apb, app (Apple): the session number `appNNNN` is shared across the three site
-  directories, so it is the key on its own (the apaNN/apbNN directories are not writers);
-- cea, ceb: one site, files named after the writer (Balgi.dat is in both);
-- art: `art01trn` and `art01tst` are the same writer (`art01`);
-- kai, mot: the trailing session digit goes (`hykim0`, `hykim5` -> `hykim`);
-- lav: the initials before `_` (`lav2/cl_0001`, `lav3/cl_0001` -> `cl`);
-- sie: one character per file, the writer is the directory (`char/gsaa/gsaa4501` -> `gsaa`);
-- syn: the initials before `-dig` (`syn1/bek-dig2` -> `bek`);
-- val: files are a writer's name plus a hex session number (`gresai30`, `yannis4a`): the
-  letters are the writer, so this site has two large writers;
-- any other site (and gmd, ibm, lou, uqb, ced): the file name without the section.
+The shipped split is a table, `data/unipen/writer_split.json`, made once by
+`python -m pycnn.data.unipen --write-split` from the alnum **and** symbols files together (168
+of the symbol writers also wrote letters and digits), so a person is on one side of the split
+whichever file their ink comes from. Writers are dealt largest first (ties in a seeded random
+order), each to the split that most lacks samples of the sections that writer brings: the
+greedy deal keeps every section near 80/10/10 even though one writer holds 4,885 samples and
+another 20.
 
-Writers are then dealt into train/val/test (80/10/10) in a random order fixed by the seed.
-Each one goes to the split that most lacks samples of its sections, which keeps every split
-near 80/10/10 of the samples of every section even though writers range from 1 to ~3,400
-samples. The same seed gives the same split.
+A stroke file whose writers are not all in the table (a file of your own, the tests' synthetic
+ones) is dealt the same way on the spot. Files without a `writer` array fall back to writer ids
+derived from the data file names (`writer_key`), and, without those, one "writer" per sample.
 """
 
+import json
 import os
 import re
 import zipfile
@@ -37,9 +31,14 @@ import numpy as np
 
 ENV_VAR = "PYCNN_UNIPEN"
 FILE_NAME = "unipen_alnum_strokes.npz"
+SYMBOLS_FILE_NAME = "unipen_symbols_strokes.npz"
 SPLIT_SEED = 20240603
 SPLIT_FRACTIONS = (("train", 0.8), ("val", 0.1), ("test", 0.1))
 SECTIONS = ("1a", "1b", "1c")
+DATA_DIR = os.path.join(
+    os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "data", "unipen"
+)
+SPLIT_TABLE = os.path.join(DATA_DIR, "writer_split.json")
 SECTION_NAMES = {"1a": "digits", "1b": "uppercase", "1c": "lowercase"}
 # EMNIST "byclass" order, used when a stroke file carries no `mapping`.
 DEFAULT_MAPPING = tuple("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
@@ -51,17 +50,20 @@ class DataFileError(Exception):
     """The stroke file is missing, unreadable, or not in the expected format."""
 
 
-def default_data_path():
-    """$PYCNN_UNIPEN if set, else the shared copy next to the repository."""
+def default_data_path(file_name=FILE_NAME):
+    """$PYCNN_UNIPEN if set (for the alnum file), else the copy the repository carries."""
     override = os.environ.get(ENV_VAR)
-    if override:
+    if override and file_name == FILE_NAME:
         return override
-    repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    return os.path.join(os.path.dirname(repo), "shared", "data", "unipen", FILE_NAME)
+    return os.path.join(DATA_DIR, file_name)
 
 
 def writer_key(datfile_name):
-    """Writer id of a UNIPEN data file name such as 'data/1b/kai/kai0/hykim1.dat'."""
+    """A writer id guessed from a data file name such as 'data/1b/kai/kai0/hykim1.dat'.
+
+    Only for stroke files without a `writer` array: file names over-split writers (the shared
+    file gives 1,695 "writers" this way, where its `writer` array has 209).
+    """
     parts = str(datfile_name).replace("\\", "/").split("/")
     if parts and parts[0] == "data":
         parts = parts[1:]
@@ -95,7 +97,7 @@ class StrokeData:
     """The samples of a stroke file (suspect ones dropped unless asked otherwise).
 
     Sample i (0 <= i < len(data)) has label `labels[i]` (index into `mapping`), `section[i]`,
-    `source[i]`, writer `writers[i]` (see `writer_key`) and strokes `strokes(i)`. Its points
+    `source[i]`, writer `writers[i]` (the file's `writer` array) and strokes `strokes(i)`. Its points
     are the contiguous rows `points[point_start[i]:point_stop[i]]`; `connects_next[j]` says
     whether point j and j+1 belong to the same stroke (pen down between them).
     """
@@ -135,7 +137,9 @@ class StrokeData:
             self.source = arrays["source"].astype(str)[keep]
         else:
             self.source = np.full(len(self.labels), "unknown")
-        if "datfile" in arrays and "datfile_names" in arrays:
+        if "writer" in arrays:
+            self.writers = arrays["writer"].astype(str)[keep]
+        elif "datfile" in arrays and "datfile_names" in arrays:
             names = arrays["datfile_names"].astype(str)
             datfile = arrays["datfile"].astype(np.int64)[keep]
             file_writers = np.array([writer_key(name) for name in names])
@@ -260,7 +264,7 @@ def _validate(path, arrays):
     mapping = arrays.get("mapping", np.array(DEFAULT_MAPPING))
     if n and (labels.min() < 0 or labels.max() >= len(mapping)):
         _fail(path, "labels out of range 0..%d" % (len(mapping) - 1))
-    for name in ("section", "source", "datfile", "suspect"):
+    for name in ("section", "source", "datfile", "suspect", "writer"):
         if name in arrays and arrays[name].shape != (n,):
             _fail(path, "%s has shape %r, expected (%d,)" % (name, arrays[name].shape, n))
     if "datfile" in arrays:
@@ -271,30 +275,96 @@ def _validate(path, arrays):
             _fail(path, "datfile indices out of range 0..%d" % (len(names) - 1))
 
 
-def writer_split(data, seed=SPLIT_SEED, fractions=SPLIT_FRACTIONS):
-    """Writer-disjoint split: {'train': indices, 'val': indices, 'test': indices}.
+def deal_writers(writers, sections, seed=SPLIT_SEED, fractions=SPLIT_FRACTIONS):
+    """Deal writers into splits: {writer id: split name}.
 
-    See the module docstring for how writers are identified and dealt out. Every sample of
-    `data` is in exactly one split; indices are sorted.
+    writers, sections: (N,) per-sample writer id and section. Largest writers first, ties in an
+    order fixed by `seed`; each goes to the split furthest below its target share, measured
+    in the sections the writer brings (each section's samples count as one unit).
     """
     names = [name for name, _ in fractions]
     targets = np.array([share for _, share in fractions], dtype=np.float64)
     targets = targets / targets.sum()
-    writer_ids, writer_of_sample = np.unique(data.writers, return_inverse=True)
-    section_ids, section_of_sample = np.unique(data.section, return_inverse=True)
+    writer_ids, writer_of_sample = np.unique(np.asarray(writers), return_inverse=True)
+    section_ids, section_of_sample = np.unique(np.asarray(sections), return_inverse=True)
     per_writer = np.zeros((len(writer_ids), len(section_ids)))
-    np.add.at(per_writer, (writer_of_sample, section_of_sample), 1.0)
-    section_totals = np.maximum(per_writer.sum(axis=0), 1.0)
+    np.add.at(per_writer, (writer_of_sample.reshape(-1), section_of_sample.reshape(-1)), 1.0)
+    share = per_writer / np.maximum(per_writer.sum(axis=0), 1.0)
 
     filled = np.zeros((len(names), len(section_ids)))
-    split_of_writer = np.zeros(len(writer_ids), dtype=np.int64)
-    order = np.random.RandomState(seed).permutation(len(writer_ids))
+    tie_break = np.random.RandomState(seed).permutation(len(writer_ids))
+    order = np.lexsort((tie_break, -per_writer.sum(axis=1)))
+    dealt = {}
     for writer in order:
-        share = per_writer[writer] / section_totals
-        # How far below target each split is, in the sections this writer brings.
-        lack = (targets[:, None] - filled) @ share
+        lack = (targets[:, None] - filled) @ share[writer]
         choice = int(np.argmax(lack))
-        split_of_writer[writer] = choice
-        filled[choice] += share
-    split_of_sample = split_of_writer[writer_of_sample]
-    return {name: np.flatnonzero(split_of_sample == k) for k, name in enumerate(names)}
+        dealt[str(writer_ids[writer])] = names[choice]
+        filled[choice] += share[writer]
+    return dealt
+
+
+def load_split_table(path=SPLIT_TABLE):
+    """The shipped {writer id: split} table, or {} if the file is absent."""
+    if not os.path.exists(path):
+        return {}
+    with open(path, encoding="utf-8") as handle:
+        table = json.load(handle)
+    return {str(writer): str(split) for split, ids in table["splits"].items() for writer in ids}
+
+
+def writer_split(data, seed=SPLIT_SEED, fractions=SPLIT_FRACTIONS, table=None):
+    """Writer-disjoint split: {'train': indices, 'val': indices, 'test': indices}.
+
+    The shipped table decides when it knows every writer of `data`; otherwise the writers of
+    `data` are dealt on the spot (`deal_writers`). Every sample is in exactly one split, and
+    indices are sorted. See the module docstring.
+    """
+    names = [name for name, _ in fractions]
+    table = load_split_table() if table is None else table
+    writers = np.asarray(data.writers).astype(str)
+    if not (table and all(writer in table for writer in np.unique(writers))):
+        table = deal_writers(writers, data.section, seed=seed, fractions=fractions)
+    split_of_sample = np.array([table[writer] for writer in writers], dtype=object)
+    return {name: np.flatnonzero(split_of_sample == name) for name in names}
+
+
+def write_split_table(paths, out=SPLIT_TABLE, seed=SPLIT_SEED):
+    """Deal the writers of several stroke files together and save the table as JSON."""
+    writers, sections, counts = [], [], {}
+    for path in paths:
+        data = load_unipen(path, drop_suspect=False)
+        writers.append(np.asarray(data.writers).astype(str))
+        sections.append(np.asarray(data.section).astype(str))
+    writers, sections = np.concatenate(writers), np.concatenate(sections)
+    dealt = deal_writers(writers, sections, seed=seed)
+    splits = {name: sorted(w for w, s in dealt.items() if s == name) for name, _ in SPLIT_FRACTIONS}
+    for name, ids in splits.items():
+        chosen = np.isin(writers, ids)
+        counts[name] = {
+            str(section): int(np.sum(chosen & (sections == section)))
+            for section in np.unique(sections)
+        }
+    table = {
+        "about": "Writer-disjoint split of the UNIPEN stroke files; made by "
+        "python -m pycnn.data.unipen --write-split (see pycnn/data/unipen.py).",
+        "seed": seed,
+        "files": [os.path.basename(str(p)) for p in paths],
+        "samples": counts,
+        "splits": splits,
+    }
+    tmp = str(out) + ".tmp"
+    with open(tmp, "w", encoding="utf-8") as handle:
+        json.dump(table, handle, indent=1, sort_keys=True)
+        handle.write("\n")
+    os.replace(tmp, out)
+    return table
+
+
+if __name__ == "__main__":
+    import sys
+
+    if sys.argv[1:] != ["--write-split"]:
+        sys.exit("usage: python -m pycnn.data.unipen --write-split")
+    made = write_split_table([default_data_path(FILE_NAME), default_data_path(SYMBOLS_FILE_NAME)])
+    for name, per_section in made["samples"].items():
+        print(name, len(made["splits"][name]), "writers", per_section)
