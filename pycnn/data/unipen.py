@@ -145,7 +145,7 @@ class StrokeData:
             file_writers = np.array([writer_key(name) for name in names])
             self.writers = file_writers[datfile] if len(names) else self.source.copy()
         else:
-            # Without file names every sample is its own "writer": only the shared file
+            # Without writer ids or file names every sample is its own "writer": only a file
             # (or one in its full format) can be split by writer.
             self.writers = np.array(["sample%d" % i for i in self.original_index])
 
@@ -195,9 +195,9 @@ def _fail(path, problem):
 
 
 def load_unipen(path=None, drop_suspect=True):
-    """Load a stroke file in the shared UNIPEN format; raise DataFileError if it is unusable.
+    """Load a stroke file in the UNIPEN format of data/unipen/; raise DataFileError if unusable.
 
-    path: defaults to `default_data_path()` ($PYCNN_UNIPEN, else the shared copy).
+    path: defaults to `default_data_path()` ($PYCNN_UNIPEN, else data/unipen/ in the repository).
     Required arrays: labels, points, stroke_offsets, sample_stroke_offsets. Optional:
     mapping (default EMNIST byclass), section (default from the label), source, datfile and
     datfile_names (needed for the writer split), suspect (default none).
