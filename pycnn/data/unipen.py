@@ -146,7 +146,7 @@ class StrokeData:
             self.writers = file_writers[datfile] if len(names) else self.source.copy()
         else:
             # Without writer ids or file names every sample is its own "writer": only a file
-            # (or one in its full format) can be split by writer.
+            # with either can be split by writer.
             self.writers = np.array(["sample%d" % i for i in self.original_index])
 
     def __len__(self):
