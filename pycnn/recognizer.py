@@ -1,16 +1,64 @@
 """Read one drawing: canvas pixels in, the five most likely characters out.
 
-This is what the page's Web Worker calls, inside Pyodide 0.17 (Python 3.8, NumPy 1.17.5),
-and what the end-to-end tests call in CPython to check that both agree. The pixels go
-through the same `preprocess` that training uses, so the network sees in the page exactly
-what it saw while learning.
+The core of the page: `pycnn.page_api`, the thin layer its Web Worker calls inside Pyodide
+0.17 (Python 3.8, NumPy 1.17.5), wraps it, and the end-to-end tests call it in CPython to
+check that both agree. The pixels go through the same `preprocess` that training uses, so
+the network sees in the page exactly what it saw while learning.
 """
+
+import numbers
 
 import numpy as np
 
 from pycnn.nn.layers import Conv2D
 from pycnn.nn.serialize import load_model
 from pycnn.preprocess import EmptyImageError, check_model_compatible, preprocess
+
+# The largest canvas side accepted, in pixels. The page's pad is at most 26rem wide, so
+# about 420 CSS px, 1250 device px at a device pixel ratio of 3 (web/app.js caps its pad at
+# 2048). A 4096x4096 canvas is 67 MB of RGBA that preprocessing briefly needs again in
+# float32; anything larger is a bug or an attack, not a drawing.
+MAX_CANVAS_SIDE = 4096
+
+
+def canvas_side(name, value):
+    """`value` as an int from 1 to MAX_CANVAS_SIDE, or a clear error naming `name`."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError("%s must be a whole number of pixels, got %r" % (name, value))
+    if not 1 <= value <= MAX_CANVAS_SIDE:
+        raise ValueError("%s must be from 1 to %d pixels, got %d"
+                         % (name, MAX_CANVAS_SIDE, value))
+    return int(value)
+
+
+def rgba_bytes(pixels, width, height):
+    """`pixels` as a flat uint8 array of width*height*4 values, never cast from another type.
+
+    A wrong dtype silently cast would still give an answer, just not for the drawing: floats
+    in 0..1 would all become 0, int16 would wrap. So only unsigned bytes are taken.
+    """
+    expected = width * height * 4
+    if isinstance(pixels, np.ndarray):
+        if pixels.dtype != np.uint8:
+            raise TypeError("pixels must be RGBA bytes of dtype uint8, got dtype %s"
+                            % pixels.dtype)
+        if pixels.shape not in ((expected,), (height, width, 4)):
+            raise ValueError("expected %d RGBA bytes for a %dx%d canvas, flat or of shape "
+                             "(%d, %d, 4), got shape %s"
+                             % (expected, width, height, height, width, pixels.shape))
+        return pixels.reshape(-1)
+    try:
+        view = memoryview(pixels)
+    except TypeError:
+        raise TypeError("pixels must be bytes-like (bytes, bytearray, memoryview) or a uint8 "
+                        "NumPy array, got %s" % type(pixels).__name__) from None
+    if view.format != "B":
+        raise TypeError("pixels must be unsigned bytes (uint8, buffer format 'B'), got a "
+                        "buffer of format %r" % view.format)
+    if view.nbytes != expected:
+        raise ValueError("expected %d RGBA bytes for a %dx%d canvas, got %d"
+                         % (expected, width, height, view.nbytes))
+    return np.frombuffer(view, dtype=np.uint8)
 
 
 class Recognizer:
@@ -34,19 +82,21 @@ class Recognizer:
     def recognise_rgba(self, pixels, width, height, trace=False):
         """Recognise RGBA canvas pixels, row-major, 4 bytes per pixel, ink in alpha.
 
-        `pixels` is any buffer of width*height*4 uint8 values (bytes, memoryview, NumPy
-        array). Returns a dict:
+        `pixels` holds width*height*4 uint8 values: a bytes-like object of unsigned bytes
+        (bytes, bytearray, a memoryview of format "B"), or a uint8 NumPy array, flat or of
+        shape (height, width, 4). Anything else is refused, never cast: a TypeError names the
+        dtype or type expected, and a ValueError the size. width and height are whole numbers
+        from 1 to MAX_CANVAS_SIDE.
+
+        Returns a dict:
           empty: True when there is no ink (then top5 is [] and input is None),
           top5:  [[label, probability], ...] most likely first,
           input: the (28, 28) float32 image the network saw.
         trace=True also keeps every layer's activations in `last_trace`.
         """
-        width, height = int(width), int(height)
-        flat = np.frombuffer(pixels, dtype=np.uint8) if not isinstance(pixels, np.ndarray) \
-            else pixels.reshape(-1).astype(np.uint8, copy=False)
-        if flat.size != width * height * 4:
-            raise ValueError("expected %d RGBA bytes for a %dx%d canvas, got %d"
-                             % (width * height * 4, width, height, flat.size))
+        width = canvas_side("width", width)
+        height = canvas_side("height", height)
+        flat = rgba_bytes(pixels, width, height)
         try:
             image = np.asarray(preprocess(flat, width, height), dtype=np.float32)
         except EmptyImageError:

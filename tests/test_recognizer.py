@@ -5,7 +5,7 @@ import pytest
 
 from pycnn.nn import Conv2D, Dense, Flatten, MaxPool2D, ReLU, Sequential, Softmax, save_model
 from pycnn.preprocess import preprocess
-from pycnn.recognizer import Recognizer
+from pycnn.recognizer import MAX_CANVAS_SIDE, Recognizer
 
 LABELS = list("0123456789AB")
 
@@ -89,3 +89,56 @@ def test_trace_keeps_the_layers_of_the_same_pass(model_path):
     assert [label for label, _ in traced["top5"]] == [label for label, _ in plain["top5"]]
     for (_, p), (_, q) in zip(traced["top5"], plain["top5"]):
         assert p == pytest.approx(q, rel=1e-5)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int16, np.int8, np.uint16, bool])
+def test_wrong_dtype_is_refused_not_cast(model_path, dtype):
+    recognizer = Recognizer(model_path)
+    pixels = canvas().astype(dtype)
+    with pytest.raises(TypeError, match="dtype uint8, got dtype %s" % np.dtype(dtype)):
+        recognizer.recognise_rgba(pixels, 120, 90)
+
+
+def test_buffers_of_other_item_types_are_refused(model_path):
+    recognizer = Recognizer(model_path)
+    as_floats = memoryview(canvas().astype(np.float32).reshape(-1)[: 120 * 90])  # 4 bytes each
+    with pytest.raises(TypeError, match="unsigned bytes .*format 'f'"):
+        recognizer.recognise_rgba(as_floats, 120, 90)
+    with pytest.raises(TypeError, match="bytes-like .* got list"):
+        recognizer.recognise_rgba([0] * (120 * 90 * 4), 120, 90)
+    with pytest.raises(TypeError, match="got NoneType"):
+        recognizer.recognise_rgba(None, 120, 90)
+
+
+def test_arrays_are_taken_flat_or_as_height_width_4(model_path):
+    recognizer = Recognizer(model_path)
+    pixels = canvas()  # (90, 120, 4)
+    assert recognizer.recognise_rgba(pixels, 120, 90)["top5"] == \
+        recognizer.recognise_rgba(pixels.reshape(-1), 120, 90)["top5"]
+    # The same bytes with width and height swapped would be another picture: refused.
+    with pytest.raises(ValueError, match=r"shape \(90, 120, 4\), got shape \(120, 90, 4\)"):
+        recognizer.recognise_rgba(pixels.reshape(120, 90, 4), 120, 90)
+
+
+@pytest.mark.parametrize("width, height, error, message", [
+    (0, 90, ValueError, "width must be from 1 to 4096 pixels, got 0"),
+    (120, -5, ValueError, "height must be from 1 to 4096 pixels, got -5"),
+    (5000, 10, ValueError, "width must be from 1 to 4096 pixels, got 5000"),
+    (10, MAX_CANVAS_SIDE + 1, ValueError, "height must be from 1 to 4096"),
+    (120.0, 90, TypeError, "width must be a whole number of pixels, got 120.0"),
+    ("120", 90, TypeError, "width must be a whole number"),
+    (120, True, TypeError, "height must be a whole number"),
+    (120, None, TypeError, "height must be a whole number"),
+])
+def test_bad_canvas_sizes_are_refused_before_any_work(model_path, width, height, error, message):
+    recognizer = Recognizer(model_path)
+    with pytest.raises(error, match=message):
+        recognizer.recognise_rgba(b"", width, height)
+
+
+def test_the_largest_canvas_side_is_accepted(model_path):
+    recognizer = Recognizer(model_path)
+    strip = np.zeros((4, MAX_CANVAS_SIDE, 4), np.uint8)
+    strip[1:3, 100:3000, 3] = 255
+    result = recognizer.recognise_rgba(strip, np.int64(MAX_CANVAS_SIDE), 4)
+    assert result["empty"] is False and len(result["top5"]) == 5
