@@ -75,7 +75,8 @@ def _densify(xy, connects_next, sample_of_point, spacing):
     nxt[-1:] = xy[-1:]
     delta = np.where(connects_next[:, None], nxt - xy, 0.0)
     length = np.hypot(delta[:, 0], delta[:, 1])
-    count = np.maximum(np.ceil(length / spacing[sample_of_point]), 1.0).astype(np.int64)
+    # intp, not int64: np.repeat refuses int64 counts where intp is 32-bit (Pyodide's wasm).
+    count = np.maximum(np.ceil(length / spacing[sample_of_point]), 1.0).astype(np.intp)
     source = np.repeat(np.arange(len(xy)), count)
     step = np.arange(len(source)) - np.repeat(np.cumsum(count) - count, count)
     t = step / count[source]

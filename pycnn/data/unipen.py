@@ -97,8 +97,8 @@ class StrokeData:
     """The samples of a stroke file (suspect ones dropped unless asked otherwise).
 
     Sample i (0 <= i < len(data)) has label `labels[i]` (index into `mapping`), `section[i]`,
-    `source[i]`, writer `writers[i]` (the file's `writer` array) and strokes `strokes(i)`. Its points
-    are the contiguous rows `points[point_start[i]:point_stop[i]]`; `connects_next[j]` says
+    `source[i]`, writer `writers[i]` (the file's `writer` array) and strokes `strokes(i)`. Its
+    points are the contiguous rows `points[point_start[i]:point_stop[i]]`; `connects_next[j]` says
     whether point j and j+1 belong to the same stroke (pen down between them).
     """
 
