@@ -38,10 +38,12 @@ PYODIDE_PACKAGES = ["numpy"]
 PYODIDE_CORE = ["pyodide.js", "pyodide.asm.js", "pyodide.asm.wasm", "pyodide.asm.data",
                 "packages.json"]
 
-# The pycnn modules the worker imports: the recognizer and everything it imports in turn.
-# One list, used by the build and (through the manifest) by the worker that installs them.
+# The pycnn modules the worker imports: pycnn.page_api and everything it imports in turn
+# (tests/test_build.py follows the imports to check this list). One list, used by the
+# build and (through the manifest) by the worker that installs them.
 PYCNN_PACKAGES = ["pycnn/nn"]  # whole folders: every .py in them
-PYCNN_FILES = ["pycnn/__init__.py", "pycnn/preprocess.py", "pycnn/recognizer.py"]
+PYCNN_FILES = ["pycnn/__init__.py", "pycnn/page_api.py", "pycnn/preprocess.py",
+               "pycnn/recognizer.py"]
 
 # The service worker's cache name changes with the content; this placeholder in sw.js
 # is replaced by a digest of everything else in the build.

@@ -1,8 +1,11 @@
 """build.py: only the needed files, a manifest that matches, the same bytes twice, and
 plain-words errors when an input is missing."""
 
+import ast
 import hashlib
+import importlib.util
 import json
+import re
 
 import pytest
 
@@ -23,8 +26,9 @@ def tree(tmp_path, monkeypatch):
                  "numpy.js", "numpy.data", "scipy.js", "scipy.data", "matplotlib.data"]:
         (pyodide / name).write_bytes(name.encode())
     (tmp_path / "pycnn" / "nn").mkdir(parents=True)
-    for name in ["pycnn/__init__.py", "pycnn/preprocess.py", "pycnn/recognizer.py",
-                 "pycnn/train.py", "pycnn/nn/__init__.py", "pycnn/nn/layers.py"]:
+    for name in ["pycnn/__init__.py", "pycnn/page_api.py", "pycnn/preprocess.py",
+                 "pycnn/recognizer.py", "pycnn/train.py", "pycnn/nn/__init__.py",
+                 "pycnn/nn/layers.py"]:
         (tmp_path / name).write_text("# " + name)
     (tmp_path / "weights").mkdir()
     (tmp_path / "weights" / "model.npz").write_bytes(b"model")
@@ -49,8 +53,8 @@ def test_ships_only_what_the_page_needs(tree):
         "pyodide/pyodide.js", "pyodide/pyodide.asm.js", "pyodide/pyodide.asm.wasm",
         "pyodide/pyodide.asm.data", "pyodide/packages.json", "pyodide/numpy.js",
         "pyodide/numpy.data",
-        "pycnn/__init__.py", "pycnn/preprocess.py", "pycnn/recognizer.py",
-        "pycnn/nn/__init__.py", "pycnn/nn/layers.py",
+        "pycnn/__init__.py", "pycnn/page_api.py", "pycnn/preprocess.py",
+        "pycnn/recognizer.py", "pycnn/nn/__init__.py", "pycnn/nn/layers.py",
     }
 
 
@@ -102,3 +106,61 @@ def test_mime_types_for_the_page():
     assert handler.guess_type("manifest.json") == "application/json"
     assert handler.guess_type("numpy.data") == "application/octet-stream"
     assert handler.guess_type("model.npz") == "application/octet-stream"
+
+
+def module_path(name):
+    """pycnn.nn -> pycnn/nn/__init__.py; pycnn.page_api -> pycnn/page_api.py."""
+    path = build.ROOT / name.replace(".", "/")
+    return (path / "__init__.py" if path.is_dir() else path.with_suffix(".py")) \
+        .relative_to(build.ROOT).as_posix()
+
+
+def pycnn_imports(path):
+    """The pycnn modules one file imports, relative imports resolved."""
+    package = path.rsplit("/", 1)[0].replace("/", ".")
+    found = set()
+    for node in ast.walk(ast.parse((build.ROOT / path).read_text())):
+        if isinstance(node, ast.ImportFrom):
+            module = importlib.util.resolve_name("." * node.level + (node.module or ""),
+                                                 package)
+            candidates = [module] + [module + "." + alias.name for alias in node.names]
+        elif isinstance(node, ast.Import):
+            candidates = [alias.name for alias in node.names]
+        else:
+            continue
+        for name in candidates:
+            parts = name.split(".")
+            if parts[0] != "pycnn":
+                continue
+            # Importing pycnn.nn.layers runs pycnn/__init__.py and pycnn/nn/__init__.py too.
+            for end in range(1, len(parts) + 1):
+                path = module_path(".".join(parts[:end]))
+                if (build.ROOT / path).is_file():
+                    found.add(path)
+    return found
+
+
+def test_the_real_build_ships_every_pycnn_module_the_worker_imports():
+    """The worker's Python imports pycnn.page_api. It, and every pycnn module it imports in
+    turn, must be shipped, or the page fails only in a browser."""
+    shipped = set(build.pycnn_sources())
+    worker = (build.WEB / "worker.js").read_text()
+    todo = {module_path(name) for name in re.findall(r"from (pycnn[\w.]*) import", worker)}
+    assert "pycnn/page_api.py" in todo
+    seen = set()
+    while todo:
+        path = todo.pop()
+        seen.add(path)
+        assert path in shipped, "%s is imported by the page but not shipped" % path
+        todo |= pycnn_imports(path) - seen
+    assert {"pycnn/recognizer.py", "pycnn/preprocess.py", "pycnn/nn/layers.py"} <= seen
+
+
+def test_every_script_the_page_loads_is_in_web():
+    """Modules imported by the page's scripts, and the worker they start, are files in
+    web/ (which the build ships whole), with relative URLs so any sub-path works."""
+    for script in build.WEB.glob("*.js"):
+        text = script.read_text()
+        for url in re.findall(r"""(?:import .*? from|new URL\()\s*["']([^"']+)["']""", text):
+            assert url.startswith("./"), "%s: %s is not relative" % (script.name, url)
+            assert (build.WEB / url[2:]).is_file(), "%s loads %s, missing" % (script.name, url)

@@ -3,11 +3,16 @@
 // round caps and joins, brush width = pad size (CSS px) x fraction. The ink is therefore in
 // the alpha channel, which is what pycnn.preprocess reads.
 
-import { InsideView, percent, toBase64 } from "./inside.js";
+import { InsideView, percent } from "./inside.js";
+import { RecognizerClient } from "./recognizer-client.js";
+import { installTestHooks } from "./test-hooks.js";
 
 const BRUSH_MIN = 0.025;
 const BRUSH_MAX = 0.08;
 const BRUSH_DEFAULT = 0.045;
+// The pad's backing store never exceeds this many device pixels a side, whatever the zoom:
+// recognition time grows with the pixel count, and pycnn refuses sides above 4096.
+const PAD_MAX_BACKING = 2048;
 
 const $ = (selector) => document.querySelector(selector);
 const pad = $("#pad");
@@ -36,15 +41,14 @@ const strokes = []; // [{brush, points: [[x, y], ...]}]
 let activeStroke = null;
 let activePointer = null;
 let padSide = 0; // CSS px
-let drawingVersion = 0; // bumped on every change, so stale answers are dropped
+let drawingVersion = 0; // bumped on every change of the drawing
 let brush = BRUSH_DEFAULT;
 let shownVersion = 0; // the drawingVersion that the answer on screen belongs to
-let lastPointerType = null;
 
 function resizePad() {
   const side = pad.clientWidth;
   const ratio = window.devicePixelRatio || 1;
-  const backing = Math.max(1, Math.round(side * ratio));
+  const backing = Math.min(PAD_MAX_BACKING, Math.max(1, Math.round(side * ratio)));
   if (side === padSide && pad.width === backing) return;
   padSide = side;
   pad.width = backing;
@@ -109,10 +113,10 @@ pad.addEventListener("pointerdown", (event) => {
   event.preventDefault();
   pad.setPointerCapture(event.pointerId);
   activePointer = event.pointerId;
-  lastPointerType = event.pointerType;
   activeStroke = { brush, points: [pointFrom(event)] };
   strokes.push(activeStroke);
   drawingVersion++;
+  recognizer.discard(); // an answer for the drawing before this stroke is stale now
   queueRender();
 });
 
@@ -130,7 +134,7 @@ function endStroke(event) {
   activePointer = null;
   strokeEndedAt = performance.now();
   render();
-  requestRecognition();
+  recognise();
 }
 pad.addEventListener("pointerup", endStroke);
 pad.addEventListener("pointercancel", endStroke);
@@ -140,11 +144,8 @@ function undo() {
   strokes.pop();
   drawingVersion++;
   render();
-  if (strokes.length) requestRecognition();
-  else {
-    showEmpty();
-    shownVersion = drawingVersion;
-  }
+  if (strokes.length) recognise();
+  else onPadEmptied();
 }
 
 function clearPad() {
@@ -152,6 +153,12 @@ function clearPad() {
   strokes.length = 0;
   drawingVersion++;
   render();
+  onPadEmptied();
+}
+
+// The pad is empty: no recognition needed, and none under way is wanted any more.
+function onPadEmptied() {
+  recognizer.discard();
   showEmpty();
   shownVersion = drawingVersion;
 }
@@ -163,87 +170,61 @@ function setBrush(value) {
 }
 
 // ---------------------------------------------------------------------------------------
-// Recognition. At most one request is in flight; strokes that end meanwhile are folded into
-// one follow-up request, so a fast writer never builds a queue.
-const worker = new Worker(new URL("./worker.js", import.meta.url));
+// Recognition, through the worker's client: it keeps at most one drawing in the worker and
+// one waiting, and resolves a recognition that a newer drawing made stale to null.
+const recognizer = new RecognizerClient(new URL("./worker.js", import.meta.url));
 const inside = new InsideView({
   details: $("#inside"),
-  worker,
-  onRendered(id) {
-    const entry = latencies.find((e) => e.id === id);
-    if (entry && entry.inside === null) entry.inside = performance.now() - entry.strokeEndedAt;
-  },
+  recognizer,
+  onRendered: (id, activations) => testHooks?.insideRendered(id, activations),
 });
 let ready = false;
-let busy = false;
-let wanted = false;
-let nextId = 1;
-let strokeEndedAt = null;
-let recognitions = 0;
-let lastSent = null; // {id, version, width, height, pixels, requestedAt, strokeEndedAt}
-let lastResult = null;
-const latencies = []; // stroke end -> prediction shown, ms: {id, dom, painted, inside}
-const progressLog = [];
-let readyAt = null;
 let loadFailed = false;
+let recognitions = 0;
+let strokeEndedAt = null; // when the stroke the next recognition reads ended, for timings
 
-function requestRecognition() {
-  wanted = true;
-  if (ready && !busy) sendRecognition();
-}
+// Test hooks (web/test-hooks.js): only in a page that a test marked before it loaded.
+const testHooks = window.pycnnTestHooks === true
+  ? installTestHooks({
+    recognizer,
+    inside,
+    pad,
+    // True when no recognition is pending and the answer shown belongs to the drawing shown.
+    settled: () => ready && recognizer.idle && !activeStroke && shownVersion === drawingVersion,
+    strokeCount: () => strokes.length,
+    padInfo: () => ({ side: padSide, width: pad.width, height: pad.height, brush }),
+  })
+  : null;
 
-function sendRecognition() {
-  wanted = false;
-  busy = true;
+async function recognise() {
+  if (loadFailed) return;
   if (queuedFrame !== null) render(); // the pixels sent must hold every point drawn so far
   const { width, height } = pad;
-  const image = padContext.getImageData(0, 0, width, height);
-  lastSent = {
-    id: nextId++,
-    version: drawingVersion,
-    width,
-    height,
-    pixels: image.data.slice(),
-    requestedAt: performance.now(),
-    strokeEndedAt,
-  };
+  const pixels = padContext.getImageData(0, 0, width, height).data;
+  const version = drawingVersion;
+  const endedAt = strokeEndedAt;
   strokeEndedAt = null;
-  const buffer = image.data.buffer;
-  worker.postMessage({ type: "recognise", id: lastSent.id, width, height, pixels: buffer }, [buffer]);
-}
-
-function onResult(message) {
-  busy = false;
-  const sent = lastSent;
-  const stale = !sent || sent.id !== message.id || sent.version !== drawingVersion;
-  if (!stale) {
-    recognitions++;
-    shownVersion = sent.version;
-    lastResult = { empty: message.empty, top5: message.top5, input: message.input, ms: message.ms };
-    if (message.empty) showEmpty();
-    else {
-      showPrediction(message);
-      inside.showResult(sent.id, message.input);
-    }
-    predictionEl.dataset.count = String(recognitions);
-    if (sent.strokeEndedAt !== null) {
-      // Once with the DOM updated, once in the next frame, which paints it.
-      const entry = {
-        id: sent.id,
-        dom: performance.now() - sent.strokeEndedAt,
-        painted: null,
-        inside: null, // stroke end -> Look inside panel drawn, when it is open
-        insideOpen: inside.open,
-        strokeEndedAt: sent.strokeEndedAt,
-      };
-      latencies.push(entry);
-      requestAnimationFrame(() => {
-        entry.painted = performance.now() - sent.strokeEndedAt;
-      });
-    }
+  testHooks?.sending(pixels, width, height);
+  let result;
+  try {
+    result = await recognizer.recognise(pixels, width, height);
+  } catch (error) {
+    if (!ready) return; // the worker did not start: onLoadFailed says so
+    showError(`That drawing could not be read: ${error.message}. Clear the pad and try again.`);
+    console.warn("pycnn worker:", error.detail);
+    return;
   }
-  // A stale answer is replaced at once, unless a stroke is under way: its end will ask.
-  if (wanted || (stale && strokes.length && !activeStroke)) sendRecognition();
+  if (!result) return; // a newer drawing replaced this one
+  errorEl.hidden = true;
+  recognitions++;
+  shownVersion = version;
+  if (result.empty) showEmpty();
+  else {
+    showPrediction(result);
+    inside.showResult(result.id, result.input);
+  }
+  predictionEl.dataset.count = String(recognitions);
+  testHooks?.shown(result, endedAt);
 }
 
 function showPrediction({ top5, input }) {
@@ -308,26 +289,21 @@ function megabytes(bytes) {
 }
 
 function onProgress({ step, steps, label, loaded, total }) {
-  progressLog.push({ step, steps, label, loaded, total });
   loadStepEl.textContent = `Step ${step} of ${steps}: ${label}…`;
   loadBarEl.max = total || 1;
   loadBarEl.value = loaded;
   loadBytesEl.textContent = `${megabytes(loaded)} of ${megabytes(total)} MB`;
 }
 
-function onReady({ labels, loadMs, network, filters }) {
+function onReady({ labels, network, filters }) {
   ready = true;
-  window.pycnnTest.network = network;
   inside.setNetwork({ network, filters, labels });
-  readyAt = performance.now();
-  window.pycnnTest.loadMs = loadMs;
-  window.pycnnTest.labels = labels;
   loadEl.hidden = true;
   recogniseButton.disabled = false;
   statusEl.textContent = `Ready. The network knows ${labels.length} characters.`;
   document.body.dataset.ready = "true";
-  if (strokes.length || wanted) requestRecognition();
-  else showEmpty();
+  // A drawing made while loading is already waiting in the client; it is sent now.
+  if (!strokes.length) showEmpty();
   registerServiceWorker();
 }
 
@@ -343,49 +319,24 @@ function plainWords(text) {
   return text.replace(/^Uncaught (\w*Error: )?/, "");
 }
 
-function onWorkerError(message) {
-  message = { ...message, message: plainWords(message.message) };
-  if (message.phase === "load") {
-    loadFailed = true;
-    noteEl.textContent = "";
-    loadEl.hidden = true;
-    statusEl.textContent = "The network could not start.";
-    showError(
-      `The handwriting reader could not start: ${message.message}. ` +
-        "Check your connection and reload the page.",
-    );
-    console.warn("pycnn worker:", message.detail);
-    return;
-  }
-  if (message.phase === "inspect") {
-    inside.onError(message);
-    console.warn("pycnn worker:", message.detail);
-    return;
-  }
-  busy = false;
-  showError(`That drawing could not be read: ${message.message}. Clear the pad and try again.`);
-  console.warn("pycnn worker:", message.detail);
-  if (wanted) sendRecognition();
+function onLoadFailed(error) {
+  loadFailed = true;
+  noteEl.textContent = "";
+  loadEl.hidden = true;
+  statusEl.textContent = "The network could not start.";
+  showError(
+    `The handwriting reader could not start: ${plainWords(error.message)}. ` +
+      "Check your connection and reload the page.",
+  );
+  console.warn("pycnn worker:", error.detail);
 }
 
-worker.addEventListener("message", (event) => {
-  const message = event.data;
-  if (message.type === "progress") onProgress(message);
-  else if (message.type === "ready") onReady(message);
-  else if (message.type === "result") {
-    errorEl.hidden = true;
-    onResult(message);
-  } else if (message.type === "activations") inside.onActivations(message);
-  else if (message.type === "error") onWorkerError(message);
-});
-
-worker.addEventListener("error", (event) => {
-  event.preventDefault();
-  onWorkerError({
-    phase: "load",
-    message: event.message || "its script failed to load",
-    detail: event.message,
-  });
+recognizer.addEventListener("progress", (event) => onProgress(event.detail));
+recognizer.ready.then(onReady, onLoadFailed);
+// The worker stopped after loading: nothing more can be read.
+recognizer.addEventListener("error", (event) => {
+  showError(`The handwriting reader stopped: ${plainWords(event.detail.message)}. Reload the page.`);
+  console.warn("pycnn worker:", event.detail.detail);
 });
 
 function registerServiceWorker() {
@@ -403,7 +354,7 @@ function registerServiceWorker() {
 // Controls and keyboard.
 clearButton.addEventListener("click", clearPad);
 undoButton.addEventListener("click", undo);
-recogniseButton.addEventListener("click", () => requestRecognition());
+recogniseButton.addEventListener("click", () => recognise());
 brushInput.min = String(BRUSH_MIN);
 brushInput.max = String(BRUSH_MAX);
 brushInput.addEventListener("input", () => setBrush(brushInput.value));
@@ -418,42 +369,9 @@ document.addEventListener("keydown", (event) => {
     clearPad();
   } else if (event.key === "Enter" && event.target === pad) {
     event.preventDefault();
-    requestRecognition();
+    recognise();
   }
 });
-
-// ---------------------------------------------------------------------------------------
-// Test hooks: the exact pixels of the last recognition, and timings.
-window.pycnnTest = {
-  lastPixels: () =>
-    lastSent && { width: lastSent.width, height: lastSent.height, base64: toBase64(lastSent.pixels) },
-  lastResult: () =>
-    lastResult && {
-      empty: lastResult.empty,
-      top5: lastResult.top5,
-      input: lastResult.input && Array.from(lastResult.input),
-      ms: lastResult.ms,
-    },
-  latencies: () => latencies.map(({ id, dom, painted, inside: shown, insideOpen }) =>
-    ({ id, dom, painted, inside: shown, insideOpen })),
-  // The Look inside panel: the float32 output of trace entry `index` (default: the first
-  // convolution) for the drawing it shows, and whether it shows the drawing on the pad.
-  lastActivations: (index) => {
-    const layer = index ?? window.pycnnTest.network.layers.find((l) => l.name === "Conv2D").index;
-    return inside.activationsBase64(layer);
-  },
-  insideCurrent: () => inside.isCurrent(),
-  insideMessages: () => inside.messages,
-  progressLog: () => progressLog.slice(),
-  readyAt: () => readyAt,
-  lastPointerType: () => lastPointerType,
-  // True when no recognition is pending and the answer shown belongs to the drawing shown.
-  settled: () => ready && !busy && !wanted && !activeStroke && shownVersion === drawingVersion,
-  strokeCount: () => strokes.length,
-  padInfo: () => ({ side: padSide, width: pad.width, height: pad.height, brush }),
-  loadMs: null,
-  labels: null,
-};
 
 new ResizeObserver(resizePad).observe(pad);
 window.addEventListener("resize", resizePad); // also fires when zoom changes devicePixelRatio

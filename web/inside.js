@@ -328,15 +328,6 @@ function classesView(labels) {
   };
 }
 
-/** Base64 of a byte array, in chunks small enough for String.fromCharCode's arguments. */
-export function toBase64(bytes) {
-  let text = "";
-  for (let i = 0; i < bytes.length; i += 0x8000) {
-    text += String.fromCharCode.apply(null, bytes.subarray(i, i + 0x8000));
-  }
-  return btoa(text);
-}
-
 export function percent(p) {
   if (p < 0.001) return "<0.1%";
   return `${(100 * p).toFixed(p >= 0.995 ? 0 : 1)}%`;
@@ -344,10 +335,11 @@ export function percent(p) {
 
 // ---------------------------------------------------------------------------------------
 export class InsideView {
-  /** details: the <details> element; worker: the recognizer's worker (gets "inspect"). */
-  constructor({ details, worker, onRendered }) {
+  /** details: the <details> element; recognizer: the RecognizerClient (asked to inspect);
+   * onRendered(id, activations): called when the panel shows recognition `id`. */
+  constructor({ details, recognizer, onRendered }) {
     this.details = details;
-    this.worker = worker;
+    this.recognizer = recognizer;
     this.onRendered = onRendered || (() => {});
     this.status = details.querySelector("#inside-status");
     this.error = details.querySelector("#inside-error");
@@ -360,8 +352,6 @@ export class InsideView {
     this.currentInput = null;
     this.requestedId = null;
     this.renderedId = null;
-    this.last = null; // {id, layout, values} drawn last
-    this.messages = 0; // activation messages received, for tests and the bench
     details.addEventListener("toggle", () => this.refresh());
   }
 
@@ -404,30 +394,35 @@ export class InsideView {
       return;
     }
     if (!this.open || this.renderedId === this.currentId || this.requestedId === this.currentId) return;
-    this.requestedId = this.currentId;
-    this.worker.postMessage({ type: "inspect", id: this.currentId });
+    const id = this.currentId;
+    this.requestedId = id;
+    this.recognizer.inspect(id).then(
+      (activations) => this.onActivations(id, activations),
+      (error) => this.onError(id, error),
+    );
   }
 
-  onActivations(message) {
-    this.messages++;
-    if (message.id === this.requestedId) this.requestedId = null;
-    if (message.id !== this.currentId || !message.values) {
+  onActivations(id, activations) {
+    if (id === this.requestedId) this.requestedId = null;
+    if (id !== this.currentId) {
       this.refresh(); // a newer drawing is on screen: ask for its pass instead
       return;
     }
+    // null: the worker has read a newer drawing since; its answer will ask again.
+    if (!activations) return;
     this.error.hidden = true;
-    this.render(message);
-    this.renderedId = message.id;
-    this.last = message;
+    this.render(activations);
+    this.renderedId = id;
     this.layers.hidden = false;
     this.status.textContent = "Showing the layers for the drawing on the pad.";
-    this.onRendered(message.id);
+    this.onRendered(id, activations);
   }
 
-  onError(message) {
-    if (message.id === this.requestedId) this.requestedId = null;
+  onError(id, error) {
+    if (id === this.requestedId) this.requestedId = null;
     this.error.hidden = false;
-    this.error.textContent = `The layers could not be shown: ${message.message}.`;
+    this.error.textContent = `The layers could not be shown: ${error.message}.`;
+    console.warn("pycnn worker:", error.detail || error);
   }
 
   render({ layout, values }) {
@@ -436,16 +431,6 @@ export class InsideView {
       const view = this.views.get(entry.index);
       if (view) view.draw(values, entry.offset);
     }
-  }
-
-  /** Base64 of the float32 output of trace entry `index` for the drawing shown (tests). */
-  activationsBase64(index) {
-    if (!this.last) return null;
-    const entry = this.last.layout.find((e) => e.index === index);
-    const size = entry.shape.reduce((a, b) => a * b, 1);
-    const floats = this.last.values.slice(entry.offset, entry.offset + size);
-    return { id: this.last.id, name: entry.name, shape: entry.shape,
-      base64: toBase64(new Uint8Array(floats.buffer)) };
   }
 
   // -------------------------------------------------------------------------------------

@@ -1,19 +1,28 @@
 /* The recognizer's home: Pyodide, NumPy, pycnn and the model live in this Web Worker so the
- * page never freezes while they load or while the network computes.
+ * page never freezes while they load or while the network computes. The page talks to it
+ * only through web/recognizer-client.js; what each request does is Python, in
+ * pycnn/page_api.py. This file loads everything, reports progress, and passes requests on.
  *
- * Messages in:  {type: "recognise", id, width, height, pixels: ArrayBuffer (RGBA, transferred)}
- *               {type: "inspect", id}: every layer's output for recognition `id`
+ * Messages in:  {type, id, ...fields, data: ArrayBuffer (transferred) | null}
+ *               A request for PageApi.handle(type, JSON of {id, ...fields}, data). Today:
+ *               {type: "info", id, data: null}
+ *               {type: "recognise", id, width, height, data: RGBA pixels, row-major}
+ *               {type: "inspect", id, recognition, data: null}: the layers of recognition
+ *                `recognition` (the id of a "recognise" request)
  * Messages out: {type: "progress", step, steps, label, loaded, total}
- *               {type: "ready", labels, metadata, loadMs, network: {input_shape, layers,
- *                parameters}, filters: {index, shape, values: Float32Array} | null}
- *               {type: "result", id, empty, top5: [[label, p], ...], input: Float32Array(784), ms}
- *               {type: "activations", id, layout: [{index, name, shape, offset}, ...],
- *                values: Float32Array (transferred), ms}; values null if `id` is not the
- *                latest recognition or the pad was empty
- *               {type: "error", id?, message, detail}
- *
- * Every recognition keeps its forward pass's layer outputs (references, no copies), so the
- * "Look inside" panel is served from the pass that made the answer, never a second one.
+ *               {type: "ready"}: loaded and warmed up; requests are answered from now on
+ *               {type: "reply", id, reply, data: ArrayBuffer (transferred) | null, ms}
+ *                reply is page_api's JSON, parsed:
+ *                 info       {labels, network: {input_shape, layers, parameters},
+ *                             filters: {index, shape} | null}; data: the filters, float32
+ *                 recognise  {empty, top5: [[label, p], ...], input_shape: [28, 28] | null};
+ *                            data: the network's input, float32, null when empty
+ *                 inspect    {layout: [{index, name, shape, offset}, ...] | null}; data: every
+ *                            layer's output, float32, null unless `recognition` is the
+ *                            latest recognition with ink
+ *                ms: the time the worker spent on the request
+ *               {type: "error", id, message, detail}: id is null when loading failed;
+ *                message is one line for people, detail the whole Python traceback
  *
  * A classic worker, because Pyodide 0.17's pyodide.js loads its parts with importScripts.
  * Every URL is relative to this file, so the site works under any sub-path.
@@ -29,9 +38,7 @@ const STEPS = [
   "Warming up the network",
 ];
 
-let recognise = null; // Python function, set once everything is loaded
-let activations = null; // Python function: the latest recognition's layer outputs, packed
-let tracedId = null; // the recognition whose forward pass the recognizer keeps
+let handle = null; // PageApi.handle, a Python function, set once everything is loaded
 
 // ---------------------------------------------------------------------------------------
 // Progress by bytes. Pyodide fetches its parts three ways (importScripts for the JS,
@@ -124,7 +131,6 @@ async function fetchBytes(path) {
 }
 
 async function load() {
-  const started = performance.now();
   const manifestResponse = await nativeFetch("manifest.json");
   if (!manifestResponse.ok) {
     throw new Error(`the site's file list (manifest.json) is missing (HTTP ${manifestResponse.status})`);
@@ -162,107 +168,44 @@ async function load() {
       FS.writeFile(target, files[i]);
     });
     FS.writeFile("/home/pyodide/model.npz", await fetchBytes(MODEL_PATH));
-    pyodide.runPython(`
+    const api = pyodide.runPython(`
 import sys
 sys.path.insert(0, "${site}")
 import importlib
 importlib.invalidate_caches()
-from pycnn.recognizer import Recognizer
-
-_recognizer = Recognizer("/home/pyodide/model.npz")
-
-def _recognise_for_js(pixels, width, height):
-    # A JS typed array arrives as a JsProxy; to_py() copies it into one Python buffer.
-    if hasattr(pixels, "to_py"):
-        pixels = pixels.to_py()
-    # trace=True keeps references to the layer outputs of this very pass: no extra work.
-    result = _recognizer.recognise_rgba(pixels, width, height, trace=True)
-    image = result["input"]
-    return [result["empty"], result["top5"],
-            None if image is None else image.astype("<f4").tobytes()]
-
-def _activations_for_js():
-    import json
-    packed = _recognizer.layer_activations()
-    if packed is None:
-        return [None, None]
-    layout, values = packed
-    return [json.dumps(layout), values.astype("<f4").tobytes()]
-
-def _model_info():
-    import json
-    filters = _recognizer.first_conv_filters()
-    return [json.dumps({"labels": _recognizer.labels, "metadata": _recognizer.metadata,
-                        "network": _recognizer.network(),
-                        "filters_index": None if filters is None else filters[0],
-                        "filters_shape": None if filters is None else list(filters[1].shape)},
-                       default=str),
-            None if filters is None else filters[1].astype("<f4").tobytes()]
+from pycnn.page_api import PageApi
+page_api = PageApi("/home/pyodide/model.npz")
+_recognizer = page_api.recognizer  # what bench/pyodide_layers.js times
+page_api
 `);
-    recognise = pyodide.globals.get("_recognise_for_js");
-    activations = pyodide.globals.get("_activations_for_js");
-    const [infoJson, filterBytes] = callPython(pyodide.globals.get("_model_info"));
-    const info = JSON.parse(infoJson);
-    const filters = filterBytes && {
-      index: info.filters_index,
-      shape: info.filters_shape,
-      values: float32From(filterBytes),
-    };
+    handle = api.handle;
+    api.destroy();
 
     startStep(3);
     // One throwaway recognition so the first real one is not slowed by first-call costs.
     const side = 64;
     const warm = new Uint8Array(side * side * 4);
     for (let i = 0; i < side; i++) warm[(i * side + i) * 4 + 3] = 255;
-    runRecognition(warm, side, side);
+    callPage("recognise", { id: 0, width: side, height: side }, warm.buffer);
 
     progress.loaded = progress.total;
     report(true);
-    postMessage({
-      type: "ready",
-      labels: info.labels,
-      metadata: info.metadata,
-      network: info.network,
-      filters,
-      loadMs: performance.now() - started,
-    }, filters ? [filters.values.buffer] : []);
+    postMessage({ type: "ready" });
   } finally {
     installCounters(false);
   }
 }
 
-// Python bytes of little-endian float32 -> a Float32Array with its own buffer.
-function float32From(pyBytes) {
-  const bytes = pyBytes instanceof Uint8Array ? pyBytes : new Uint8Array(pyBytes);
-  return new Float32Array(bytes.slice().buffer);
-}
-
-// Call a Python function returning a list, convert it, free the proxy.
-function callPython(fn, ...args) {
-  const proxy = fn(...args);
+// One request to PageApi.handle: {reply: parsed JSON, data: ArrayBuffer | null}.
+function callPage(type, fields, data) {
+  const proxy = handle(type, JSON.stringify(fields), data ? new Uint8Array(data) : null);
   try {
-    return proxy.toJs();
+    // [JSON text, bytes or None] -> [string, Uint8Array with a buffer of its own, or undefined]
+    const [replyJson, payload] = proxy.toJs();
+    return { reply: JSON.parse(replyJson), data: payload ? payload.buffer : null };
   } finally {
     proxy.destroy();
   }
-}
-
-function runRecognition(pixels, width, height) {
-  const [empty, top5, inputBytes] = callPython(recognise, pixels, width, height);
-  return { empty, top5, input: inputBytes ? float32From(inputBytes) : null };
-}
-
-function packActivations(id) {
-  const started = performance.now();
-  if (id === null || id !== tracedId) return { id, layout: null, values: null, ms: 0 };
-  const [layoutJson, valueBytes] = callPython(activations);
-  if (!layoutJson) return { id, layout: null, values: null, ms: 0 };
-  return {
-    id,
-    layout: JSON.parse(layoutJson),
-    values: float32From(valueBytes),
-    ms: performance.now() - started,
-  };
 }
 
 function plainError(error) {
@@ -273,39 +216,24 @@ function plainError(error) {
 }
 
 const loading = load().catch((error) => {
-  const { message, detail } = plainError(error);
-  postMessage({ type: "error", phase: "load", message, detail });
+  postMessage({ type: "error", id: null, ...plainError(error) });
   throw error;
 });
 
 self.onmessage = async (event) => {
-  const msg = event.data;
-  if (msg.type !== "recognise" && msg.type !== "inspect") return;
+  const { type, id, data, ...fields } = event.data;
   try {
     await loading;
   } catch (error) {
-    return; // already reported
-  }
-  if (msg.type === "inspect") {
-    try {
-      const packed = packActivations(msg.id);
-      postMessage({ type: "activations", ...packed }, packed.values ? [packed.values.buffer] : []);
-    } catch (error) {
-      const { message, detail } = plainError(error);
-      postMessage({ type: "error", phase: "inspect", id: msg.id, message, detail });
-    }
+    postMessage({ type: "error", id, message: "the recognizer did not start", detail: "" });
     return;
   }
   const started = performance.now();
   try {
-    const pixels = new Uint8Array(msg.pixels);
-    tracedId = null;
-    const result = runRecognition(pixels, msg.width, msg.height);
-    tracedId = result.empty ? null : msg.id;
-    const reply = { type: "result", id: msg.id, ...result, ms: performance.now() - started };
-    postMessage(reply, result.input ? [result.input.buffer] : []);
+    const result = callPage(type, { id, ...fields }, data);
+    const reply = { type: "reply", id, ...result, ms: performance.now() - started };
+    postMessage(reply, result.data ? [result.data] : []);
   } catch (error) {
-    const { message, detail } = plainError(error);
-    postMessage({ type: "error", phase: "recognise", id: msg.id, message, detail });
+    postMessage({ type: "error", id, ...plainError(error) });
   }
 };

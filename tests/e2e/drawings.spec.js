@@ -7,10 +7,11 @@
 // the same, as they do here (weights/README.md). 0.79 leaves three standard deviations of
 // sampling noise for 150 drawings. The goal of 90% is not reached: 0/O, 1/I/l, 5/S
 // and 2/Z stay apart under the 47-class merge and cannot be told apart from the shape.
-const { test, expect } = require("@playwright/test");
 const fs = require("node:fs");
 const path = require("node:path");
-const { runPython, servedModel, watchHygiene, openReady, drawAndRecognise } = require("./helpers");
+const {
+  test, expect, runPython, servedModel, watchHygiene, openReady, drawAndRecognise,
+} = require("./helpers");
 
 const COUNT = Number(process.env.PYCNN_E2E_SAMPLES || 150);
 const MIN_ACCURACY = 0.79;

@@ -1,11 +1,29 @@
 // Shared steps for the end-to-end tests: open the page, draw with a real mouse, wait for
 // the answer, and watch for console errors and requests that leave the site.
-const { expect } = require("@playwright/test");
+const base = require("@playwright/test");
 const { execFileSync } = require("node:child_process");
 const fs = require("node:fs");
 const os = require("node:os");
 const path = require("node:path");
 const { ROOT, PYTHON } = require("./env");
+
+const { expect } = base;
+
+/** Give every page of `context` the page's test hooks (window.pycnnTest, web/test-hooks.js):
+ * the page installs them only if this flag is set before its scripts run. */
+async function enableTestHooks(context) {
+  await context.addInitScript(() => {
+    window.pycnnTestHooks = true;
+  });
+}
+
+/** Playwright's `test`, with the test hooks on in every page a test opens. */
+const test = base.test.extend({
+  context: async ({ context }, use) => {
+    await enableTestHooks(context);
+    await use(context);
+  },
+});
 
 /** Run one of the Python scripts beside this file in the project's venv; its stdout. */
 function runPython(script, args) {
@@ -148,6 +166,9 @@ async function top5(page) {
 }
 
 module.exports = {
+  test,
+  expect,
+  enableTestHooks,
   runPython,
   servedModel,
   watchHygiene,

@@ -1,12 +1,11 @@
 // The "Look inside" panel: every layer of the served model, drawn from the forward pass that
 // made the answer. The architecture the checks expect comes from CPython reading the model
 // file the page was served, not from the page and not from constants in this file.
-const { test, expect } = require("@playwright/test");
 const fs = require("node:fs");
 const path = require("node:path");
 const {
-  runPython, servedModel, checkHygieneOfEachTest, openReady, recognitions, drawAndRecognise,
-  settleInside, SHAPES,
+  test, expect, runPython, servedModel, checkHygieneOfEachTest, openReady, recognitions,
+  drawAndRecognise, settleInside, SHAPES,
 } = require("./helpers");
 
 function python(args) {
@@ -43,13 +42,13 @@ test("the panel opens from the keyboard and shows every layer with one tile per 
 
   // With the panel closed, recognising asks the worker for nothing more.
   await drawAndRecognise(page, SHAPES.seven);
-  expect(await page.evaluate(() => window.pycnnTest.insideMessages())).toBe(0);
+  expect(await page.evaluate(() => window.pycnnTest.inspectRequests())).toBe(0);
 
-  // Opening it shows that same recognition's pass: one activations message, no new pass.
+  // Opening it shows that same recognition's pass: one inspect request, no new pass.
   const count = await recognitions(page);
   await openPanel(page);
   expect(await recognitions(page)).toBe(count);
-  expect(await page.evaluate(() => window.pycnnTest.insideMessages())).toBe(1);
+  expect(await page.evaluate(() => window.pycnnTest.inspectRequests())).toBe(1);
   await expect(page.locator("#inside-layers")).toBeVisible();
 
   // The diagram: input plus one box per layer, with each layer's output shape and params.
@@ -66,7 +65,7 @@ test("the panel opens from the keyboard and shows every layer with one tile per 
   // The input the network received.
   await expect(page.locator("#inside-input canvas")).toBeVisible();
 
-  const labels = await page.evaluate(() => window.pycnnTest.labels);
+  const labels = await page.evaluate(() => window.pycnnTest.labels());
   let firstConv = true;
   for (const layer of layers) {
     const section = page.locator(`#inside-layer-${layer.index}`);

@@ -1,7 +1,6 @@
 // After one visit the service worker holds the whole site: with the network off, a reload
 // still loads Pyodide, NumPy, pycnn and the model, and still recognises.
-const { test, expect } = require("@playwright/test");
-const { watchHygiene, openReady, drawAndRecognise, SHAPES } = require("./helpers");
+const { test, expect, watchHygiene, openReady, drawAndRecognise, SHAPES } = require("./helpers");
 
 test("after the first visit, a reload with the network off still recognises", async ({ context, page, baseURL }) => {
   const hygiene = watchHygiene(context, baseURL);

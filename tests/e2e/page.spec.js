@@ -1,8 +1,7 @@
 // The drawing page in a real Chromium: loading, drawing, controls, touch, keyboard, hygiene.
-const { test, expect } = require("@playwright/test");
 const {
-  checkHygieneOfEachTest, openReady, recognitions, settle, drawStrokes, drawAndRecognise, line, SHAPES,
-  top5,
+  test, expect, checkHygieneOfEachTest, openReady, recognitions, settle, drawStrokes, drawAndRecognise,
+  line, SHAPES, top5,
 } = require("./helpers");
 
 const hygiene = checkHygieneOfEachTest(test);
@@ -71,6 +70,18 @@ test("mouse drawing gives a prediction with a top 5 and the 28x28 input", async 
   }
   expect(ink).toBeGreaterThan(100);
   expect(coloured).toBe(0); // black ink (#000) on a transparent canvas
+});
+
+test("a visitor's page has no test hooks, and still reads a drawing", async ({ browser, baseURL }) => {
+  // A context of its own, without the flag that tests/e2e/helpers.js sets in every other.
+  const context = await browser.newContext({ baseURL });
+  const page = await context.newPage();
+  await openReady(page);
+  await drawStrokes(page, SHAPES.seven);
+  await expect(page.locator("#prediction")).toHaveAttribute("data-count", "1");
+  await expect(page.locator("#top5 li")).toHaveCount(5);
+  expect(await page.evaluate(() => typeof window.pycnnTest)).toBe("undefined");
+  await context.close();
 });
 
 test("an empty pad asks for a drawing instead of predicting", async ({ page }) => {
