@@ -19,7 +19,7 @@
 const fs = require("node:fs");
 const os = require("node:os");
 const path = require("node:path");
-const { drawStrokes, runPython, settleInside } = require("../tests/e2e/helpers");
+const { drawStrokes, enableTestHooks, runPython, settleInside } = require("../tests/e2e/helpers");
 const { option, startServer, launchChromium } = require("./browser");
 
 
@@ -70,6 +70,7 @@ async function main() {
     let page;
     for (let i = 0; i < LOADS; i++) {
       const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+      await enableTestHooks(context); // the timings are read through the test hooks
       page = await context.newPage();
       await page.goto(url);
       await page.waitForFunction(() => document.body.dataset.ready === "true", null, { timeout: 120_000 });

@@ -15,7 +15,7 @@ const { option, startServer, launchChromium } = require("./browser");
 const REPEATS = option("repeats", 50);
 const PORT = option("port", 18733);
 
-// Runs in the worker's Python: `_recognizer` is the page's own Recognizer.
+// Runs in the worker's Python: `page_api.recognizer` is the page's own Recognizer.
 const PROFILE = `
 import json, time
 import numpy as np
@@ -29,12 +29,12 @@ def _profile(repeats, side):
         d = np.hypot(xx - side / 2, yy - cy * side)
         rgba[..., 3] = np.maximum(rgba[..., 3], (np.abs(d - r * side) < 0.02 * side) * 255)
     flat = rgba.reshape(-1)
-    model = _recognizer.model
+    model = page_api.recognizer.model
 
     # Chromium first runs WebAssembly through its baseline compiler and swaps in optimised
     # code a little later: warm up, or the first rows pay for that.
     for _ in range(repeats):
-        _recognizer.recognise_rgba(flat, side, side, trace=True)
+        page_api.recognizer.recognise_rgba(flat, side, side, trace=True)
 
     def median_ms(fn):
         times = []
@@ -54,7 +54,7 @@ def _profile(repeats, side):
         rows.append(["%d %s %s" % (i, type(layer).__name__, "x".join(map(str, y.shape[1:]))),
                      median_ms(lambda: layer.forward(x))])
         x = y
-    rows.append(["whole recognise_rgba", median_ms(lambda: _recognizer.recognise_rgba(flat, side, side, trace=True))])
+    rows.append(["whole recognise_rgba", median_ms(lambda: page_api.recognizer.recognise_rgba(flat, side, side, trace=True))])
     return json.dumps(rows)
 `;
 

@@ -175,7 +175,6 @@ import importlib
 importlib.invalidate_caches()
 from pycnn.page_api import PageApi
 page_api = PageApi("/home/pyodide/model.npz")
-_recognizer = page_api.recognizer  # what bench/pyodide_layers.js times
 page_api
 `);
     handle = api.handle;
