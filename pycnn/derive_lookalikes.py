@@ -1,0 +1,65 @@
+"""python -m pycnn.derive_lookalikes: make pycnn/lookalikes.json from the validation writers.
+
+Reads every validation sample of the stroke file (the writer split's "val" part, never the
+test split) with the model, builds the confusion matrix and keeps as look-alikes the pairs
+that `pycnn.lookalikes` defines. The table is checked in: it is data the page ships, and a
+reviewer can read each group's evidence in its "pairs".
+
+Exit status (pycnn.cli): 0 on success, 2 for a bad option, model, stroke file or --out,
+130 when interrupted.
+"""
+
+import json
+import os
+import sys
+
+from .cli import ArgumentParser, ProgressBar, check_output_file, load_usable_model, run_cli
+from .data.unipen import load_unipen, writer_split
+from .evaluate import model_targets, predict_strokes
+from .lookalikes import TABLE_PATH, THRESHOLD, table_from_confusion
+from .metrics import confusion_matrix
+
+
+def parse_args(argv):
+    p = ArgumentParser(prog="python -m pycnn.derive_lookalikes",
+                       description=__doc__.split("\n")[0])
+    p.add_argument("--model", default="weights/model.npz")
+    p.add_argument("--data", default=None, help="stroke file (default: data/unipen/)")
+    p.add_argument("--out", default=TABLE_PATH)
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    return p.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    check_output_file(args.out, "--out")
+    model = load_usable_model(args.model)
+    data = load_unipen(args.data)
+    val = writer_split(data)["val"]
+    targets = model_targets(model, data, val)
+    probabilities = predict_strokes(model, data, val, None if args.quiet else ProgressBar())
+    confusion = confusion_matrix(targets, probabilities.argmax(axis=1), len(model.labels))
+    table = {
+        "about": "Look-alike groups: see pycnn/lookalikes.py. Made by python -m "
+                 "pycnn.derive_lookalikes from the validation writers.",
+        "model": os.path.basename(args.model),
+        "data": os.path.basename(data.path),
+        "split": "val",
+        "samples": int(len(val)),
+    }
+    table.update(table_from_confusion(confusion, model.labels, THRESHOLD))
+    tmp = args.out + ".tmp"
+    with open(tmp, "w", encoding="utf-8") as handle:
+        json.dump(table, handle, indent=1)
+        handle.write("\n")
+    os.replace(tmp, args.out)
+    print("%d validation samples, %d look-alike groups (pairs read as each other >= %d%%):"
+          % (len(val), len(table["groups"]), round(100 * THRESHOLD)))
+    for group in table["groups"]:
+        print("  " + " ".join(group))
+    print("wrote %s" % args.out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(run_cli(main))

@@ -1,0 +1,106 @@
+"""Look-alikes: characters that are the same shape once a drawing is cropped and scaled.
+
+0/O/o, 1/I/l, C/c and their like are drawn alike, so a reader can't tell them apart by shape
+alone; a good reader says so instead of guessing. The groups live in one table,
+`pycnn/lookalikes.json`, checked in as data and derived from the shipped model's confusion
+matrix on the **validation** writers (never the test split):
+
+    python -m pycnn.lookalikes --model weights/model.npz
+
+Two classes a, b are look-alikes when the model reads at least `THRESHOLD` of either one's
+validation samples as the other: max(C[a,b] / n_a, C[b,a] / n_b) >= THRESHOLD, where C is the
+confusion matrix (rows: truth, columns: answer). A group is a connected set of such pairs.
+
+The page and the CLI use `leading_lookalikes` to show "0 or O" when the leading answers are
+look-alikes of each other, and `pycnn.evaluate` counts an answer in the truth's group as
+right for `top1_lookalike`. This module runs on the page's Python (3.8, NumPy 1.17).
+"""
+
+import json
+import os
+
+import numpy as np
+
+TABLE_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "lookalikes.json")
+THRESHOLD = 0.10
+# An answer joins "0 or O" only with at least this probability: a 2% runner-up is no doubt.
+MIN_SHARE = 0.10
+
+
+def groups_from_confusion(confusion, labels, threshold=THRESHOLD):
+    """Look-alike groups (strings of labels, in model order) from a confusion matrix."""
+    confusion = np.asarray(confusion, dtype=np.float64)
+    n = np.maximum(confusion.sum(axis=1, keepdims=True), 1.0)
+    rate = confusion / n
+    np.fill_diagonal(rate, 0.0)
+    linked = np.maximum(rate, rate.T) >= threshold
+    parent = list(range(len(labels)))
+
+    def root(i):
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for a, b in zip(*np.nonzero(linked)):
+        parent[root(int(a))] = root(int(b))
+    members = {}
+    for i in range(len(labels)):
+        members.setdefault(root(i), []).append(i)
+    groups = [m for m in members.values() if len(m) > 1]
+    groups.sort(key=lambda m: m[0])
+    return ["".join(str(labels[i]) for i in m) for m in groups]
+
+
+def table_from_confusion(confusion, labels, threshold=THRESHOLD):
+    """The JSON-ready table: the groups, plus the evidence for every linked pair."""
+    confusion = np.asarray(confusion, dtype=np.float64)
+    rate = confusion / np.maximum(confusion.sum(axis=1, keepdims=True), 1.0)
+    pairs = []
+    for a in range(len(labels)):
+        for b in range(a + 1, len(labels)):
+            if max(rate[a, b], rate[b, a]) >= threshold:
+                pairs.append({"a": str(labels[a]), "b": str(labels[b]),
+                              "a_read_as_b": round(float(rate[a, b]), 4),
+                              "b_read_as_a": round(float(rate[b, a]), 4)})
+    return {"threshold": threshold, "groups": groups_from_confusion(confusion, labels, threshold),
+            "pairs": pairs}
+
+
+def load_groups(path=TABLE_PATH):
+    """The checked-in groups as a list of strings; [] when there is no table."""
+    if not os.path.exists(path):
+        return []
+    with open(path, encoding="utf-8") as handle:
+        return [str(group) for group in json.load(handle)["groups"]]
+
+
+def group_of(groups):
+    """{label: the string of its group} for every label that has look-alikes."""
+    return {label: group for group in groups for label in group}
+
+
+def leading_lookalikes(top, groups, min_share=MIN_SHARE):
+    """The leading answers that look alike, e.g. ["0", "O"], or None.
+
+    top: [[label, probability], ...], most likely first. The first answer is joined by the
+    answers right after it that are in its group and have at least `min_share`; fewer than
+    two means the answer stands alone.
+    """
+    if not top:
+        return None
+    same = group_of(groups).get(str(top[0][0]), "")
+    leading = [str(top[0][0])]
+    for label, probability in top[1:]:
+        if str(label) not in same or probability < min_share:
+            break
+        leading.append(str(label))
+    return leading if len(leading) > 1 else None
+
+
+def hits(predicted, truth, labels, groups):
+    """Boolean per sample: is the answer the truth or one of its look-alikes?"""
+    lookup = group_of(groups)
+    names = [str(label) for label in labels]
+    return np.array([p == t or names[p] in lookup.get(names[t], "")
+                     for p, t in zip(np.asarray(predicted), np.asarray(truth))], dtype=bool)

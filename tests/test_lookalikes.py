@@ -1,0 +1,98 @@
+"""Look-alike groups from a confusion matrix, the "0 or O" rule, and look-alike scoring.
+
+Only pytest, numpy and pycnn: this file also runs on the page's Python 3.8 + NumPy 1.17.
+"""
+
+import json
+
+import numpy as np
+
+from pycnn import lookalikes
+from pycnn.lookalikes import (
+    groups_from_confusion,
+    hits,
+    leading_lookalikes,
+    load_groups,
+    table_from_confusion,
+)
+
+LABELS = list("0OoI1lx")
+
+
+def confusion_of(pairs, n=100):
+    """A confusion matrix where each (truth, answer, count) moves `count` of n samples."""
+    c = np.diag(np.full(len(LABELS), float(n)))
+    for truth, answer, count in pairs:
+        a, b = LABELS.index(truth), LABELS.index(answer)
+        c[a, a] -= count
+        c[a, b] += count
+    return c
+
+
+def test_pairs_over_the_threshold_in_either_direction_chain_into_groups():
+    c = confusion_of([("0", "O", 30), ("o", "O", 12), ("1", "l", 9), ("l", "1", 10),
+                      ("I", "1", 5), ("x", "0", 2)])
+    # 0-O and O-o chain into one group; 1/l is linked by l->1 alone (10%); I->1 at 5% and
+    # x->0 at 2% are under the 10% threshold.
+    assert groups_from_confusion(c, LABELS) == ["0Oo", "1l"]
+    assert groups_from_confusion(c, LABELS, threshold=0.05) == ["0Oo", "I1l"]
+    assert groups_from_confusion(np.diag(np.ones(len(LABELS))), LABELS) == []
+
+
+def test_rates_are_per_truth_class_so_a_rare_class_still_links():
+    c = np.diag(np.full(len(LABELS), 100.0))
+    x, o = LABELS.index("x"), LABELS.index("o")
+    c[x, x], c[x, o] = 7, 3  # x has 10 samples and 30% of them read as o; 3 of 110 overall
+    assert groups_from_confusion(c, LABELS) == ["ox"]
+
+
+def test_leading_lookalikes_join_the_first_answer_with_its_close_look_alikes():
+    groups = ["0Oo", "1Il"]
+    assert leading_lookalikes([["0", 0.48], ["O", 0.41], ["8", 0.05]], groups) == ["0", "O"]
+    assert leading_lookalikes([["0", 0.40], ["O", 0.30], ["o", 0.2]], groups) == ["0", "O", "o"]
+    # A look-alike below MIN_SHARE is no doubt, and one behind another answer is not leading.
+    assert leading_lookalikes([["0", 0.95], ["O", 0.04]], groups) is None
+    assert leading_lookalikes([["0", 0.5], ["8", 0.3], ["O", 0.2]], groups) is None
+    assert leading_lookalikes([["7", 0.6], ["1", 0.3]], groups) is None
+    assert leading_lookalikes([], groups) is None
+
+
+def test_hits_count_an_answer_in_the_truths_group_as_right():
+    groups = ["0Oo"]
+    truth = [LABELS.index(c) for c in "00Ox"]
+    answer = [LABELS.index(c) for c in "0oxO"]
+    assert hits(answer, truth, LABELS, groups).tolist() == [True, True, False, False]
+
+
+def test_the_table_carries_the_evidence_for_each_group():
+    c = confusion_of([("0", "O", 30), ("o", "O", 12), ("I", "1", 5)])
+    table = table_from_confusion(c, LABELS)
+    assert table["groups"] == ["0Oo"]
+    assert table["pairs"] == [
+        {"a": "0", "b": "O", "a_read_as_b": 0.3, "b_read_as_a": 0.0},
+        {"a": "O", "b": "o", "a_read_as_b": 0.0, "b_read_as_a": 0.12},
+    ]
+
+
+def test_the_checked_in_table_is_well_formed():
+    with open(lookalikes.TABLE_PATH, encoding="utf-8") as handle:
+        table = json.load(handle)
+    groups = load_groups()
+    assert groups == table["groups"] and groups
+    seen = "".join(groups)
+    assert len(seen) == len(set(seen)), "a character is in two groups"
+    assert all(len(group) >= 2 for group in groups)
+    assert table["split"] == "val", "look-alikes are chosen on validation, never on test"
+    # Each group is exactly what its listed pairs link together.
+    linked = [(p["a"], p["b"]) for p in table["pairs"]
+              if max(p["a_read_as_b"], p["b_read_as_a"]) >= table["threshold"]]
+    labels = sorted(set(seen) | {c for pair in linked for c in pair})
+    c = np.diag(np.full(len(labels), 1000.0))
+    for a, b in linked:
+        c[labels.index(a), labels.index(b)] = 1000.0
+    regrouped = groups_from_confusion(c, labels, table["threshold"])
+    assert sorted(map(sorted, regrouped)) == sorted(map(sorted, groups))
+
+
+def test_no_table_means_no_groups(tmp_path):
+    assert load_groups(str(tmp_path / "absent.json")) == []
