@@ -162,7 +162,7 @@ def test_bare_npy_renamed_is_refused(tmp_path):
     path = tmp_path / "model.npz"
     with open(path, "wb") as f:
         np.save(f, np.zeros(4, np.float32))
-    refused(path, "not a pycnn model")
+    refused(path, "single .npy array", "not an .npz archive")
 
 
 def test_missing_file_and_folder_are_refused(tmp_path):
@@ -238,6 +238,51 @@ def test_json_that_is_not_a_pycnn_model_is_refused(saved, tmp_path):
 ])
 def test_invalid_architecture_is_refused(saved, tmp_path, change):
     refused(rewrite(saved, tmp_path, change_meta=change))
+
+
+@pytest.mark.parametrize("change, words", [
+    (lambda m: m.update(labels=["a"] * 10), ["repeat"]),
+    (lambda m: m.update(labels=["a\nb"] + LABELS[1:]), ["printable"]),
+    (lambda m: m["architecture"][6].update(config={"units": 10 ** 9}), ["units"]),
+    (lambda m: m["architecture"][0]["config"].update(stride=0), ["stride"]),
+    (lambda m: m["architecture"][0]["config"].update(filters=4096, padding="full",
+                                                     kernel_size=12), ["multiply-adds"]),
+    (lambda m: m.update(input_shape=[1, 10 ** 6, 12]), ["input height"]),
+    (lambda m: m.update(architecture=[1]), ["layer 0"]),
+])
+def test_architecture_is_checked_before_anything_is_built(saved, tmp_path, change, words):
+    """Sizes and types come from the JSON alone: nothing huge is ever allocated."""
+    refused(rewrite(saved, tmp_path, change_meta=change), *words)
+
+
+@pytest.mark.parametrize("text, words", [
+    ("[" * 50000 + "]" * 50000, ["nested"]),
+    ('{"format": "pycnn-model", "seed": NaN}', ["NaN"]),
+    ('{"format": "pycnn-model", "seed": 1e999}', ["out of range"]),
+    ('{"format": "pycnn-model", "seed": ' + "7" * 3000 + "}", ["digits"]),
+])
+def test_hostile_json_is_refused(saved, tmp_path, text, words):
+    model, _ = saved
+    path = tmp_path / "model.npz"
+    np.savez(path, __meta__=np.array(text), **model_arrays(model))
+    refused(path, *words)
+
+
+def test_archive_members_are_checked_before_they_are_read(saved, tmp_path):
+    import zipfile
+
+    _, path = saved
+    with zipfile.ZipFile(path, "a") as archive:
+        archive.writestr("notes.txt", b"not an array")
+    refused(path, "notes.txt", "not a .npy array")
+    _, path = saved
+    header = "{'descr': '<f8', 'fortran_order': False, 'shape': (10000000000,), }"
+    header += " " * (-(len(header) + 11) % 64) + "\n"
+    huge = tmp_path / "huge.npz"
+    with zipfile.ZipFile(huge, "w") as archive:  # claims 80 GB, holds a header
+        archive.writestr("__meta__.npy", b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header))
+                         + header.encode("latin-1"))
+    refused(huge, "header claims")
 
 
 def test_object_array_is_refused(saved, tmp_path):
