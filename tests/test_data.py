@@ -111,7 +111,7 @@ def test_default_path_is_the_copy_in_the_repository_unless_overridden(monkeypatc
 def test_missing_file_is_a_clear_error(tmp_path):
     with pytest.raises(DataFileError, match="no such file"):
         load_unipen(tmp_path / "absent.npz")
-    with pytest.raises(DataFileError, match="is a directory"):
+    with pytest.raises(DataFileError, match="is a folder"):
         load_unipen(tmp_path)
 
 
@@ -127,12 +127,12 @@ def test_truncated_file_is_a_clear_error(tmp_path, stroke_file):
 def test_foreign_files_are_clear_errors(tmp_path):
     text = tmp_path / "notes.npz"
     text.write_text("these are not strokes\n" * 20)
-    with pytest.raises(DataFileError, match="not a readable .npz"):
+    with pytest.raises(DataFileError, match="not an .npz archive"):
         load_unipen(text)
 
     single = tmp_path / "single.npy"
     np.save(single, np.arange(10))
-    with pytest.raises(DataFileError, match="single array"):
+    with pytest.raises(DataFileError, match="single .npy array"):
         load_unipen(single)
 
     other = tmp_path / "other.npz"
@@ -144,7 +144,7 @@ def test_foreign_files_are_clear_errors(tmp_path):
     arrays = stroke_arrays()
     arrays["labels"] = np.array([{"a": 1}] * len(arrays["labels"]), dtype=object)
     np.savez(pickled, **arrays)
-    with pytest.raises(DataFileError, match="not a readable .npz"):
+    with pytest.raises(DataFileError, match="Python objects.*pickle"):
         load_unipen(pickled)
 
 

@@ -1,7 +1,7 @@
 """Load the UNIPEN stroke files and split them so that no writer crosses train/val/test.
 
-The files and their format are described in data/unipen/README.md. They are read with
-`numpy.load(path, allow_pickle=False)`: nothing is ever unpickled.
+The files and their format are described in data/unipen/README.md. They are read as hostile
+input (`load_unipen`, which lists the limits): nothing is ever unpickled.
 
 Writer-disjoint split
 ---------------------
@@ -25,9 +25,10 @@ derived from the data file names (`writer_key`), and, without those, one "writer
 import json
 import os
 import re
-import zipfile
 
 import numpy as np
+
+from ..nn.serialize import printable, read_npz
 
 ENV_VAR = "PYCNN_UNIPEN"
 FILE_NAME = "unipen_alnum_strokes.npz"
@@ -191,7 +192,23 @@ def _sections_from_labels(labels, mapping):
 
 
 def _fail(path, problem):
-    raise DataFileError("%s: %s" % (path, problem))
+    raise DataFileError("%s: %s" % (printable(path), problem))
+
+
+# Limits on a stroke file, all checked before a sample is used. For scale, the shared alnum
+# file holds 28 MB of arrays and 3.9 million points; its largest sample has 693 points and
+# 11 strokes, and no sample's ink is longer than 22 times the longest side of its box.
+MAX_FILE_BYTES = 256 * 2 ** 20  # on disk
+MAX_ARRAY_BYTES = 256 * 2 ** 20  # uncompressed, all arrays together
+MAX_POINTS_PER_SAMPLE = 2000
+MAX_STROKES_PER_SAMPLE = 100
+# Pen-down path length over the longest side of the sample's box. Rendering densifies every
+# segment to sub-pixel steps, so a sample that zigzags across its box thousands of times
+# would become millions of points in memory.
+MAX_INK_LENGTH = 100
+MAX_COORDINATE = 1e9
+MAX_CLASSES = 4096  # a model has at most this many outputs (pycnn.nn.serialize.MAX_UNITS)
+_CHECK_CHUNK = 2 ** 20  # points measured at a time, so checking needs little memory
 
 
 def load_unipen(path=None, drop_suspect=True):
@@ -201,28 +218,35 @@ def load_unipen(path=None, drop_suspect=True):
     Required arrays: labels, points, stroke_offsets, sample_stroke_offsets. Optional:
     mapping (default EMNIST byclass), section (default from the label), source, datfile and
     datfile_names (needed for the writer split), suspect (default none).
+
+    The file is treated as hostile: it is read by `pycnn.nn.serialize.read_npz` (a regular
+    file of at most MAX_FILE_BYTES, plain .npy members of at most MAX_ARRAY_BYTES together,
+    sizes checked before decompressing, never a pickle), and then every array is checked:
+    dtypes and dimensions, offsets that start at 0, never decrease and end at the data's
+    end (unsigned ones converted without wrapping), finite points within +-MAX_COORDINATE,
+    labels within a mapping of distinct printable strings, at least one sample, and per
+    sample at most MAX_POINTS_PER_SAMPLE (2,000) points, MAX_STROKES_PER_SAMPLE (100)
+    strokes and ink at most MAX_INK_LENGTH (100) times the longest side of its box.
     """
     path = os.fspath(path) if path is not None else default_data_path()
-    if not os.path.exists(path):
+    if not os.path.lexists(path):
         _fail(path, "no such file (set %s or pass a path to the stroke .npz)" % ENV_VAR)
-    if os.path.isdir(path):
-        _fail(path, "is a directory, expected the stroke .npz file")
-    try:
-        archive = np.load(path, allow_pickle=False)
-        if not isinstance(archive, np.lib.npyio.NpzFile):
-            _fail(path, "holds a single array (.npy), expected an .npz archive of arrays")
-        with archive:
-            arrays = {name: archive[name] for name in archive.files}
-    except DataFileError:
-        raise
-    except zipfile.BadZipFile as error:
-        _fail(path, "not a readable .npz archive (truncated or corrupt zip: %s)" % error)
-    except (ValueError, OSError, EOFError, KeyError) as error:
-        _fail(path, "not a readable .npz archive of plain arrays (%s)" % error)
-    except Exception as error:  # zlib.error and friends from a damaged member
-        _fail(path, "damaged .npz archive (%s: %s)" % (type(error).__name__, error))
+    arrays = read_npz(path, DataFileError, MAX_FILE_BYTES, MAX_ARRAY_BYTES,
+                      what="a stroke .npz file")
     _validate(path, arrays)
-    return StrokeData(arrays, path=path, drop_suspect=drop_suspect)
+    data = StrokeData(arrays, path=path, drop_suspect=drop_suspect)
+    if len(data) == 0:
+        _fail(path, "all %d samples are marked suspect: nothing left to use"
+              % data.n_suspect_dropped)
+    return data
+
+
+def _offsets(path, name, offsets):
+    """Offsets as int64. Unsigned ones are range-checked first: a uint64 above 2**63 would
+    wrap to a negative number, and uint64 differences never look negative."""
+    if offsets.dtype.kind == "u" and offsets.size and offsets.max() > np.iinfo(np.int64).max:
+        _fail(path, "%s holds an offset beyond 2**63" % name)
+    return offsets.astype(np.int64)
 
 
 def _validate(path, arrays):
@@ -231,10 +255,9 @@ def _validate(path, arrays):
         _fail(
             path,
             "not a UNIPEN stroke file: missing array(s) %s (has: %s)"
-            % (", ".join(missing), ", ".join(sorted(arrays)) or "nothing"),
+            % (", ".join(missing), printable(", ".join(sorted(arrays))) or "nothing"),
         )
     labels, points = arrays["labels"], arrays["points"]
-    strokes, samples = arrays["stroke_offsets"], arrays["sample_stroke_offsets"]
     for name in ("labels", "stroke_offsets", "sample_stroke_offsets", "datfile"):
         if name in arrays and arrays[name].dtype.kind not in "iu":
             _fail(path, "array %r must hold integers, has dtype %s" % (name, arrays[name].dtype))
@@ -242,9 +265,14 @@ def _validate(path, arrays):
         _fail(
             path, "points must be a numeric (P, 2) array, got %s %r" % (points.dtype, points.shape)
         )
-    if labels.ndim != 1 or strokes.ndim != 1 or samples.ndim != 1:
+    if labels.ndim != 1 or arrays["stroke_offsets"].ndim != 1 \
+            or arrays["sample_stroke_offsets"].ndim != 1:
         _fail(path, "labels, stroke_offsets and sample_stroke_offsets must be 1-D")
     n = len(labels)
+    if n == 0:
+        _fail(path, "holds no samples")
+    strokes = _offsets(path, "stroke_offsets", arrays["stroke_offsets"])
+    samples = _offsets(path, "sample_stroke_offsets", arrays["sample_stroke_offsets"])
     if len(samples) != n + 1:
         _fail(path, "sample_stroke_offsets has %d entries, expected %d" % (len(samples), n + 1))
     if len(strokes) < 1:
@@ -261,18 +289,76 @@ def _validate(path, arrays):
             )
         if np.any(np.diff(offsets) < 0):
             _fail(path, "%s decreases somewhere (offsets out of order)" % name)
+    if points.size:
+        if points.dtype.kind == "f" and not np.all(np.isfinite(points)):
+            _fail(path, "points hold NaN or infinite coordinates")
+        if float(points.min()) < -MAX_COORDINATE or float(points.max()) > MAX_COORDINATE:
+            _fail(path, "points hold coordinates beyond +-%g" % MAX_COORDINATE)
     mapping = arrays.get("mapping", np.array(DEFAULT_MAPPING))
-    if n and (labels.min() < 0 or labels.max() >= len(mapping)):
+    if mapping.ndim != 1 or mapping.dtype.kind != "U" or not 1 <= len(mapping) <= MAX_CLASSES:
+        _fail(path, "mapping must be a list of 1 to %d strings, got %s %r"
+              % (MAX_CLASSES, mapping.dtype, mapping.shape))
+    names = [str(c) for c in mapping]
+    if len(set(names)) != len(names) or not all(c and c.isprintable() for c in names):
+        _fail(path, "mapping must hold distinct, non-empty, printable class names")
+    if labels.min() < 0 or labels.max() >= len(mapping):
         _fail(path, "labels out of range 0..%d" % (len(mapping) - 1))
-    for name in ("section", "source", "datfile", "suspect", "writer"):
+    for name, kinds in (("section", "US"), ("source", "US"), ("writer", "US"),
+                        ("datfile", "iu"), ("suspect", "biu")):
         if name in arrays and arrays[name].shape != (n,):
             _fail(path, "%s has shape %r, expected (%d,)" % (name, arrays[name].shape, n))
+        if name in arrays and arrays[name].dtype.kind not in kinds:
+            _fail(path, "%s has dtype %s" % (name, arrays[name].dtype))
     if "datfile" in arrays:
         if "datfile_names" not in arrays:
             _fail(path, "datfile is present without datfile_names")
         names = arrays["datfile_names"]
-        if n and (arrays["datfile"].min() < 0 or arrays["datfile"].max() >= len(names)):
+        if names.ndim != 1 or names.dtype.kind not in "US":
+            _fail(path, "datfile_names must be a 1-D array of strings")
+        if arrays["datfile"].min() < 0 or arrays["datfile"].max() >= len(names):
             _fail(path, "datfile indices out of range 0..%d" % (len(names) - 1))
+    _check_samples(path, points, strokes, samples)
+
+
+def _check_samples(path, points, stroke_offsets, sample_offsets):
+    """Per-sample limits: strokes, points, and ink length relative to the sample's box."""
+    per_sample = np.diff(sample_offsets)
+    worst = int(np.argmax(per_sample))
+    if per_sample[worst] > MAX_STROKES_PER_SAMPLE:
+        _fail(path, "sample %d has %d strokes; the limit is %d"
+              % (worst, per_sample[worst], MAX_STROKES_PER_SAMPLE))
+    starts = stroke_offsets[sample_offsets[:-1]]
+    stops = stroke_offsets[sample_offsets[1:]]
+    counts = stops - starts
+    worst = int(np.argmax(counts))
+    if counts[worst] > MAX_POINTS_PER_SAMPLE:
+        _fail(path, "sample %d has %d points; the limit is %d"
+              % (worst, counts[worst], MAX_POINTS_PER_SAMPLE))
+    pen_down = np.ones(len(points), dtype=bool)  # point j joins point j + 1
+    ends = stroke_offsets[1:] - 1
+    pen_down[ends[ends >= 0]] = False
+    first = 0
+    while first < len(starts):
+        last = max(int(np.searchsorted(stops, starts[first] + _CHECK_CHUNK, side="right")),
+                   first + 1)
+        begin, end = int(starts[first]), int(stops[last - 1])
+        inked = np.flatnonzero(counts[first:last] > 0)
+        if inked.size:
+            # Samples with points tile [begin, end), so reduceat sums each one's own steps.
+            at = starts[first:last][inked] - begin
+            xy = points[begin:end].astype(np.float64)
+            step = np.zeros(end - begin)
+            step[:-1] = np.hypot(np.diff(xy[:, 0]), np.diff(xy[:, 1])) * pen_down[begin:end - 1]
+            length = np.add.reduceat(step, at)
+            extent = (np.maximum.reduceat(xy, at, axis=0)
+                      - np.minimum.reduceat(xy, at, axis=0)).max(axis=1)
+            bad = np.flatnonzero(length > MAX_INK_LENGTH * extent)
+            if bad.size:
+                i = first + int(inked[bad[0]])
+                _fail(path, "sample %d's strokes are %.0f times as long as its bounding box; "
+                      "the limit is %d (real characters stay under 25)"
+                      % (i, length[bad[0]] / extent[bad[0]], MAX_INK_LENGTH))
+        first = last
 
 
 def deal_writers(writers, sections, seed=SPLIT_SEED, fractions=SPLIT_FRACTIONS):
