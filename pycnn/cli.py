@@ -1,31 +1,83 @@
-"""Small helpers shared by the command-line tools: clean errors and a progress bar."""
+"""Small helpers shared by the command-line tools: one exit-code convention, clean errors,
+output checks and a progress bar.
 
+Exit status of every tool (`run_cli`):
+    0    success
+    1    some inputs failed: `predict` could not read one or more of its images (each has its
+         own ``error:`` line, and an ``error`` entry in --json), the others were read
+    2    a usage error or a bad file: bad option, missing, unreadable or hostile model,
+         stroke file or checkpoint, output that cannot be written; one ``error:`` line
+    130  interrupted (Ctrl-C)
+No input, however hostile, produces a traceback: a traceback is a bug in pycnn.
+"""
+
+import argparse
+import os
+import stat
 import sys
+import tempfile
 import time
+
+from .nn.serialize import printable
+
+EXIT_OK = 0
+EXIT_SOME_FAILED = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
 
 
 class UsageError(Exception):
     """A problem the user can fix (bad path, bad file, bad option): printed, no traceback."""
 
 
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse, but a bad option is a UsageError: one `error:` line and exit status 2,
+    like every other bad input, instead of argparse's usage block."""
+
+    def error(self, message):
+        raise UsageError("%s (see %s --help)" % (message, self.prog))
+
+
+def write_line(text, stream=None):
+    """Print one line that cannot fail on encoding: file names need not be valid UTF-8, and
+    the stream may be ASCII-only (PYTHONIOENCODING, a C locale)."""
+    stream = stream or sys.stdout
+    encoding = getattr(stream, "encoding", None) or "utf-8"
+    text = text.encode(encoding, "backslashreplace").decode(encoding)
+    stream.write(text + "\n")
+
+
+def print_error(message):
+    """The one line an error gets: `error: ...`, on stderr, printable whatever it holds."""
+    write_line("error: " + printable(message), sys.stderr)
+    sys.stderr.flush()
+
+
 def run_cli(main, argv=None):
-    """Run `main(argv)`; turn expected failures into one clear line and exit status 2."""
+    """Run `main(argv)` and return its exit status; bad input gives one `error:` line and
+    status 2, Ctrl-C status 130 (see the module docstring)."""
     from .data.unipen import DataFileError
     from .nn.serialize import ModelFileError
 
     try:
         return main(argv)
     except (UsageError, DataFileError, ModelFileError) as err:
-        print("error: %s" % err, file=sys.stderr)
-        return 2
+        print_error(str(err))
+        return EXIT_USAGE
+    except OSError as err:  # a disk that fills up, a file that vanishes while we work
+        where = err.filename if err.filename is not None else ""
+        print_error("%s%s" % (printable(where) + ": " if where != "" else "",
+                              err.strerror or err))
+        return EXIT_USAGE
     except KeyboardInterrupt:
-        print("\ninterrupted", file=sys.stderr)
-        return 130
+        write_line("\ninterrupted", sys.stderr)
+        return EXIT_INTERRUPTED
 
 
-def load_usable_model(path):
+def load_usable_model(path, check_input=True):
     """The model at `path`, refused with a UsageError if it was trained on another version of
-    the preprocessing (a bad file raises ModelFileError, which run_cli reports too)."""
+    the preprocessing or (unless check_input=False) does not take its 28x28 images. A bad
+    file raises ModelFileError, which run_cli reports too."""
     from .nn import load_model
     from .preprocess import check_model_compatible
 
@@ -33,8 +85,75 @@ def load_usable_model(path):
     try:
         check_model_compatible(model)
     except ValueError as err:
-        raise UsageError("%s: %s" % (path, err)) from None
+        raise UsageError("%s: %s" % (printable(path), err)) from None
+    if check_input:
+        check_model_input(model, path)
     return model
+
+
+def check_model_input(model, path):
+    """Refuse a model that does not take the (1, 28, 28) images `preprocess` makes: it loads
+    fine, and would fail at its first prediction."""
+    from .preprocess import OUTPUT_SIZE
+
+    expected = (1, OUTPUT_SIZE, OUTPUT_SIZE)
+    if tuple(model.input_shape) != expected:
+        raise UsageError("%s: the model takes input of shape %s, but the preprocessing makes "
+                         "%s" % (printable(path), tuple(model.input_shape), expected))
+
+
+def _nearest_existing(folder):
+    while not os.path.lexists(folder):
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            break
+        folder = parent
+    return folder
+
+
+def check_output_folder(folder, what):
+    """Refuse, before any work, a folder that cannot hold our output. Nothing is created:
+    the nearest existing ancestor must be a folder we can write a file in."""
+    folder = os.path.abspath(folder)
+    existing = _nearest_existing(folder)
+    try:
+        info = os.stat(existing)
+    except OSError as err:
+        raise UsageError("%s %s: cannot use %s (%s)" % (what, printable(folder),
+                                                        printable(existing),
+                                                        err.strerror or err)) from None
+    if not stat.S_ISDIR(info.st_mode):
+        raise UsageError("%s %s: %s is not a folder" % (what, printable(folder),
+                                                        printable(existing)))
+    try:  # os.access says yes to root everywhere; writing is the honest test
+        fd, probe = tempfile.mkstemp(prefix=".pycnn-write-test-", dir=existing)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as err:
+        raise UsageError("%s %s: cannot write in %s (%s)" % (what, printable(folder),
+                                                             printable(existing),
+                                                             err.strerror or err)) from None
+
+
+def check_output_file(path, what):
+    """Refuse, before any work, an output file that cannot be written: an empty name, a
+    folder, a FIFO or device (replacing /dev/null with a model would be a bad day), or a
+    place we cannot write in."""
+    if not path:
+        raise UsageError("%s is an empty path" % what)
+    full = os.path.abspath(path)
+    if os.path.lexists(full):
+        try:
+            info = os.stat(full)
+        except OSError as err:
+            raise UsageError("%s %s: cannot use it (%s)" % (what, printable(path),
+                                                           err.strerror or err)) from None
+        if stat.S_ISDIR(info.st_mode):
+            raise UsageError("%s %s: is a folder, not a file name" % (what, printable(path)))
+        if not stat.S_ISREG(info.st_mode):
+            raise UsageError("%s %s: exists and is not a regular file; refusing to replace it"
+                             % (what, printable(path)))
+    check_output_folder(os.path.dirname(full), what)
 
 
 class ProgressBar:

@@ -9,24 +9,30 @@ preprocessing. Reports top-1 over the model's classes, top-3, and top-1 with the
 1c lowercase). Per section it also gives top-1 within the section's own classes, which is
 how UNIPEN's 1a/1b/1c benchmarks are defined. With --json the last line printed is one
 JSON object.
+
+Exit status (pycnn.cli): 0 on success, 2 for a bad option, model or stroke file, or a model
+whose output is not a number, 130 when interrupted.
 """
 
-import argparse
 import json
 import sys
 
 import numpy as np
 
-from .cli import ProgressBar, UsageError, load_usable_model, run_cli
+from .cli import ArgumentParser, ProgressBar, UsageError, load_usable_model, run_cli
 from .data.dataset import render_batch
 from .data.unipen import SECTION_NAMES, load_unipen, writer_split
 from .metrics import accuracy_report
+from .nn.serialize import inference_cost, printable
 
 CHUNK = 1024
+# Values a batch may hold in its largest layer buffer: 256 images for the shipped model, and
+# a smaller batch for a model that needs more per image, so memory stays bounded.
+BATCH_VALUES = 16000000
 
 
 def parse_args(argv):
-    p = argparse.ArgumentParser(prog="python -m pycnn.evaluate", description=__doc__.split("\n")[0])
+    p = ArgumentParser(prog="python -m pycnn.evaluate", description=__doc__.split("\n")[0])
     p.add_argument("--model", default="weights/model.npz")
     source = p.add_mutually_exclusive_group(required=True)
     source.add_argument("--strokes", metavar="FILE.npz",
@@ -49,12 +55,23 @@ def model_targets(model, data, indices):
     return np.array([position[str(c)] for c in chars], dtype=np.int64)
 
 
+def batch_size_for(model):
+    """The largest batch (at most 256) whose biggest layer buffer holds BATCH_VALUES."""
+    return int(max(1, min(256, BATCH_VALUES // inference_cost(model)["largest_buffer"])))
+
+
 def predict_strokes(model, data, indices, progress=None):
-    """Class probabilities for the given samples, rendered and preprocessed in chunks."""
+    """Class probabilities for the given samples, rendered and preprocessed in chunks.
+    A model whose output is not a number (NaN or infinite) is refused with a UsageError."""
     out = []
+    batch_size = batch_size_for(model)
     for start in range(0, len(indices), CHUNK):
         x, _ = render_batch(data, indices[start:start + CHUNK], augment=False)
-        out.append(model.predict_proba(x))
+        probs = model.predict_proba(x, batch_size=batch_size)
+        if not np.all(np.isfinite(probs)):
+            raise UsageError("the model's output is not a number (NaN or infinite) for some "
+                             "of the samples: the model is broken")
+        out.append(probs)
         if progress:
             progress.update(min(start + CHUNK, len(indices)), len(indices), prefix="evaluating",
                             final=start + CHUNK >= len(indices))
@@ -98,10 +115,10 @@ def main(argv=None):
     progress = None if args.quiet else ProgressBar()
     probs = predict_strokes(model, data, indices, progress)
     report = accuracy_report(probs, targets, model.labels, data.section[indices])
-    print("model %s on %s" % (args.model, what))
+    print("model %s on %s" % (printable(args.model), printable(what)))
     print(format_report(report))
     if args.json:
-        print(json.dumps(report, sort_keys=True))
+        print(json.dumps(report, sort_keys=True, allow_nan=False))
     return 0
 
 

@@ -5,38 +5,122 @@
 Each image holds one character: a canvas export (ink in the alpha channel), a photo or
 scan of dark ink on paper, or light ink on a dark background. Prints the top 5 labels with
 their probabilities. With --json the last line is a JSON list with one entry per image.
-Exits non-zero only if every image failed.
+
+Images read: PNG, JPEG, GIF (first frame), BMP, WebP and TIFF (first page). The formats are
+named rather than "whatever Pillow opens", so only these decoders ever see a file. An image
+is refused, with an `error:` line of its own, when it is
+- not a regular file (a folder, FIFO or device; checked with os.stat before opening, so
+  nothing blocks), empty, or over MAX_FILE_BYTES (256 MB) on disk;
+- over MAX_PIXELS, 16,777,216 pixels (4096 x 4096; a drawing, a scan or a phone photo of one
+  character fits), checked from the header before decoding, so a decompression bomb never
+  reaches memory;
+- anything its decoder rejects.
+EXIF orientation is applied (phones store photos sideways and say so in EXIF). 16-bit images
+(mode I;16) are scaled from 0..65535 to 0..1; 32-bit integer and float images (modes I and
+F), which have no fixed full scale, are stretched from their own minimum..maximum to 0..1.
+
+Exit status (pycnn.cli): 0 when every image was read, 1 when any image failed, 2 for a bad
+option or model file, 130 when interrupted.
 """
 
-import argparse
 import json
 import sys
+import warnings
 
 import numpy as np
 
-from .cli import load_usable_model, run_cli
+from .cli import (
+    EXIT_OK,
+    EXIT_SOME_FAILED,
+    ArgumentParser,
+    load_usable_model,
+    print_error,
+    run_cli,
+    write_line,
+)
+from .nn.serialize import UnreadableFile, open_regular_file, printable
 from .preprocess import EmptyImageError, preprocess
 
 TOP = 5
+FORMATS = ("PNG", "JPEG", "GIF", "BMP", "WEBP", "TIFF")
+FORMAT_NAMES = "PNG, JPEG, GIF, BMP, WebP or TIFF"
+MAX_PIXELS = 4096 * 4096
+MAX_FILE_BYTES = 256 * 2 ** 20
+SIXTEEN_BIT_MODES = ("I;16", "I;16L", "I;16B", "I;16N")
+ALPHA_MODES = ("RGBA", "RGBa", "LA", "La", "PA")
+
+
+class ImageFileError(ValueError):
+    """This image cannot be read; the message says why (without the file name)."""
 
 
 def read_image(path):
-    """The image as a uint8 array: (H, W, 4) when it has transparency, else (H, W, 3)."""
+    """The pixels of the image at `path`, for `preprocess`: uint8 (H, W, 4) when it has
+    transparency, uint8 (H, W, 3) for other 8-bit images, float32 (H, W) in 0..1 for 16-bit,
+    32-bit and float images. Raises ImageFileError (see the module docstring)."""
     from PIL import Image, UnidentifiedImageError
 
     try:
-        with Image.open(path) as image:
-            image.load()
-            has_alpha = image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info
-            return np.asarray(image.convert("RGBA" if has_alpha else "RGB"))
-    except FileNotFoundError:
-        raise ValueError("no such file") from None
-    except IsADirectoryError:
-        raise ValueError("is a folder, not an image") from None
-    except UnidentifiedImageError:
-        raise ValueError("not a PNG or JPEG image (or damaged)") from None
-    except (OSError, SyntaxError) as err:
-        raise ValueError("cannot read the image (%s)" % err) from None
+        handle, size = open_regular_file(path, "an image file")
+    except UnreadableFile as err:
+        raise ImageFileError(str(err)) from None
+    with handle, warnings.catch_warnings():
+        # Pillow only warns below 2 x its own limit; ours (MAX_PIXELS) is lower and refuses.
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        if size == 0:
+            raise ImageFileError("the file is empty")
+        if size > MAX_FILE_BYTES:
+            raise ImageFileError("the file is %.0f MB; images over %d MB are refused"
+                                 % (size / 1e6, MAX_FILE_BYTES // 2 ** 20))
+        try:
+            image = Image.open(handle, formats=FORMATS)
+        except UnidentifiedImageError:
+            raise ImageFileError("not a %s image (or damaged)" % FORMAT_NAMES) from None
+        except Image.DecompressionBombError:
+            raise ImageFileError("the image claims over %d pixels; images over %d are refused"
+                                 % (Image.MAX_IMAGE_PIXELS, MAX_PIXELS)) from None
+        except Exception as err:  # a decoder can fail in many ways on a hostile header
+            raise ImageFileError("cannot decode the image (%s)" % _reason(err)) from None
+        with image:
+            width, height = image.size
+            if width * height > MAX_PIXELS:
+                raise ImageFileError("the image is %dx%d pixels; images over %d pixels "
+                                     "(4096x4096) are refused: scale it down"
+                                     % (width, height, MAX_PIXELS))
+            try:
+                image.load()
+                return _pixels(_upright(image))
+            except (ImageFileError, MemoryError):
+                raise
+            except Exception as err:  # a decoder can fail in many ways on hostile data
+                raise ImageFileError("cannot decode the image (%s)" % _reason(err)) from None
+
+
+def _reason(err):
+    text = str(err).strip().splitlines()
+    return printable("%s: %s" % (type(err).__name__, text[0]) if text else type(err).__name__)
+
+
+def _upright(image):
+    """The image turned as its EXIF orientation says it was taken."""
+    from PIL import ImageOps
+
+    return ImageOps.exif_transpose(image)
+
+
+def _pixels(image):
+    if image.mode in SIXTEEN_BIT_MODES:
+        return np.asarray(image).astype(np.float32) / np.float32(65535.0)
+    if image.mode in ("I", "F"):
+        values = np.asarray(image, dtype=np.float64)
+        if not np.all(np.isfinite(values)):
+            raise ImageFileError("the image holds NaN or infinite pixel values")
+        low, high = float(values.min()), float(values.max())
+        if high <= low:  # one flat value: no ink, and no scale to find
+            return np.zeros(values.shape, dtype=np.float32)
+        return ((values - low) / (high - low)).astype(np.float32)
+    has_alpha = image.mode in ALPHA_MODES or "transparency" in image.info
+    return np.asarray(image.convert("RGBA" if has_alpha else "RGB"))
 
 
 def top_labels(model, probabilities, k=TOP):
@@ -45,18 +129,23 @@ def top_labels(model, probabilities, k=TOP):
 
 
 def predict_file(model, path):
+    """{"file", "top5"} for a readable image, {"file", "error"} otherwise."""
+    name = printable(path)
     try:
         x = preprocess(read_image(path))
     except EmptyImageError:
-        return {"file": path, "error": "the image is empty: no character found"}
+        return {"file": name, "error": "the image is empty: no character found"}
     except ValueError as err:
-        return {"file": path, "error": str(err)}
+        return {"file": name, "error": printable(str(err))}
     probs = model.predict_proba(x[None, None])[0]
-    return {"file": path, "top5": top_labels(model, probs)}
+    if not np.all(np.isfinite(probs)):
+        return {"file": name, "error": "the model's output for this image is not a number "
+                                       "(NaN or infinite): the model is broken"}
+    return {"file": name, "top5": top_labels(model, probs)}
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(prog="python -m pycnn.predict", description=__doc__.split("\n")[0])
+    p = ArgumentParser(prog="python -m pycnn.predict", description=__doc__.split("\n")[0])
     p.add_argument("images", nargs="+", metavar="IMAGE")
     p.add_argument("--model", default="weights/model.npz")
     p.add_argument("--json", action="store_true", help="end with one JSON line")
@@ -65,13 +154,13 @@ def main(argv=None):
     results = [predict_file(model, path) for path in args.images]
     for r in results:
         if "error" in r:
-            print("%s: error: %s" % (r["file"], r["error"]))
+            print_error("%s: %s" % (r["file"], r["error"]))
         else:
-            print("%s: %s" % (r["file"], "  ".join("%s %.1f%%" % (lab, 100 * p)
-                                                    for lab, p in r["top5"])))
+            write_line("%s: %s" % (r["file"], "  ".join("%s %.1f%%" % (lab, 100 * p)
+                                                        for lab, p in r["top5"])))
     if args.json:
-        print(json.dumps(results))
-    return 1 if all("error" in r for r in results) else 0
+        write_line(json.dumps(results, allow_nan=False))
+    return EXIT_SOME_FAILED if any("error" in r for r in results) else EXIT_OK
 
 
 if __name__ == "__main__":

@@ -16,19 +16,30 @@ top-1 under the 47-class merge when digits, uppercase and lowercase weigh the sa
 is what the page meets. The last layers are Dense -> Softmax, so the shift folds into the
 Dense bias: the page and every tool run the adjusted model unchanged. The choice is
 recorded in the model's metadata, and a model is adjusted at most once.
+
+Exit status (pycnn.cli): 0 on success, 2 for a bad option, model, stroke file or --out,
+130 when interrupted. --out is checked before the minutes of evaluation.
 """
 
-import argparse
 import sys
 
 import numpy as np
 
-from .cli import ProgressBar, UsageError, load_usable_model, run_cli
+from .cli import (
+    ArgumentParser,
+    ProgressBar,
+    UsageError,
+    check_model_input,
+    check_output_file,
+    load_usable_model,
+    run_cli,
+)
 from .data.unipen import load_unipen, writer_split
 from .evaluate import model_targets, predict_strokes
 from .metrics import accuracy_report
 from .nn import Dense, Softmax, save_model
 from .nn.layers import softmax
+from .nn.serialize import printable
 
 TAUS = (0.0, 0.25, 0.5, 0.75, 1.0, 1.25, 1.5)
 BALANCED_OVER = ("1a", "1b", "1c")
@@ -80,7 +91,7 @@ def fold_shift_into_model(model, shift):
 
 
 def parse_args(argv):
-    p = argparse.ArgumentParser(prog="python -m pycnn.prior", description=__doc__.split("\n")[0])
+    p = ArgumentParser(prog="python -m pycnn.prior", description=__doc__.split("\n")[0])
     p.add_argument("--model", default="weights/model.npz")
     p.add_argument("--out", default=None, help="where the adjusted model goes (default: --model)")
     p.add_argument("--data", default=None, help="stroke file (default: the shared copy)")
@@ -92,18 +103,24 @@ def parse_args(argv):
 
 def main(argv=None):
     args = parse_args(argv)
-    model = load_usable_model(args.model)
+    check_output_file(args.out, "--out")
+    model = load_usable_model(args.model, check_input=False)
     if "prior_adjustment" in model.metadata:
+        done = model.metadata["prior_adjustment"]
         raise UsageError("%s already has a prior adjustment (tau %s); adjust the model that "
-                         "training wrote instead" % (args.model,
-                                                     model.metadata["prior_adjustment"].get("tau")))
+                         "training wrote instead" % (printable(args.model), printable(
+                             done.get("tau") if isinstance(done, dict) else done)))
     final_dense(model)  # refuse an unsuitable model before the minutes of evaluation
+    check_model_input(model, args.model)
     data = load_unipen(args.data)
     split = writer_split(data)
-    if len(split["val"]) == 0:
-        raise UsageError("%s has no validation writers to choose the adjustment on" % data.path)
-    prior = class_prior(model_targets(model, data, split["train"]), len(model.labels))
     val = split["val"]
+    missing = [s for s in BALANCED_OVER if not np.any(data.section[val] == s)]
+    if missing:
+        raise UsageError("%s has no validation samples of section %s; the adjustment is "
+                         "chosen on digits, uppercase and lowercase together"
+                         % (printable(data.path), ", ".join(missing)))
+    prior = class_prior(model_targets(model, data, split["train"]), len(model.labels))
     targets = model_targets(model, data, val)
     probabilities = predict_strokes(model, data, val, None if args.quiet else ProgressBar())
     tau, tried = choose_tau(probabilities, targets, model.labels, data.section[val], prior)
@@ -125,7 +142,7 @@ def main(argv=None):
                                             for t, r in tried},
     }
     save_model(model, args.out)
-    print("wrote %s (tau %.2f)" % (args.out, tau))
+    print("wrote %s (tau %.2f)" % (printable(args.out), tau))
     return 0
 
 

@@ -150,8 +150,8 @@ def test_predict_reads_every_kind_of_image(tmp_path, small_model, capsys, no_pic
         assert probs == sorted(probs, reverse=True) and 0 < sum(probs) <= 1.0001
 
 
-def test_predict_reports_bad_images_and_fails_only_if_all_fail(tmp_path, small_model, capsys,
-                                                               unipen_path):
+def test_predict_reports_each_bad_image_and_exits_1_if_any_failed(tmp_path, small_model, capsys,
+                                                                   unipen_path):
     from PIL import Image
 
     paths, _ = _images_of_one_drawing(tmp_path, unipen_path)
@@ -162,11 +162,15 @@ def test_predict_reports_bad_images_and_fails_only_if_all_fail(tmp_path, small_m
     args = [str(corrupt), str(blank), "--model", str(small_model), "--json"]
 
     assert predict.main(args) == 1
-    results = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    captured = capsys.readouterr()
+    results = json.loads(captured.out.strip().splitlines()[-1])
     assert [("error" in r) for r in results] == [True, True]
     assert "empty" in results[1]["error"]
+    errors = captured.err.splitlines()  # one `error:` line per bad image, on stderr
+    assert errors == ["error: %s: %s" % (r["file"], r["error"]) for r in results]
 
-    assert predict.main([str(paths["alpha"])] + args) == 0
+    # Exit status 1 whenever an image failed, even when others were read.
+    assert predict.main([str(paths["alpha"])] + args) == 1
     results = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert "top5" in results[0] and "error" in results[1]
 
