@@ -6,10 +6,21 @@ Validation uses held-out writers, rendered once without augmentation. After ever
 the full training state is checkpointed atomically, so a killed run loses at most one
 epoch, and `--resume` continues to exactly the weights an uninterrupted run would reach:
 all randomness in epoch e is seeded by (seed, e).
+
+Every option and file is checked before the first epoch: the numbers (a finite learning
+rate in (0, 1], no negative limits...), the output paths (before the data is even loaded),
+and on --resume the checkpoint, which is refused before the data is loaded if it is damaged,
+and after if it was made with other options, another class order or other data. A
+checkpoint carries a fingerprint of the data it was made on (a SHA-256 of the labels, every
+point and stroke boundary and the split, about 0.1 s for the shared file) and its labels.
+
+Exit status (pycnn.cli): 0 on success, 2 for a bad option, data file, checkpoint or output
+path, or a run that diverges (loss not a number), 130 when interrupted.
 """
 
-import argparse
+import hashlib
 import json
+import math
 import os
 import sys
 import threading
@@ -17,7 +28,14 @@ import time
 
 import numpy as np
 
-from .cli import ProgressBar, UsageError, run_cli
+from .cli import (
+    ArgumentParser,
+    ProgressBar,
+    UsageError,
+    check_output_file,
+    check_output_folder,
+    run_cli,
+)
 from .data.dataset import render_batch
 from .data.unipen import default_data_path, load_unipen, writer_split
 from .metrics import accuracy_report, confusion_matrix
@@ -39,6 +57,7 @@ from .nn.serialize import (
     model_arrays,
     model_from_archive,
     model_meta,
+    printable,
     read_archive,
     write_archive,
 )
@@ -67,7 +86,7 @@ ARCHITECTURES = ("tiny", "small", "default")
 
 
 def parse_args(argv):
-    p = argparse.ArgumentParser(prog="python -m pycnn.train", description=__doc__.split("\n")[0])
+    p = ArgumentParser(prog="python -m pycnn.train", description=__doc__.split("\n")[0])
     p.add_argument("--data", default=None, help="UNIPEN stroke file (default: %(default)s → "
                    "$PYCNN_UNIPEN or ../shared/data/unipen/unipen_alnum_strokes.npz)")
     p.add_argument("--out", default="weights/model.npz", help="where the best model goes")
@@ -91,16 +110,35 @@ def parse_args(argv):
                    help="stop after this many epochs in this run (continue later with --resume)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     args = p.parse_args(argv)
-    for name in ("epochs", "batch_size"):
-        if getattr(args, name) < 1:
-            raise UsageError("--%s must be at least 1" % name.replace("_", "-"))
-    if args.lr <= 0:
-        raise UsageError("--lr must be positive")
+    for name, low, high in OPTION_RANGES:
+        value = getattr(args, name)
+        if not low <= value <= high:  # also false for NaN
+            raise UsageError("--%s must be between %s and %s, not %s"
+                             % (name.replace("_", "-"), low, high, value))
     out_dir = os.path.dirname(os.path.abspath(args.out))
     args.report_dir = args.report_dir or out_dir
     args.checkpoint = args.checkpoint or os.path.join(out_dir, "checkpoint.npz")
     args.data = args.data or default_data_path()
     return args
+
+
+# Sane ranges of the numeric options: a NaN, infinite or absurd value is refused up front
+# rather than discovered epochs later as a NaN loss or a crash.
+OPTION_RANGES = (("epochs", 1, 10000), ("batch_size", 1, 65536), ("lr", 1e-8, 1.0),
+                 ("weight_decay", 0.0, 1.0), ("seed", 0, 2 ** 31 - 1), ("patience", 1, 10000),
+                 ("limit_train", 0, 10 ** 9), ("limit_val", 0, 10 ** 9),
+                 ("stop_after", 0, 10000))
+
+
+def check_outputs(args):
+    """Refuse output paths that cannot be written before any work is done."""
+    check_output_file(args.out, "--out")
+    check_output_file(args.checkpoint, "--checkpoint")
+    if os.path.abspath(args.checkpoint) == os.path.abspath(args.out):
+        raise UsageError("--checkpoint and --out are the same file, %s" % printable(args.out))
+    if os.path.exists(args.report_dir) and not os.path.isdir(args.report_dir):
+        raise UsageError("--report-dir %s: is not a folder" % printable(args.report_dir))
+    check_output_folder(args.report_dir, "--report-dir")
 
 
 # Options that must not change between a run and its --resume.
@@ -152,40 +190,142 @@ class EpochData:
         return box["value"]
 
 
-def save_checkpoint(path, model, optimizer, history, state, args):
+def data_fingerprint(data, train_idx, val_idx):
+    """A SHA-256 of what training reads: the class labels, every sample's label, points and
+    stroke boundaries, and the split. Exact, and cheap (about 0.1 s for the shared file)."""
+    digest = hashlib.sha256(json.dumps([str(c) for c in data.mapping]).encode("utf-8"))
+    for array in (data.labels, data.point_start, data.point_stop, data.connects_next,
+                  data.points, train_idx, val_idx):
+        array = np.ascontiguousarray(array)
+        digest.update(("%s %s;" % (array.dtype.str, array.shape)).encode("ascii"))
+        digest.update(array.tobytes())
+    return digest.hexdigest()
+
+
+def save_checkpoint(path, model, optimizer, history, state, args, data_identity=None):
     opt_meta, opt_arrays = optimizer.state_dict()
     meta = model_meta(model)
     meta["checkpoint"] = {"optimizer": opt_meta, "history": history, "state": state,
-                          "run": {k: getattr(args, k) for k in RUN_IDENTITY}}
+                          "run": {k: getattr(args, k) for k in RUN_IDENTITY},
+                          "data": data_identity}
     arrays = model_arrays(model)
     arrays.update({"optim/" + k: v for k, v in opt_arrays.items()})
     write_archive(path, meta, arrays)
 
 
 def load_checkpoint(path, optimizer, args):
-    if not os.path.exists(path):
-        raise UsageError("--resume: no checkpoint at %s (start without --resume)" % path)
+    """(model, history, state, data identity) from a checkpoint, all of it checked, without
+    the data: a damaged or foreign checkpoint is refused before minutes of loading."""
+    name = printable(path)
+    if not os.path.lexists(path):
+        raise UsageError("--resume: no checkpoint at %s (start without --resume)" % name)
     meta, arrays = read_archive(path)
     ckpt = meta.get("checkpoint")
     if not isinstance(ckpt, dict):
-        raise ModelFileError("%s: a model file, not a training checkpoint" % path)
-    run = ckpt.get("run", {})
+        raise ModelFileError("%s: a model file, not a training checkpoint" % name)
+    run = ckpt.get("run")
+    if not isinstance(run, dict):
+        raise ModelFileError("%s: damaged checkpoint (no record of its options)" % name)
     changed = [k for k in RUN_IDENTITY if run.get(k) != getattr(args, k)]
     if changed:
         raise UsageError("--resume: the checkpoint was made with different options (%s); "
-                         "use the original ones" % ", ".join(
-                             "--%s %s" % (k.replace("_", "-"), run.get(k)) for k in changed))
+                         "use the original ones" % printable(", ".join(
+                             "--%s %s" % (k.replace("_", "-"), run.get(k)) for k in changed)))
     opt_arrays = {k[len("optim/"):]: arrays.pop(k) for k in list(arrays) if k.startswith("optim/")}
     model = model_from_archive(path, meta, arrays)
+    expected = [{"class": layer.name, "config": layer.config()}
+                for layer in architecture(args.arch, len(model.labels))]
+    if model.config() != expected or model.input_shape != INPUT_SHAPE:
+        raise ModelFileError("%s: damaged checkpoint (its network is not the %s architecture)"
+                             % (name, args.arch))
+    try:
+        _check_optimizer_state(ckpt.get("optimizer"), opt_arrays, model)
+        _check_progress(ckpt.get("history"), ckpt.get("state"), args)
+        identity = ckpt.get("data")
+        if identity is not None and not (isinstance(identity, dict) and isinstance(
+                identity.get("fingerprint"), str) and isinstance(identity.get("labels"), list)):
+            raise ValueError("its data record is malformed")
+    except ValueError as err:
+        raise ModelFileError("%s: damaged checkpoint (%s)" % (name, err)) from None
     optimizer.load_state_dict(ckpt["optimizer"], opt_arrays)
-    return model, ckpt["history"], ckpt["state"]
+    return model, ckpt["history"], ckpt["state"], ckpt.get("data")
+
+
+def _number(value):
+    return (isinstance(value, (int, float)) and not isinstance(value, bool)
+            and math.isfinite(value))
+
+
+def _check_optimizer_state(meta, arrays, model):
+    """Adam's step count and learning rate, and its m and v buffers: one per parameter, of
+    its shape and dtype, finite (and v, a mean of squares, never negative)."""
+    if not (isinstance(meta, dict) and isinstance(meta.get("steps"), int)
+            and not isinstance(meta.get("steps"), bool) and meta["steps"] >= 0
+            and _number(meta.get("lr"))):
+        raise ValueError("its optimizer record is malformed")
+    params = {key: p for key, p, _ in model.parameters()}
+    expected = set()
+    if meta["steps"]:  # Adam makes its buffers at the first step, for every parameter
+        expected = {"%s/%s" % (buffer, key) for key in params for buffer in ("m", "v")}
+    if set(arrays) != expected:
+        raise ValueError("its optimizer buffers do not match the network's parameters")
+    for key, value in arrays.items():
+        buffer, param = key.split("/", 1)
+        target = params[param]
+        if value.shape != target.shape or value.dtype != target.dtype:
+            raise ValueError("optimizer buffer %s has shape %s and dtype %s, expected %s %s"
+                             % (key, value.shape, value.dtype, target.shape, target.dtype))
+        if not np.all(np.isfinite(value)) or (buffer == "v" and np.any(value < 0)):
+            raise ValueError("optimizer buffer %s holds impossible values" % key)
+
+
+def _check_progress(history, state, args):
+    """The history and state the run continues from: the shapes TrainingMonitor and fit
+    update in place."""
+    if not isinstance(state, dict):
+        raise ValueError("its training state is malformed")
+    done = state.get("epochs_done")
+    if isinstance(done, bool) or not isinstance(done, int) or not 0 <= done <= args.epochs:
+        raise ValueError("its epoch count is malformed")
+    for key in ("best_epoch", "bad_epochs"):
+        value = state.get(key)
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= done:
+            raise ValueError("its %s is malformed" % key)
+    if not _number(state.get("best_val_acc")) or not -1 <= state["best_val_acc"] <= 1:
+        raise ValueError("its best validation accuracy is malformed")
+    if "train_seconds" in state and not _number(state["train_seconds"]):
+        raise ValueError("its training time is malformed")
+    if not isinstance(state.get("stopped_early", False), bool):
+        raise ValueError("its early-stopping flag is malformed")
+    if not isinstance(history, dict) or not all(
+            isinstance(v, list) and len(v) == done and all(_number(x) for x in v)
+            for v in history.values()):
+        raise ValueError("its history is malformed")
+
+
+def check_resumed_data(path, identity, model, labels, fingerprint):
+    """Refuse to continue a run on other data: another class order, other samples or points,
+    or another split. Checkpoints from before fingerprints only get the label check."""
+    name = printable(path)
+    if model.labels != labels or (identity is not None and identity["labels"] != labels):
+        raise UsageError("--resume: %s was made with another class order (%s), not the data's "
+                         "(%s); start without --resume" % (name, printable(" ".join(
+                             model.labels[:12])), printable(" ".join(labels[:12]))))
+    if identity is None:
+        print("warning: %s predates data fingerprints; only its labels could be checked" % name,
+              file=sys.stderr)
+    elif identity["fingerprint"] != fingerprint:
+        raise UsageError("--resume: %s was made on other data (%s, or another version of it); "
+                         "use the same --data or start without --resume"
+                         % (name, printable(identity.get("file", "unknown file"))))
 
 
 class TrainingMonitor:
     """Progress bar, per-epoch summary, best-model saving, checkpoints, early stopping."""
 
-    def __init__(self, args, optimizer, history, state, epochs_this_run):
+    def __init__(self, args, optimizer, history, state, epochs_this_run, data_identity=None):
         self.args, self.optimizer, self.history, self.state = args, optimizer, history, state
+        self.data_identity = data_identity
         self.bar = None if args.quiet else ProgressBar()
         self.epochs_this_run = epochs_this_run
         self.done_this_run = 0
@@ -200,6 +340,10 @@ class TrainingMonitor:
 
     def on_epoch_end(self, epoch, logs, model):
         state = self.state
+        if not all(math.isfinite(v) for v in logs.values()):
+            # Nothing is saved: the last checkpoint and best model stay the good ones.
+            raise UsageError("training diverged in epoch %d (loss %s): start again with a "
+                             "smaller --lr" % (epoch + 1, logs["loss"]))
         improved = logs["val_acc"] > state["best_val_acc"]
         if improved:
             state.update(best_val_acc=logs["val_acc"], best_epoch=epoch + 1, bad_epochs=0)
@@ -214,7 +358,7 @@ class TrainingMonitor:
                  logs["val_acc"], logs["lr"], logs["seconds"], "  *best" if improved else ""),
               flush=True)
         save_checkpoint(self.args.checkpoint, model, self.optimizer, self.history, state,
-                        self.args)
+                        self.args, self.data_identity)
         self.done_this_run += 1
         if state["bad_epochs"] >= self.args.patience:
             print("early stopping: no better validation accuracy for %d epochs"
@@ -253,18 +397,28 @@ def write_report(args, model, history, state, x_val, y_val, sections_val):
 
 def main(argv=None):
     args = parse_args(argv)
+    check_outputs(args)
+    optimizer = Adam(args.lr, weight_decay=args.weight_decay)
+    if args.resume:  # a damaged checkpoint is refused before minutes of data loading
+        model, history, state, identity = load_checkpoint(args.checkpoint, optimizer, args)
     data = load_unipen(args.data)
     splits = writer_split(data)
     train_idx = _subset(splits["train"], args.limit_train, args.seed)
     val_idx = _subset(splits["val"], args.limit_val, args.seed + 1)
+    if len(train_idx) == 0 or len(val_idx) == 0:
+        raise UsageError("%s has too few writers for a training and a validation split"
+                         % printable(args.data))
     labels = [str(c) for c in data.mapping]
-    print("data: %s — %d training and %d validation samples (writer-disjoint)"
-          % (args.data, len(train_idx), len(val_idx)), flush=True)
+    data_identity = {"fingerprint": data_fingerprint(data, train_idx, val_idx),
+                     "labels": labels, "file": os.path.basename(str(args.data))}
+    if args.resume:
+        check_resumed_data(args.checkpoint, identity, model, labels,
+                           data_identity["fingerprint"])
+    print("data: %s: %d training and %d validation samples (writer-disjoint)"
+          % (printable(args.data), len(train_idx), len(val_idx)), flush=True)
     x_val, y_val = render_batch(data, val_idx, augment=False)
 
-    optimizer = Adam(args.lr, weight_decay=args.weight_decay)
     if args.resume:
-        model, history, state = load_checkpoint(args.checkpoint, optimizer, args)
         print("resuming after epoch %d" % state["epochs_done"])
     else:
         model = Sequential(architecture(args.arch, len(labels)), input_shape=INPUT_SHAPE,
@@ -276,7 +430,8 @@ def main(argv=None):
     if state.get("stopped_early") or state["epochs_done"] >= args.epochs:
         print("training already finished at epoch %d" % state["epochs_done"])
     else:
-        monitor = TrainingMonitor(args, optimizer, history, state, args.stop_after)
+        monitor = TrainingMonitor(args, optimizer, history, state, args.stop_after,
+                                  data_identity)
         schedule = CosineSchedule(args.lr, args.epochs, min_lr=args.lr * 0.01, warmup=1)
         model.fit(EpochData(data, train_idx, args.seed, args.epochs), optimizer, args.epochs,
                   batch_size=args.batch_size, validation=(x_val, y_val), schedule=schedule,
@@ -292,7 +447,7 @@ def main(argv=None):
     report = write_report(args, best, history, state, x_val, y_val, data.section[val_idx])
     print("best epoch %d: validation top-1 %.4f, merged %.4f, top-3 %.4f"
           % (state["best_epoch"], report["top1"], report["top1_merged"], report["top3"]))
-    print("model: %s   report: %s" % (args.out, args.report_dir))
+    print("model: %s   report: %s" % (printable(args.out), printable(args.report_dir)))
     return 0
 
 
