@@ -12,8 +12,9 @@ is refused, with an `error:` line of its own, when it is
 - not a regular file (a folder, FIFO or device; checked with os.stat before opening, so
   nothing blocks), empty, or over MAX_FILE_BYTES (256 MB) on disk;
 - over MAX_PIXELS, 16,777,216 pixels (4096 x 4096; a drawing, a scan or a phone photo of one
-  character fits), checked from the header before decoding, so a decompression bomb never
-  reaches memory;
+  character fits), or over MAX_SIDE (16,384) pixels on a side, checked from the header
+  before decoding, so a decompression bomb never reaches memory (and the preprocessing's
+  resampling matrices, 28 x the ink's side, stay small for a 1-pixel-high strip too);
 - anything its decoder rejects.
 EXIF orientation is applied (phones store photos sideways and say so in EXIF). 16-bit images
 (mode I;16) are scaled from 0..65535 to 0..1; 32-bit integer and float images (modes I and
@@ -45,6 +46,7 @@ TOP = 5
 FORMATS = ("PNG", "JPEG", "GIF", "BMP", "WEBP", "TIFF")
 FORMAT_NAMES = "PNG, JPEG, GIF, BMP, WebP or TIFF"
 MAX_PIXELS = 4096 * 4096
+MAX_SIDE = 16384
 MAX_FILE_BYTES = 256 * 2 ** 20
 SIXTEEN_BIT_MODES = ("I;16", "I;16L", "I;16B", "I;16N")
 ALPHA_MODES = ("RGBA", "RGBa", "LA", "La", "PA")
@@ -83,10 +85,10 @@ def read_image(path):
             raise ImageFileError("cannot decode the image (%s)" % _reason(err)) from None
         with image:
             width, height = image.size
-            if width * height > MAX_PIXELS:
+            if width * height > MAX_PIXELS or max(width, height) > MAX_SIDE:
                 raise ImageFileError("the image is %dx%d pixels; images over %d pixels "
-                                     "(4096x4096) are refused: scale it down"
-                                     % (width, height, MAX_PIXELS))
+                                     "(4096x4096) or %d on a side are refused: scale it down"
+                                     % (width, height, MAX_PIXELS, MAX_SIDE))
             try:
                 image.load()
                 return _pixels(_upright(image))

@@ -124,7 +124,8 @@ def parse_args(argv):
 
 # Sane ranges of the numeric options: a NaN, infinite or absurd value is refused up front
 # rather than discovered epochs later as a NaN loss or a crash.
-OPTION_RANGES = (("epochs", 1, 10000), ("batch_size", 1, 65536), ("lr", 1e-8, 1.0),
+# A batch of 1024 already holds about 230 MB in the default network's largest buffer.
+OPTION_RANGES = (("epochs", 1, 10000), ("batch_size", 1, 1024), ("lr", 1e-8, 1.0),
                  ("weight_decay", 0.0, 1.0), ("seed", 0, 2 ** 31 - 1), ("patience", 1, 10000),
                  ("limit_train", 0, 10 ** 9), ("limit_val", 0, 10 ** 9),
                  ("stop_after", 0, 10000))

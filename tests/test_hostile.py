@@ -356,6 +356,8 @@ BAD_IMAGES = {
     "bomb": (lambda t, f: write(t / "bomb.png", png(100000, 100000)), "pixels"),
     # far larger than any drawing, and under Pillow's limit: refused from the header
     "too_many_pixels": (lambda t, f: write(t / "big.png", png(6000, 6000)), "6000x6000"),
+    # few pixels, but the resampling to 28x28 would take 28 x 4e6 float64 (900 MB)
+    "too_long_a_side": (lambda t, f: write(t / "strip.png", png(4000000, 2)), "4000000x2"),
     "file_too_large": (_sparse, "MB"),
     "empty_file": (lambda t, f: write(t / "empty.png", b""), "empty"),
     "garbage": (lambda t, f: write(t / "noise.jpg", b"\x00\x01junk" * 40), "not a PNG, JPEG"),
@@ -584,6 +586,7 @@ BAD_MODELS = {
     "infinite_number": (lambda t, f: meta_text_model(
         t, json.dumps(model_meta(small_model())).replace('"seed": 0', '"seed": 1e999')),
         "out of range"),
+    "meta_too_large": (lambda t, f: meta_text_model(t, " " * 1100000), "1100000 characters"),
     "huge_integer": (lambda t, f: meta_text_model(
         t, json.dumps(model_meta(small_model())).replace('"seed": 0', '"seed": ' + "9" * 5000)),
         "digits"),
@@ -858,7 +861,7 @@ BAD_OPTIONS = {
     "patience_zero": (["--patience", "0"], "--patience"),
     "seed_negative": (["--seed", "-1"], "--seed"),
     "epochs_zero": (["--epochs", "0"], "--epochs"),
-    "batch_size_huge": (["--batch-size", str(10 ** 12)], "--batch-size"),
+    "batch_size_huge": (["--batch-size", "100000"], "--batch-size"),
     "unknown_option": (["--learning-rate", "0.1"], "unrecognized arguments"),
     "unknown_arch": (["--arch", "huge"], "invalid choice"),
 }
