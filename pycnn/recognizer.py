@@ -4,13 +4,20 @@ The core of the page: `pycnn.page_api`, the thin layer its Web Worker calls insi
 0.17 (Python 3.8, NumPy 1.17.5), wraps it, and the end-to-end tests call it in CPython to
 check that both agree. The pixels go through the same `preprocess` that training uses, so
 the network sees in the page exactly what it saw while learning.
+
+A drawing is read within a character set (`pycnn.charsets`: "digits", "upper", ... or the
+characters themselves): the set is applied to the logits by `charsets.restrict`, and the
+logits are kept, so the same drawing can be read again under another set without a second
+pass through the network.
 """
 
 import numbers
 
 import numpy as np
 
-from pycnn.nn.layers import Conv2D
+from pycnn.charsets import NAMED_SETS, CharsetError, restrict, set_mask
+from pycnn.lookalikes import leading_lookalikes, load_groups
+from pycnn.nn.layers import Conv2D, Softmax
 from pycnn.nn.serialize import load_model
 from pycnn.preprocess import EmptyImageError, check_model_compatible, preprocess
 
@@ -19,6 +26,15 @@ from pycnn.preprocess import EmptyImageError, check_model_compatible, preprocess
 # 2048). A 4096x4096 canvas is 67 MB of RGBA that preprocessing briefly needs again in
 # float32; anything larger is a bug or an attack, not a drawing.
 MAX_CANVAS_SIDE = 4096
+
+# The longest character set accepted. A set names at most the model's classes (94 printable
+# characters once symbols are read); repeats are harmless, but a set of thousands of
+# characters comes from a broken link, not from a person.
+MAX_SET_LENGTH = 256
+
+# The sets that tell look-alikes apart, narrowest first: each look-alike is named with the
+# first of these that holds it, so "0 or O" is told apart by "digits" and "upper".
+SEPARATING_SETS = ("digits", "upper", "lower", "symbols")
 
 
 def canvas_side(name, value):
@@ -61,13 +77,26 @@ def rgba_bytes(pixels, width, height):
     return np.frombuffer(view, dtype=np.uint8)
 
 
+def separating_sets(chars):
+    """The named sets that tell look-alikes `chars` apart, one for each in order (e.g.
+    ["digits", "upper"] for "0" and "O"), or [] when no two of them fall in different sets."""
+    names = []
+    for char in chars:
+        name = next((n for n in SEPARATING_SETS if char in NAMED_SETS[n]), None)
+        if name is None or name in names:
+            return []
+        names.append(name)
+    return names
+
+
 class Recognizer:
     """A loaded model plus the latest drawing it read.
 
-    `last_input` keeps the (28, 28) image of the latest recognition. With `trace=True`,
-    `last_trace` keeps every layer's output from the very forward pass that made the
-    prediction ([(layer name, array), ...], as `Sequential.forward_trace` returns), so a view
-    of the network's insides costs no second pass.
+    `last_input` keeps the (28, 28) image of the latest recognition and `last_logits` its
+    logits (the scores before the final softmax), which `reread` reads under another set.
+    With `trace=True`, `last_trace` keeps every layer's output from the very forward pass
+    that made the prediction ([(layer name, array), ...], as `Sequential.forward_trace`
+    returns), so a view of the network's insides costs no second pass.
     """
 
     def __init__(self, model_path, top_k=5):
@@ -76,24 +105,41 @@ class Recognizer:
         self.labels = [str(label) for label in self.model.labels]
         self.metadata = dict(getattr(self.model, "metadata", {}) or {})
         self.top_k = min(top_k, len(self.labels))
+        # Logits are the output of the layer before a final Softmax, or of the last layer.
+        self.logits_end = len(self.model.layers) - 1 \
+            if isinstance(self.model.layers[-1], Softmax) else None
+        self.lookalike_groups = load_groups()
         self.last_input = None
+        self.last_logits = None
         self.last_trace = None
 
-    def recognise_rgba(self, pixels, width, height, trace=False):
+    def charset_mask(self, charset):
+        """The boolean mask of set `charset` over the labels (`charsets.set_mask`), after
+        refusing a set too long to be meant; CharsetError with a sentence otherwise."""
+        if isinstance(charset, str) and len(charset) > MAX_SET_LENGTH:
+            raise CharsetError("a character set of %d characters is too long (at most %d)"
+                               % (len(charset), MAX_SET_LENGTH))
+        return set_mask(charset, self.labels)
+
+    def recognise_rgba(self, pixels, width, height, trace=False, charset="all"):
         """Recognise RGBA canvas pixels, row-major, 4 bytes per pixel, ink in alpha.
 
         `pixels` holds width*height*4 uint8 values: a bytes-like object of unsigned bytes
         (bytes, bytearray, a memoryview of format "B"), or a uint8 NumPy array, flat or of
         shape (height, width, 4). Anything else is refused, never cast: a TypeError names the
         dtype or type expected, and a ValueError the size. width and height are whole numbers
-        from 1 to MAX_CANVAS_SIDE.
+        from 1 to MAX_CANVAS_SIDE. `charset` is the set to read within (see `read`); a bad
+        one is refused with a CharsetError before any work.
 
         Returns a dict:
-          empty: True when there is no ink (then top5 is [] and input is None),
-          top5:  [[label, probability], ...] most likely first,
+          empty: True when there is no ink (then top5 is [], input and lookalikes None),
+          top5:  [[label, probability], ...] most likely first, only labels in the set,
+          lookalikes: the leading look-alikes and the sets that tell them apart, or None
+                 (see `read`),
           input: the (28, 28) float32 image the network saw.
         trace=True also keeps every layer's activations in `last_trace`.
         """
+        mask = self.charset_mask(charset)
         width = canvas_side("width", width)
         height = canvas_side("height", height)
         flat = rgba_bytes(pixels, width, height)
@@ -101,26 +147,64 @@ class Recognizer:
             image = np.asarray(preprocess(flat, width, height), dtype=np.float32)
         except EmptyImageError:
             self.last_input = None
+            self.last_logits = None
             self.last_trace = None
-            return {"empty": True, "top5": [], "input": None}
+            return {"empty": True, "top5": [], "lookalikes": None, "input": None}
         self.last_input = image
+        batch = image.reshape(1, 1, 28, 28)
         if trace:
-            self.last_trace = self.model.forward_trace(image.reshape(1, 1, 28, 28))
-            probabilities = np.asarray(self.last_trace[-1][1])[0]
+            self.last_trace = self.model.forward_trace(batch)
+            # forward_trace ends with the probabilities (adding a softmax to a model that
+            # outputs scores), so the logits are always the entry before the last.
+            self.last_logits = np.asarray(self.last_trace[-2][1])[0]
         else:
             self.last_trace = None
-            probabilities = self.predict_image(image)
-        return {"empty": False, "top5": self.top(probabilities), "input": image}
+            self.last_logits = np.asarray(self.model.forward(batch, upto=self.logits_end))[0]
+        answer = self.read(self.last_logits, charset, mask)
+        return {"empty": False, "top5": answer["top5"], "lookalikes": answer["lookalikes"],
+                "input": image}
+
+    def read(self, logits, charset="all", mask=None):
+        """The answer for `logits` within set `charset`: {"top5", "lookalikes"}.
+
+        top5: [[label, probability], ...] from `charsets.restrict` (the softmax over the
+        set), most likely first, never a label outside the set (fewer than 5 for a smaller
+        set). lookalikes, only when the set is "all" (elsewhere nothing competes with a
+        look-alike): {"labels": the leading answers that look alike, e.g. ["0", "O"],
+        "sets": the named sets that tell them apart, e.g. ["digits", "upper"], or []}, or
+        None when the first answer stands alone.
+        """
+        if mask is None:
+            mask = self.charset_mask(charset)
+        probabilities = restrict(logits, mask)
+        top = self.top(probabilities, mask)
+        lookalikes = None
+        if charset == "all":
+            leading = leading_lookalikes(top, self.lookalike_groups)
+            if leading:
+                lookalikes = {"labels": leading, "sets": separating_sets(leading)}
+        return {"top5": top, "lookalikes": lookalikes}
+
+    def reread(self, charset):
+        """The latest drawing's answer within another set, from its kept logits: no second
+        pass. Same dict as `read`; None when the latest recognition had no ink."""
+        mask = self.charset_mask(charset)
+        if self.last_logits is None:
+            return None
+        return self.read(self.last_logits, charset, mask)
 
     def predict_image(self, image):
         """Class probabilities (n_classes,) for one preprocessed (28, 28) image."""
         batch = np.asarray(image, dtype=np.float32).reshape(1, 1, 28, 28)
         return np.asarray(self.model.predict_proba(batch))[0]
 
-    def top(self, probabilities):
+    def top(self, probabilities, mask=None):
+        """The top_k [[label, p], ...] among the classes where `mask` is True (default all)."""
         # A stable sort, so ties keep the label order and CPython and Pyodide agree.
-        order = np.argsort(-probabilities, kind="mergesort")[: self.top_k]
-        return [[self.labels[i], float(probabilities[i])] for i in order]
+        order = np.argsort(-probabilities, kind="mergesort")
+        if mask is not None:
+            order = order[np.asarray(mask, dtype=bool)[order]]
+        return [[self.labels[i], float(probabilities[i])] for i in order[: self.top_k]]
 
     # --- the page's "Look inside" view -------------------------------------------------
     def network(self):
@@ -137,20 +221,25 @@ class Recognizer:
                 return index, np.ascontiguousarray(layer.params["weight"], dtype=np.float32)
         return None
 
-    def layer_activations(self):
+    def layer_activations(self, charset="all"):
         """Every layer's output for the latest drawing, from `last_trace` (the pass that
         made the prediction), packed for the page: (layout, values).
 
         values is one float32 vector holding each layer's output for the single drawing
         in C order, one after the other; layout has one dict per layer, in order:
         {"index", "name", "shape" (without the batch axis), "offset" (into values)}.
+        The last entry, the probabilities, is read within `charset` as the answer is: the
+        softmax of the logits over the set (`charsets.restrict`), 0 outside it.
         None when the latest recognition kept no trace (empty pad, or trace=False).
         Packing copies, so it happens only when someone asks, never during recognition.
         """
+        mask = self.charset_mask(charset)
         if self.last_trace is None:
             return None
+        outputs = [output for _, output in self.last_trace[:-1]]
+        outputs.append(restrict(self.last_logits, mask)[None])
         layout, parts, offset = [], [], 0
-        for index, (name, output) in enumerate(self.last_trace):
+        for index, ((name, _), output) in enumerate(zip(self.last_trace, outputs)):
             sample = np.asarray(output[0], dtype=np.float32)
             layout.append({"index": index, "name": name, "shape": list(sample.shape),
                            "offset": offset})

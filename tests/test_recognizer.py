@@ -1,11 +1,21 @@
-"""The recognizer the page's worker calls: canvas RGBA bytes in, top 5 out."""
+"""The recognizer the page's worker calls: canvas RGBA bytes in, top 5 out, within a
+character set.
+
+Only pytest, NumPy and pycnn, so it also runs on Python 3.8 + NumPy 1.17.5 (`make compat`).
+"""
 
 import numpy as np
 import pytest
 
+from pycnn.charsets import CharsetError, restrict, set_mask
 from pycnn.nn import Conv2D, Dense, Flatten, MaxPool2D, ReLU, Sequential, Softmax, save_model
 from pycnn.preprocess import preprocess
-from pycnn.recognizer import MAX_CANVAS_SIDE, Recognizer
+from pycnn.recognizer import (
+    MAX_CANVAS_SIDE,
+    MAX_SET_LENGTH,
+    Recognizer,
+    separating_sets,
+)
 
 LABELS = list("0123456789AB")
 
@@ -60,8 +70,8 @@ def test_buffer_kinds_agree(model_path):
 def test_empty_canvas_is_reported_not_predicted(model_path):
     recognizer = Recognizer(model_path)
     result = recognizer.recognise_rgba(bytes(64 * 64 * 4), 64, 64)
-    assert result == {"empty": True, "top5": [], "input": None}
-    assert recognizer.last_input is None
+    assert result == {"empty": True, "top5": [], "lookalikes": None, "input": None}
+    assert recognizer.last_input is None and recognizer.last_logits is None
 
 
 def test_wrong_size_is_a_clear_error(model_path):
@@ -142,3 +152,133 @@ def test_the_largest_canvas_side_is_accepted(model_path):
     strip[1:3, 100:3000, 3] = 255
     result = recognizer.recognise_rgba(strip, np.int64(MAX_CANVAS_SIDE), 4)
     assert result["empty"] is False and len(result["top5"]) == 5
+
+
+# --- character sets ------------------------------------------------------------------------
+def logits_by_hand(recognizer, pixels, width, height):
+    """The scores before the final Softmax, computed without the recognizer."""
+    image = preprocess(np.asarray(pixels, np.uint8).reshape(-1), width, height)
+    model = recognizer.model
+    return model.forward(image.reshape(1, 1, 28, 28), upto=len(model.layers) - 1)[0]
+
+
+@pytest.mark.parametrize("trace", [False, True])
+@pytest.mark.parametrize("charset", ["all", "digits", "A9B", "1"])
+def test_a_set_is_applied_to_the_logits_with_charsets_restrict(model_path, trace, charset):
+    recognizer = Recognizer(model_path)
+    pixels = canvas()
+    result = recognizer.recognise_rgba(pixels, 120, 90, trace=trace, charset=charset)
+    mask = set_mask(charset, LABELS)
+    expected = restrict(logits_by_hand(recognizer, pixels, 120, 90), mask)
+    top = result["top5"]
+    # Only labels of the set, as many as the set has up to 5, in the order restrict gives.
+    assert len(top) == min(5, int(mask.sum()))
+    assert all(mask[LABELS.index(label)] for label, _ in top)
+    order = [i for i in np.argsort(-expected, kind="mergesort") if mask[i]][:5]
+    assert [label for label, _ in top] == [LABELS[i] for i in order]
+    for label, p in top:
+        assert p == pytest.approx(float(expected[LABELS.index(label)]), rel=1e-5)
+
+
+def test_the_set_is_read_from_the_logits_not_from_the_probabilities(model_path):
+    """A sure "A": in float32 every digit's probability is 0, so renormalising the
+    probabilities over the digits could not rank them. Masking the logits still does."""
+    recognizer = Recognizer(model_path)
+    dense = recognizer.model.layers[-2]
+    saved = dense.params["bias"].copy()
+    try:
+        dense.params["bias"][...] = -100.0
+        dense.params["bias"][LABELS.index("A")] = 200.0
+        dense.params["bias"][LABELS.index("4")] = -50.0
+        assert recognizer.predict_image(preprocess(canvas().reshape(-1), 120, 90))[:10].max() == 0
+        result = recognizer.recognise_rgba(canvas(), 120, 90, charset="digits")
+    finally:
+        dense.params["bias"][...] = saved
+    assert result["top5"][0][0] == "4" and result["top5"][0][1] == pytest.approx(1.0)
+    assert all(np.isfinite(p) for _, p in result["top5"])
+
+
+def test_reread_reads_the_kept_logits_under_another_set_without_a_second_pass(model_path):
+    recognizer = Recognizer(model_path)
+    fresh = Recognizer(model_path)
+    for trace in (False, True):
+        recognizer.recognise_rgba(canvas(), 120, 90, trace=trace)
+        model = recognizer.model
+        forward, forward_trace = model.forward, model.forward_trace
+        model.forward = model.forward_trace = None  # any pass through the network fails
+        try:
+            for charset in ("digits", "AB", "all"):
+                again = recognizer.reread(charset)
+                direct = fresh.recognise_rgba(canvas(), 120, 90, charset=charset)
+                assert again == {"top5": direct["top5"], "lookalikes": direct["lookalikes"]}
+        finally:
+            model.forward, model.forward_trace = forward, forward_trace
+    recognizer.recognise_rgba(bytes(64 * 64 * 4), 64, 64)
+    assert recognizer.reread("digits") is None  # an empty pad has nothing to read again
+
+
+def scores(**by_label):
+    """Logits for LABELS: the given labels' probabilities in "all", the rest sharing 1%."""
+    rest = 0.01 / (len(LABELS) - len(by_label))
+    return np.log([by_label.get(label, rest) for label in LABELS])
+
+
+def test_lookalikes_come_with_the_answer_only_when_reading_all(model_path):
+    recognizer = Recognizer(model_path)
+    recognizer.lookalike_groups = ["0A", "1B"]
+    logits = scores(**{"0": 0.48, "A": 0.41, "7": 0.10})
+    assert recognizer.read(logits, "all")["lookalikes"] == {"labels": ["0", "A"],
+                                                          "sets": ["digits", "upper"]}
+    # Within a set nothing competes with a look-alike, even a set that holds both.
+    for charset in ("digits", "AB", "0A", "0A7"):
+        assert recognizer.read(logits, charset)["lookalikes"] is None
+    # A first answer with no close look-alike stands alone.
+    assert recognizer.read(scores(**{"0": 0.9, "A": 0.05}), "all")["lookalikes"] is None
+    assert recognizer.read(scores(**{"7": 0.6, "1": 0.3}), "all")["lookalikes"] is None
+
+
+def test_the_sets_that_tell_lookalikes_apart():
+    assert separating_sets(["0", "O"]) == ["digits", "upper"]
+    assert separating_sets(["O", "0", "o"]) == ["upper", "digits", "lower"]
+    assert separating_sets(["l", "|"]) == ["lower", "symbols"]
+    # Two look-alikes in the same set: no named set tells them apart.
+    assert separating_sets(["'", ","]) == []
+    assert separating_sets(["u", "v"]) == []
+
+
+def test_the_activations_probabilities_are_read_within_the_set(model_path):
+    recognizer = Recognizer(model_path)
+    recognizer.recognise_rgba(canvas(), 120, 90, trace=True)
+    layout, everything = recognizer.layer_activations()
+    last = layout[-1]["offset"]
+    logits = recognizer.last_trace[-2][1][0]
+    np.testing.assert_array_equal(everything[last:],
+                                  restrict(logits, np.ones(len(LABELS), bool)).astype(np.float32))
+    _, digits = recognizer.layer_activations("digits")
+    mask = set_mask("digits", LABELS)
+    np.testing.assert_array_equal(digits[:last], everything[:last])  # the pass is the same
+    np.testing.assert_array_equal(digits[last:], restrict(logits, mask).astype(np.float32))
+    assert (digits[last:][~mask] == 0).all()
+
+
+@pytest.mark.parametrize("charset, message", [
+    ("", "the character set is empty"),
+    ("0\u20ac", "does not know '\u20ac'"),
+    ("upper", "does not know 'C' 'D' .* in set 'upper'"),
+    ("7" * (MAX_SET_LENGTH + 1), "a character set of 257 characters is too long"),
+    (["0", "1"], "a name or a string of characters, got list"),
+    (None, "got NoneType"),
+])
+def test_bad_sets_are_errors_with_sentences_before_any_work(model_path, charset, message):
+    recognizer = Recognizer(model_path)
+    recognizer.recognise_rgba(canvas(), 120, 90, trace=True)
+    # The set is checked first: these pixels would be refused too, but the set is named.
+    with pytest.raises(CharsetError, match=message):
+        recognizer.recognise_rgba(b"no pixels", 120, 90, charset=charset)
+    for call in (recognizer.reread, recognizer.layer_activations,
+                 lambda c: recognizer.read(np.zeros(len(LABELS)), c)):
+        with pytest.raises(CharsetError, match=message):
+            call(charset)
+    # CharsetError is a ValueError, so the page's worker reports it like any other.
+    assert issubclass(CharsetError, ValueError)
+    assert set_mask("7" * MAX_SET_LENGTH, LABELS).sum() == 1  # long, but not too long
