@@ -39,10 +39,12 @@ PYODIDE_CORE = ["pyodide.js", "pyodide.asm.js", "pyodide.asm.wasm", "pyodide.asm
                 "packages.json"]
 
 # The pycnn modules the worker imports: pycnn.page_api and everything it imports in turn
-# (tests/test_build.py follows the imports to check this list). One list, used by the
-# build and (through the manifest) by the worker that installs them.
+# (tests/test_build.py follows the imports to check this list), and the data files they
+# open next to themselves (lookalikes.json). One list, used by the build and (through the
+# manifest) by the worker, which writes every pycnn/ file into Pyodide's file system.
 PYCNN_PACKAGES = ["pycnn/nn"]  # whole folders: every .py in them
-PYCNN_FILES = ["pycnn/__init__.py", "pycnn/page_api.py", "pycnn/preprocess.py",
+PYCNN_FILES = ["pycnn/__init__.py", "pycnn/charsets.py", "pycnn/lookalikes.json",
+               "pycnn/lookalikes.py", "pycnn/page_api.py", "pycnn/preprocess.py",
                "pycnn/recognizer.py"]
 
 # The service worker's cache name changes with the content; this placeholder in sw.js

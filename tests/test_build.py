@@ -26,9 +26,8 @@ def tree(tmp_path, monkeypatch):
                  "numpy.js", "numpy.data", "scipy.js", "scipy.data", "matplotlib.data"]:
         (pyodide / name).write_bytes(name.encode())
     (tmp_path / "pycnn" / "nn").mkdir(parents=True)
-    for name in ["pycnn/__init__.py", "pycnn/page_api.py", "pycnn/preprocess.py",
-                 "pycnn/recognizer.py", "pycnn/train.py", "pycnn/nn/__init__.py",
-                 "pycnn/nn/layers.py"]:
+    for name in build.PYCNN_FILES + ["pycnn/train.py", "pycnn/nn/__init__.py",
+                                     "pycnn/nn/layers.py"]:
         (tmp_path / name).write_text("# " + name)
     (tmp_path / "weights").mkdir()
     (tmp_path / "weights" / "model.npz").write_bytes(b"model")
@@ -53,7 +52,8 @@ def test_ships_only_what_the_page_needs(tree):
         "pyodide/pyodide.js", "pyodide/pyodide.asm.js", "pyodide/pyodide.asm.wasm",
         "pyodide/pyodide.asm.data", "pyodide/packages.json", "pyodide/numpy.js",
         "pyodide/numpy.data",
-        "pycnn/__init__.py", "pycnn/page_api.py", "pycnn/preprocess.py",
+        "pycnn/__init__.py", "pycnn/charsets.py", "pycnn/lookalikes.py",
+        "pycnn/lookalikes.json", "pycnn/page_api.py", "pycnn/preprocess.py",
         "pycnn/recognizer.py", "pycnn/nn/__init__.py", "pycnn/nn/layers.py",
     }
 
@@ -154,6 +154,25 @@ def test_the_real_build_ships_every_pycnn_module_the_worker_imports():
         assert path in shipped, "%s is imported by the page but not shipped" % path
         todo |= pycnn_imports(path) - seen
     assert {"pycnn/recognizer.py", "pycnn/preprocess.py", "pycnn/nn/layers.py"} <= seen
+
+
+def test_the_real_build_ships_the_data_files_its_modules_open():
+    """A shipped module that opens a file beside itself (lookalikes.py reads lookalikes.json)
+    finds it in the page only if the build ships it: any string in a shipped module that
+    names a file in the module's own folder must be shipped too."""
+    shipped = set(build.pycnn_sources())
+    opened = set()
+    for path in shipped:
+        if not path.endswith(".py"):
+            continue
+        folder = path.rsplit("/", 1)[0]
+        for node in ast.walk(ast.parse((build.ROOT / path).read_text())):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) \
+                    and re.fullmatch(r"[\w.-]+\.(json|npz|txt)", node.value) \
+                    and (build.ROOT / folder / node.value).is_file():
+                opened.add(folder + "/" + node.value)
+    assert "pycnn/lookalikes.json" in opened
+    assert opened <= shipped, "opened but not shipped: %s" % sorted(opened - shipped)
 
 
 def test_every_script_the_page_loads_is_in_web():
