@@ -1,5 +1,13 @@
-"""The page's preprocessing: ink extraction, cropping, scaling, centring, bad input."""
+"""The page's preprocessing: ink extraction, cropping, scaling, centring, bad input, and
+golden outputs pinned to PREPROCESS_VERSION."""
 
+import base64
+import functools
+import hashlib
+import json
+import os
+import sys
+import zlib
 
 import numpy as np
 import pytest
@@ -209,3 +217,232 @@ def test_a_large_canvas_gives_the_same_input_as_the_full_product(monkeypatch):
     fast = preprocess(rgba)
     monkeypatch.setattr(pre, "_banded_product", lambda m, img: m @ img)
     np.testing.assert_allclose(fast, preprocess(rgba), rtol=0, atol=1e-6)
+
+
+# --- golden outputs, pinned to PREPROCESS_VERSION ------------------------------------------
+#
+# A model learns the exact look of its 28x28 inputs, and its file records the preprocessing
+# version it was trained with. So the output of `preprocess` for a given input may only change
+# together with PREPROCESS_VERSION. These drawings are made here, deterministically, with
+# nothing but + - * / and sqrt in float64 (IEEE-exact, so NumPy 1.17.5 in the page and a newer
+# NumPy give the same pixels); each one exercises a constant or a branch of preprocess.py.
+# Their outputs are stored in tests/golden/preprocess_v<version>.json as uint16 (value * 65535,
+# zlib, base64), and GOLDEN_DIGESTS pins each version's stored outputs: a version's outputs
+# never change, so a golden file is written once and never re-recorded.
+
+GOLDEN_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "golden")
+GOLDEN_DIGESTS = {
+    1: "45f0f6d3b94613019a56fb63f2f5db6bf2240a201f58b2bf0973629da9cd0e09",
+}
+# NumPy 1.17.5 and 2.x give the same stored values (they differ below the uint16 step); nudging
+# any constant of preprocess.py by 1% moves some pixel of some drawing by 0.01 or more.
+GOLDEN_TOLERANCE = 1e-4
+GOLDEN_SCALE = 65535
+
+
+def _pen(shape, points, line_width):
+    """Anti-aliased coverage (H, W) float64 of a round-capped polyline through `points`
+    (x, y), pixel (r, c) covering [c, c+1] x [r, r+1]: clip(w/2 + 0.5 - distance, 0, 1)."""
+    height, width = shape
+    ys = np.arange(height, dtype=np.float64)[:, None] + 0.5
+    xs = np.arange(width, dtype=np.float64)[None, :] + 0.5
+    points = [(float(x), float(y)) for x, y in points]
+    segments = list(zip(points[:-1], points[1:])) or [(points[0], points[0])]
+    distance = np.full(shape, np.inf)
+    for (x0, y0), (x1, y1) in segments:
+        dx, dy = x1 - x0, y1 - y0
+        length2 = dx * dx + dy * dy
+        t = 0.0 if length2 == 0 else np.clip(((xs - x0) * dx + (ys - y0) * dy) / length2, 0, 1)
+        ex, ey = x0 + t * dx - xs, y0 + t * dy - ys
+        distance = np.minimum(distance, np.sqrt(ex * ex + ey * ey))
+    return np.clip(line_width / 2.0 + 0.5 - distance, 0.0, 1.0)
+
+
+def _byte(values):
+    return np.round(np.asarray(values, dtype=np.float64)).astype(np.uint8)
+
+
+def _transparent_canvas(alpha):
+    """Black ink on a transparent canvas, the page's getImageData."""
+    rgba = np.zeros(alpha.shape + (4,), dtype=np.uint8)
+    rgba[..., 3] = _byte(alpha * 255)
+    return rgba
+
+
+def _translucent_pad(background_alpha):
+    """A pad of translucent white (alpha just under or just over one half) with a black
+    stroke: which way preprocess reads it (alpha or brightness) hangs on that half."""
+    cover = _pen((60, 60), [(15, 20), (45, 40), (40, 52)], 6)
+    rgba = np.empty((60, 60, 4), dtype=np.uint8)
+    rgba[..., :3] = _byte(255 * (1 - cover))[..., None]
+    rgba[..., 3] = _byte(background_alpha * (1 - cover) + 255 * cover)
+    return rgba
+
+
+def _mid_grey_paper(paper):
+    """Paper just darker or just lighter than mid grey, with a dark bar and a light V: which
+    of the two is the ink depends on the side of one half the paper falls."""
+    dark = _pen((60, 60), [(14, 10), (14, 50)], 5)
+    light = _pen((60, 60), [(28, 12), (38, 48), (50, 12)], 5)
+    grey = paper * (1 - dark) + 20 * dark
+    return _byte(grey * (1 - light) + 235 * light)
+
+
+@functools.lru_cache(maxsize=None)
+def golden_drawings():
+    """name -> pixels, each exercising some part of preprocess.py (made once; read only)."""
+    drawings = {}
+    # A "4" off the pad's centre: scaling to FIT_SIZE, centring the mass, area resampling;
+    # with a speck of alpha 51/255 = INK_THRESHOLD that counts as ink, so widens the box.
+    four = np.maximum(_pen((280, 280), [(150, 40), (70, 170), (200, 170)], 12.6),
+                      _pen((280, 280), [(170, 100), (170, 250)], 12.6))
+    four[200, 240] = 51 / 255
+    drawings["canvas_four"] = _transparent_canvas(four)
+    # Ink over more than half of the picture but not its border: still read from alpha.
+    drawings["canvas_mostly_ink"] = _transparent_canvas(_pen((100, 100), [(36, 50), (64, 50)],
+                                                             66))
+    # An L on a wide pad, almost all its mass in the bar: the centring is clamped.
+    ell = np.maximum(_pen((160, 200), [(30, 10), (30, 150)], 14),
+                     0.35 * _pen((160, 200), [(30, 150), (190, 150)], 6))
+    drawings["canvas_clamped_L"] = _transparent_canvas(ell)
+    # A small x on a big pad: kept small by MIN_EXTENT_FRACTION.
+    cross = np.maximum(_pen((280, 280), [(120, 130), (150, 160)], 6),
+                       _pen((280, 280), [(150, 130), (121, 161)], 6))
+    drawings["canvas_small_x"] = _transparent_canvas(cross)
+    # A 16x14 photo of a 3 px mark: enlarged, but by MAX_UPSCALE at most.
+    mark = _pen((16, 14), [(6.3, 6.6), (7.2, 8.1)], 1.2)
+    drawings["tiny_image"] = _byte(255 - 230 * mark)
+    # Float ink on black whose stroke fades out, lingering near INK_THRESHOLD for a dozen
+    # pixels so the box edge follows it closely, over a faint wash whose levels, 0 to 0.1 in
+    # steps of 1e-4, NOISE_FLOOR splits.
+    shape = (64, 96)
+    ys, xs = np.indices(shape, dtype=np.float64) + 0.5
+    fade = 0.2 + 0.8 * ((60.3 - xs) / 40) * ((60.3 - xs) / 40) * ((60.3 - xs) / 40)
+    fading = _pen(shape, [(10, 30), (85, 40)], 5) * np.clip(fade, 0, 1)
+    wash = np.zeros(shape)
+    wash[15:50, 25:60] = 0.1 * ((xs - 25.5) + (ys - 15.5) / 35)[15:50, 25:60] / 35
+    drawings["float_fading_stroke"] = np.maximum(
+        np.maximum(fading, _pen(shape, [(20, 12), (20, 52)], 4)), wash).astype(np.float32)
+    # A photo: red and blue pens on paper whose texture alternates by row and column, so the
+    # background level depends on the luminance weights and on MEDIAN_SAMPLE_SIDE's strides.
+    rows, cols = np.arange(256)[:, None], np.arange(254)[None, :]
+    paper = (226.0 + 12 * (rows % 2) + 5 * (1 - cols % 2) + 3 * (rows % 4 == 2))[..., None]
+    paper = paper * np.ones(3)
+    photo = paper
+    for pen, points in (((200, 30, 40), [(60, 60), (190, 80), (120, 200)]),
+                        ((30, 40, 190), [(80, 150), (200, 210)])):
+        cover = _pen((256, 254), points, 9)[..., None]
+        photo = photo * (1 - cover) + np.array(pen, dtype=np.float64) * cover
+    drawings["photo_two_pens"] = _byte(photo)
+    # Chalk on a dark board, as floats in 0..255: the dark-background branch.
+    board = 30.0 + 4 * ((np.arange(72)[:, None] + np.arange(60)[None, :]) % 2)
+    chalk = _pen((72, 60), [(12, 14), (48, 14), (24, 62)], 5)
+    drawings["board_chalk_floats_0_255"] = board * (1 - chalk) + 230 * chalk
+    # A float RGBA canvas in 0..255 with a lone speck of alpha 51 = 0.2 * 255 well away from
+    # a "2": ink of exactly INK_THRESHOLD counts, so the speck widens the box.
+    two = _pen((90, 90), [(20, 25), (45, 12), (62, 30), (22, 70), (66, 70)], 6)
+    speck = np.zeros((90, 90, 4))
+    speck[..., 3] = 255 * two
+    speck[40, 84, 3] = 51.0
+    drawings["float_canvas_0_255_threshold_speck"] = speck
+    drawings["translucent_pad_below_half"] = _translucent_pad(125)
+    drawings["translucent_pad_above_half"] = _translucent_pad(130)
+    drawings["mid_grey_paper_below_half"] = _mid_grey_paper(125)
+    drawings["mid_grey_paper_above_half"] = _mid_grey_paper(130)
+    return drawings
+
+
+def _input_digest(pixels):
+    pixels = np.ascontiguousarray(pixels)
+    return hashlib.sha256(("%s %r " % (pixels.dtype.str, pixels.shape)).encode()
+                          + pixels.tobytes()).hexdigest()
+
+
+def _encode(image):
+    quantised = np.round(np.asarray(image, np.float64) * GOLDEN_SCALE).astype("<u2")
+    return base64.b64encode(zlib.compress(quantised.tobytes(), 9)).decode("ascii")
+
+
+def _decode(text):
+    raw = zlib.decompress(base64.b64decode(text))
+    return np.frombuffer(raw, dtype="<u2").reshape(OUTPUT_SIZE, OUTPUT_SIZE) / GOLDEN_SCALE
+
+
+def _golden_path(version):
+    return os.path.join(GOLDEN_DIR, "preprocess_v%d.json" % version)
+
+
+def _outputs_digest(golden):
+    digest = hashlib.sha256()
+    for name in sorted(golden["drawings"]):
+        digest.update(name.encode() + b"\0" + golden["drawings"][name]["output"].encode())
+    return digest.hexdigest()
+
+
+def _load_golden():
+    path = _golden_path(PREPROCESS_VERSION)
+    assert os.path.exists(path), (
+        "no golden outputs for PREPROCESS_VERSION %d (%s): after bumping the version, write "
+        "them with `python tests/test_preprocess.py --write-golden` and add the digest it "
+        "prints to GOLDEN_DIGESTS" % (PREPROCESS_VERSION, path))
+    with open(path) as f:
+        return json.load(f)
+
+
+def test_golden_file_belongs_to_this_version_and_was_never_re_recorded():
+    golden = _load_golden()
+    assert golden["preprocess_version"] == PREPROCESS_VERSION
+    assert sorted(golden["drawings"]) == sorted(golden_drawings())
+    assert _outputs_digest(golden) == GOLDEN_DIGESTS.get(PREPROCESS_VERSION), (
+        "tests/golden/preprocess_v%d.json is not the file recorded for PREPROCESS_VERSION %d: "
+        "a version's outputs never change. If preprocess changed on purpose, bump "
+        "PREPROCESS_VERSION, write a new golden file and retrain; do not re-record an old one"
+        % (PREPROCESS_VERSION, PREPROCESS_VERSION))
+
+
+@pytest.mark.parametrize("name", sorted(golden_drawings()))
+def test_preprocess_output_is_pinned_to_its_version(name):
+    entry = _load_golden()["drawings"][name]
+    pixels = golden_drawings()[name]
+    assert _input_digest(pixels) == entry["input_sha256"], (
+        "the test's own drawing %r changed, not preprocess: restore golden_drawings()" % name)
+    out = preprocess(pixels)
+    assert out.shape == (OUTPUT_SIZE, OUTPUT_SIZE) and out.dtype == np.float32
+    expected = _decode(entry["output"])
+    difference = np.abs(out.astype(np.float64) - expected)
+    assert difference.max() <= GOLDEN_TOLERANCE, (
+        "preprocess() changed its 28x28 output for the golden drawing %r (max difference %.4f "
+        "at %s, %d pixels off) while PREPROCESS_VERSION is still %d. If the change is "
+        "intended, bump PREPROCESS_VERSION in pycnn/preprocess.py, write the new golden file "
+        "with `python tests/test_preprocess.py --write-golden`, add its digest to "
+        "GOLDEN_DIGESTS and retrain the model; otherwise it is a regression to fix."
+        % (name, difference.max(), np.unravel_index(difference.argmax(), difference.shape),
+           int((difference > GOLDEN_TOLERANCE).sum()), PREPROCESS_VERSION))
+
+
+def write_golden():
+    """Record this version's outputs once; an existing version's file is never overwritten."""
+    path = _golden_path(PREPROCESS_VERSION)
+    if os.path.exists(path):
+        raise SystemExit("%s exists: a version's outputs never change; bump "
+                         "PREPROCESS_VERSION first" % path)
+    golden = {"preprocess_version": PREPROCESS_VERSION,
+              "format": "output: round(value * %d) as little-endian uint16, zlib, base64; "
+                        "input_sha256 of the drawing made by golden_drawings() in "
+                        "tests/test_preprocess.py" % GOLDEN_SCALE,
+              "drawings": {}}
+    for name, pixels in sorted(golden_drawings().items()):
+        golden["drawings"][name] = {"input_sha256": _input_digest(pixels),
+                                    "output": _encode(preprocess(pixels))}
+    os.makedirs(GOLDEN_DIR, exist_ok=True)
+    with open(path, "w") as f:
+        json.dump(golden, f, indent=1, sort_keys=True)
+        f.write("\n")
+    print("wrote %s; add to GOLDEN_DIGESTS:  %d: \"%s\","
+          % (path, PREPROCESS_VERSION, _outputs_digest(golden)))
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] != ["--write-golden"]:
+        raise SystemExit("usage: python tests/test_preprocess.py --write-golden")
+    write_golden()
