@@ -1,8 +1,11 @@
 """What the page's "Look inside" panel gets from the recognizer: per-layer activations of the
 pass that made the prediction, the architecture, and the first layer's filters."""
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
+from reference_conv import naive_conv2d, naive_maxpool2d
 
 from pycnn.nn import (
     Conv2D,
@@ -30,15 +33,49 @@ def make_model(last_softmax=True):
 
 
 @pytest.fixture(scope="module", params=[True, False], ids=["softmax-layer", "logits-out"])
-def model_path(request, tmp_path_factory):
+def saved(request, tmp_path_factory):
+    """The model file's `path`, and what went into it: `config` and a copy of `params`."""
     model = make_model(last_softmax=request.param)
-    # Non-zero biases, so a layer that dropped them would show.
+    # Non-zero biases, so a layer that dropped them would show: the activations are checked
+    # against `reference_forward` on these very arrays, not against pycnn's own forward pass.
     for _, param, _ in model.parameters():
         if param.ndim == 1:
             param[...] = np.linspace(-0.2, 0.3, param.size)
     path = tmp_path_factory.mktemp("model") / "model.npz"
     save_model(model, path)
-    return path
+    return SimpleNamespace(path=path, config=model.config(),
+                           params={key: param.copy() for key, param, _ in model.parameters()})
+
+
+def reference_forward(saved, image):
+    """Every layer's output for one (28, 28) image, in float64, written from the layers'
+    definitions (naive loops for conv and pool) with the weights as they were saved: nothing
+    of pycnn's forward pass, so a layer that dropped its bias, or a file that lost one,
+    disagrees with this."""
+    x = np.asarray(image, dtype=np.float64).reshape(1, 1, 28, 28)
+    outputs = []
+    for index, entry in enumerate(saved.config):
+        kind, config = entry["class"], entry["config"]
+        if kind == "Conv2D":
+            x = naive_conv2d(x, saved.params["%d.weight" % index],
+                             saved.params["%d.bias" % index], config["stride"],
+                             config["padding"])
+        elif kind == "ReLU":
+            x = np.maximum(x, 0.0)
+        elif kind == "MaxPool2D":
+            x = naive_maxpool2d(x, config["pool_size"], config["stride"])[0]
+        elif kind == "Flatten":
+            x = x.reshape(1, -1)
+        elif kind == "Dense":
+            x = x @ saved.params["%d.weight" % index] + saved.params["%d.bias" % index]
+        elif kind == "Softmax":
+            x = np.exp(x - x.max()) / np.exp(x - x.max()).sum()
+        else:
+            assert kind == "Dropout"  # the identity when reading
+        outputs.append((kind, x))
+    if outputs[-1][0] != "Softmax":
+        outputs.append(("Softmax", np.exp(x - x.max()) / np.exp(x - x.max()).sum()))
+    return outputs
 
 
 def drawing(kind):
@@ -53,22 +90,25 @@ def drawing(kind):
     return pixels
 
 
-def test_activations_are_the_predicting_pass_layer_by_layer(model_path):
-    recognizer = Recognizer(model_path)
+def test_activations_are_the_predicting_pass_layer_by_layer(saved):
+    recognizer = Recognizer(saved.path)
     pixels = drawing("bar")
     result = recognizer.recognise_rgba(pixels.tobytes(), 120, 90, trace=True)
     layout, values = recognizer.layer_activations()
     assert values.dtype == np.float32 and values.ndim == 1
 
     image = preprocess(pixels.reshape(-1), 120, 90).reshape(1, 1, 28, 28)
-    expected = recognizer.model.forward_trace(image)
+    np.testing.assert_array_equal(result["input"], image[0, 0])
+    expected = reference_forward(saved, image)
     assert [entry["name"] for entry in layout] == [name for name, _ in expected]
     offset = 0
-    for entry, (_, output) in zip(layout, expected):
+    for entry, (name, output) in zip(layout, expected):
         assert entry["offset"] == offset
         assert tuple(entry["shape"]) == output.shape[1:]
         got = values[offset:offset + output[0].size].reshape(entry["shape"])
-        np.testing.assert_array_equal(got, output[0])
+        scale = max(np.abs(output).max(), 1e-3)
+        np.testing.assert_allclose(got, output[0], rtol=1e-4, atol=1e-5 * scale,
+                                   err_msg="layer %d %s" % (entry["index"], name))
         offset += output[0].size
     assert offset == values.size
 
@@ -78,10 +118,16 @@ def test_activations_are_the_predicting_pass_layer_by_layer(model_path):
                                recognizer.model.predict_proba(image)[0], rtol=1e-6)
     assert layout[-1]["name"] == "Softmax" and probabilities.size == len(LABELS)
     assert result["top5"][0][0] == LABELS[int(np.argmax(probabilities))]
+    order = np.argsort(-probabilities, kind="mergesort")[:5]
+    assert [label for label, _ in result["top5"]] == [LABELS[i] for i in order]
+    np.testing.assert_allclose([p for _, p in result["top5"]], probabilities[order], rtol=1e-6)
+    # The logits the answer was read from (and another set re-reads) are this pass's.
+    np.testing.assert_array_equal(values[layout[-2]["offset"]:layout[-1]["offset"]],
+                                  recognizer.last_logits)
 
 
-def test_dropout_is_the_identity_when_reading(model_path):
-    recognizer = Recognizer(model_path)
+def test_dropout_is_the_identity_when_reading(saved):
+    recognizer = Recognizer(saved.path)
     recognizer.recognise_rgba(drawing("ring").tobytes(), 120, 90, trace=True)
     layout, values = recognizer.layer_activations()
     at = [entry["name"] for entry in layout].index("Dropout")
@@ -91,8 +137,8 @@ def test_dropout_is_the_identity_when_reading(model_path):
                                   values[after["offset"]:after["offset"] + size])
 
 
-def test_each_drawing_replaces_the_trace(model_path):
-    recognizer = Recognizer(model_path)
+def test_each_drawing_replaces_the_trace(saved):
+    recognizer = Recognizer(saved.path)
     recognizer.recognise_rgba(drawing("bar").tobytes(), 120, 90, trace=True)
     _, bar = recognizer.layer_activations()
     recognizer.recognise_rgba(drawing("ring").tobytes(), 120, 90, trace=True)
@@ -104,8 +150,8 @@ def test_each_drawing_replaces_the_trace(model_path):
     assert recognizer.layer_activations() is None
 
 
-def test_network_is_the_summary_table_and_filters_are_the_first_conv(model_path):
-    recognizer = Recognizer(model_path)
+def test_network_is_the_summary_table_and_filters_are_the_first_conv(saved):
+    recognizer = Recognizer(saved.path)
     network = recognizer.network()
     assert network["layers"] == recognizer.model.layer_table()
     assert network["input_shape"] == [1, 28, 28]
@@ -113,7 +159,7 @@ def test_network_is_the_summary_table_and_filters_are_the_first_conv(model_path)
     assert "Total params: {:,}".format(network["parameters"]) in recognizer.model.summary(None)
     index, filters = recognizer.first_conv_filters()
     assert index == 0 and filters.dtype == np.float32 and filters.shape == (4, 1, 3, 3)
-    np.testing.assert_array_equal(filters, recognizer.model.layers[0].params["weight"])
+    np.testing.assert_array_equal(filters, saved.params["0.weight"])
 
 
 def test_no_conv_layer_means_no_filters(tmp_path):
