@@ -3,9 +3,15 @@
 //
 //   const recognizer = new RecognizerClient(new URL("./worker.js", import.meta.url));
 //   recognizer.addEventListener("progress", (event) => show(event.detail));
-//   const { labels, network, filters } = await recognizer.ready;
-//   const result = await recognizer.recognise(pixels, width, height); // null: superseded
-//   const layers = await recognizer.inspect(result.id);                // null: gone
+//   const { labels, network, filters, sets } = await recognizer.ready;
+//   const result = await recognizer.recognise(pixels, width, height, "digits"); // null: superseded
+//   const again = await recognizer.reread(result.id, "upper");  // same drawing, another set
+//   const layers = await recognizer.inspect(result.id, "upper");                // null: gone
+//   const { error } = await recognizer.checkSet("0123456789ABCDEF");  // error: a sentence | null
+//
+// A set is a pycnn.charsets name ("all", "digits", "upper", "lower", "letters", "symbols",
+// "alnum") or the characters themselves. `reread` reads the drawing the worker read last
+// under another set from the scores it kept, without running the network again.
 //
 // Latest drawing wins: at most one recognition is in the worker and one waits; a newer call
 // replaces the waiting one, and a result is only delivered if no newer call (and no
@@ -29,7 +35,7 @@ export class RecognizerClient extends EventTarget {
     this.worker = new Worker(workerUrl);
     this.nextId = 1;
     this.replies = new Map(); // request id -> {resolve, reject}
-    this.waiting = null; // the recognition not sent yet: {pixels, width, height, resolve, reject}
+    this.waiting = null; // the recognition not sent yet: {pixels, width, height, set, resolve, reject}
     this.inFlight = false;
     this.generation = 0; // bumped by every recognise() and discard(): older answers are stale
     this.loaded = false; // the worker has loaded and the model's description has arrived
@@ -38,7 +44,8 @@ export class RecognizerClient extends EventTarget {
       this.onStarted = resolve; // the worker said "ready"
       this.onStartFailed = reject;
     });
-    // {labels, network, filters: {index, shape, values: Float32Array} | null}
+    // {labels, network, filters: {index, shape, values: Float32Array} | null,
+    //  sets: {name: {set, size, error}}}
     this.ready = started.then(() => this.request("info")).then(({ reply, data }) => {
       this.loaded = true;
       this.sendWaiting();
@@ -59,16 +66,31 @@ export class RecognizerClient extends EventTarget {
   }
 
   /** Read RGBA canvas pixels (a Uint8ClampedArray or Uint8Array whose buffer is handed to
-   * the worker). Resolves to {id, empty, top5: [[label, p], ...], input: Float32Array(784)
-   * | null, ms}, or to null when a newer drawing replaced this one. */
-  recognise(pixels, width, height) {
+   * the worker) within character set `set`. Resolves to {id, empty, top5: [[label, p], ...],
+   * set, lookalikes: {labels, sets} | null, input: Float32Array(784) | null, ms}, or to null
+   * when a newer drawing replaced this one. */
+  recognise(pixels, width, height, set = "all") {
     if (this.failure) return Promise.reject(this.failure);
     this.generation++;
     if (this.waiting) this.waiting.resolve(null);
     return new Promise((resolve, reject) => {
-      this.waiting = { pixels, width, height, resolve, reject };
+      this.waiting = { pixels, width, height, set, resolve, reject };
       this.sendWaiting();
     });
+  }
+
+  /** Recognition `id` read again within set `set`, from the scores the worker kept: no
+   * second pass. Resolves to {id, top5, set, lookalikes, ms}, or to null when `id` is no
+   * longer the latest recognition with ink or the drawing changed meanwhile. */
+  async reread(id, set) {
+    const generation = this.generation;
+    const { reply, ms } = await this.request("reread", { recognition: id, set });
+    return reply.top5 && generation === this.generation ? { id, ...reply, ms } : null;
+  }
+
+  /** Whether this model can read set `set`: {set, size, error: a sentence | null}. */
+  async checkSet(set) {
+    return (await this.request("check_set", { set })).reply;
   }
 
   /** The drawing changed in a way no recognition will follow (a new stroke began, or the
@@ -79,11 +101,12 @@ export class RecognizerClient extends EventTarget {
     this.waiting = null;
   }
 
-  /** Every layer's output for recognition `id`: {layout: [{index, name, shape, offset}],
-   * values: Float32Array}, or null if `id` is no longer the latest recognition with ink. */
-  async inspect(id) {
-    const { reply, data } = await this.request("inspect", { recognition: id });
-    return reply.layout && { layout: reply.layout, values: new Float32Array(data) };
+  /** Every layer's output for recognition `id`, the probabilities read within `set`:
+   * {layout: [{index, name, shape, offset}], values: Float32Array, inSet: [bool per label]},
+   * or null if `id` is no longer the latest recognition with ink. */
+  async inspect(id, set = "all") {
+    const { reply, data } = await this.request("inspect", { recognition: id, set });
+    return reply.layout && { layout: reply.layout, values: new Float32Array(data), inSet: reply.in_set };
   }
 
   /** Send one request of `type` (a request in pycnn/page_api.py) with `fields` (anything
@@ -101,7 +124,7 @@ export class RecognizerClient extends EventTarget {
   // -------------------------------------------------------------------------------------
   sendWaiting() {
     if (!this.loaded || this.inFlight || !this.waiting) return;
-    const { pixels, width, height, resolve, reject } = this.waiting;
+    const { pixels, width, height, set, resolve, reject } = this.waiting;
     const generation = this.generation;
     this.waiting = null;
     this.inFlight = true;
@@ -110,7 +133,7 @@ export class RecognizerClient extends EventTarget {
       this.sendWaiting();
       return generation === this.generation; // false: a newer drawing came meanwhile
     };
-    this.request("recognise", { width, height }, pixels.buffer).then(
+    this.request("recognise", { width, height, set }, pixels.buffer).then(
       ({ id, reply, data, ms }) => resolve(done() ? { id, ...reply, input: data && new Float32Array(data), ms } : null),
       (error) => (done() ? reject(error) : resolve(null)),
     );

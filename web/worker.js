@@ -4,22 +4,36 @@
  * pycnn/page_api.py. This file loads everything, reports progress, and passes requests on.
  *
  * Messages in:  {type, id, ...fields, data: ArrayBuffer (transferred) | null}
- *               A request for PageApi.handle(type, JSON of {id, ...fields}, data). Today:
+ *               A request for PageApi.handle(type, JSON of {id, ...fields}, data). `set` is a
+ *               character set: a pycnn.charsets name ("all", "digits", "upper", "lower",
+ *               "letters", "symbols", "alnum") or the characters themselves. Today:
  *               {type: "info", id, data: null}
- *               {type: "recognise", id, width, height, data: RGBA pixels, row-major}
- *               {type: "inspect", id, recognition, data: null}: the layers of recognition
- *                `recognition` (the id of a "recognise" request)
+ *               {type: "check_set", id, set, data: null}
+ *               {type: "recognise", id, width, height, set, data: RGBA pixels, row-major}
+ *               {type: "reread", id, recognition, set, data: null}: recognition
+ *                `recognition` (the id of a "recognise" request) read again within `set`
+ *               {type: "inspect", id, recognition, set, data: null}: the layers of
+ *                recognition `recognition`, its probabilities within `set`
  * Messages out: {type: "progress", step, steps, label, loaded, total}
  *               {type: "ready"}: loaded and warmed up; requests are answered from now on
  *               {type: "reply", id, reply, data: ArrayBuffer (transferred) | null, ms}
  *                reply is page_api's JSON, parsed:
  *                 info       {labels, network: {input_shape, layers, parameters},
- *                             filters: {index, shape} | null}; data: the filters, float32
- *                 recognise  {empty, top5: [[label, p], ...], input_shape: [28, 28] | null};
+ *                             filters: {index, shape} | null,
+ *                             sets: {name: {set, size, error: sentence | null}}};
+ *                            data: the filters, float32
+ *                 check_set  {set, size, error: sentence | null}
+ *                 recognise  {empty, top5: [[label, p], ...] (only labels in the set), set,
+ *                             lookalikes: {labels, sets} | null (only in set "all"),
+ *                             input_shape: [28, 28] | null};
  *                            data: the network's input, float32, null when empty
- *                 inspect    {layout: [{index, name, shape, offset}, ...] | null}; data: every
- *                            layer's output, float32, null unless `recognition` is the
- *                            latest recognition with ink
+ *                 reread     {top5, set, lookalikes}: top5 null unless `recognition` is the
+ *                            latest recognition with ink; computed from the scores it kept,
+ *                            without running the network again
+ *                 inspect    {layout: [{index, name, shape, offset}, ...] | null,
+ *                             in_set: [bool per label] | null}; data: every layer's output,
+ *                            float32, null unless `recognition` is the latest recognition
+ *                            with ink
  *                ms: the time the worker spent on the request
  *               {type: "error", id, message, detail}: id is null when loading failed;
  *                message is one line for people, detail the whole Python traceback
