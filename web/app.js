@@ -4,6 +4,7 @@
 // the alpha channel, which is what pycnn.preprocess reads.
 
 import { InsideView, percent } from "./inside.js";
+import { ReadAs } from "./read-as.js";
 import { RecognizerClient } from "./recognizer-client.js";
 import { installTestHooks } from "./test-hooks.js";
 
@@ -19,6 +20,7 @@ const pad = $("#pad");
 const padContext = pad.getContext("2d", { willReadFrequently: true });
 const predictionEl = $("#prediction");
 const noteEl = $("#prediction-note");
+const announceEl = $("#announce");
 const top5El = $("#top5");
 const seenCanvas = $("#seen");
 const statusEl = $("#status");
@@ -44,6 +46,7 @@ let padSide = 0; // CSS px
 let drawingVersion = 0; // bumped on every change of the drawing
 let brush = BRUSH_DEFAULT;
 let shownVersion = 0; // the drawingVersion that the answer on screen belongs to
+let shown = null; // the answer on screen ({id, top5, set, lookalikes, input}), null: none
 
 function resizePad() {
   const side = pad.clientWidth;
@@ -178,6 +181,7 @@ const inside = new InsideView({
   recognizer,
   onRendered: (id, activations) => testHooks?.insideRendered(id, activations),
 });
+const readAs = new ReadAs({ select: $("#read-as"), notice: $("#set-notice") });
 let ready = false;
 let loadFailed = false;
 let recognitions = 0;
@@ -189,8 +193,11 @@ const testHooks = window.pycnnTestHooks === true
     recognizer,
     inside,
     pad,
-    // True when no recognition is pending and the answer shown belongs to the drawing shown.
-    settled: () => ready && recognizer.idle && !activeStroke && shownVersion === drawingVersion,
+    // True when no recognition is pending and the answer shown belongs to the drawing shown,
+    // read within the set chosen.
+    settled: () => ready && recognizer.idle && !activeStroke && shownVersion === drawingVersion &&
+      (shown === null || shown.set === readAs.set),
+    readAs: () => readAs.set,
     strokeCount: () => strokes.length,
     padInfo: () => ({ side: padSide, width: pad.width, height: pad.height, brush }),
   })
@@ -207,7 +214,12 @@ async function recognise() {
   testHooks?.sending(pixels, width, height);
   let result;
   try {
-    result = await recognizer.recognise(pixels, width, height);
+    result = await recognizer.recognise(pixels, width, height, readAs.set);
+    // The set changed while the worker read this drawing: read its scores again.
+    while (result && !result.empty && result.set !== readAs.set) {
+      const again = await recognizer.reread(result.id, readAs.set);
+      result = again && { ...result, ...again };
+    }
   } catch (error) {
     if (!ready) return; // the worker did not start: onLoadFailed says so
     showError(`That drawing could not be read: ${error.message}. Clear the pad and try again.`);
@@ -219,31 +231,85 @@ async function recognise() {
   recognitions++;
   shownVersion = version;
   if (result.empty) showEmpty();
-  else {
-    showPrediction(result);
-    inside.showResult(result.id, result.input);
-  }
+  else showPrediction(result);
   predictionEl.dataset.count = String(recognitions);
   testHooks?.shown(result, endedAt);
 }
 
-function showPrediction({ top5, input }) {
+// "Read as" changed: the drawing already on the pad is read again at once, from the scores
+// the worker kept, without running the network again.
+async function rereadShown() {
+  // An empty pad has nothing to read; a drawing on its way is read within the new set.
+  if (shown === null || shownVersion !== drawingVersion) return;
+  let answer;
+  try {
+    answer = await recognizer.reread(shown.id, readAs.set);
+  } catch (error) {
+    showError(`The drawing could not be read as ${readAs.title(readAs.set)}: ${error.message}.`);
+    console.warn("pycnn worker:", error.detail);
+    return;
+  }
+  // null: the drawing changed meanwhile; another set chosen meanwhile gets its own answer.
+  if (!answer || answer.set !== readAs.set || !shown || answer.id !== shown.id) return;
+  showPrediction({ ...shown, ...answer });
+}
+
+// "0, O and o": how a list of things reads in a sentence.
+function listed(items, word = "and") {
+  return items.length < 2 ? items.join("") : `${items.slice(0, -1).join(", ")} ${word} ${items[items.length - 1]}`;
+}
+
+// How a screen reader should say a label: "O" alone would not tell a capital from a small o.
+function spoken(label) {
+  if (/^[A-Z]$/.test(label)) return `capital ${label}`;
+  if (/^[a-z]$/.test(label)) return `small ${label}`;
+  return label;
+}
+
+function showPrediction(result) {
+  shown = result;
+  const { top5, input, set, lookalikes } = result;
   const [label, probability] = top5[0];
-  predictionEl.textContent = label;
+  const alike = lookalikes ? lookalikes.labels : [label];
+  const shares = alike.map((name) => percent(top5.find(([l]) => l === name)[1]));
+  predictionEl.replaceChildren(...alike.flatMap((name, i) => {
+    const char = document.createElement("span");
+    char.textContent = name;
+    if (i === 0) return [char];
+    const or = document.createElement("span");
+    or.className = "or";
+    or.textContent = " or ";
+    return [or, char];
+  }));
   predictionEl.dataset.empty = "false";
-  predictionEl.setAttribute("aria-label", `Top guess: ${label}, ${percent(probability)}`);
-  noteEl.textContent = `${percent(probability)} sure`;
+  predictionEl.dataset.set = set;
+  predictionEl.dataset.lookalikes = String(alike.length > 1);
+  const readAsWords = set === "all" ? "" : `Read as ${readAs.title(set)}. `;
+  if (lookalikes) {
+    const sets = lookalikes.sets.map((name) => readAs.title(name));
+    const apart = sets.length ? ` Choose ${listed(sets, "or")} to tell them apart.` : "";
+    noteEl.textContent = `${listed(alike)} look the same (${listed(shares)}).${apart}`;
+    announceEl.textContent = `Top guess: ${listed(alike.map(spoken), "or")}, ` +
+      `${listed(shares)}. They look the same.${apart}`;
+  } else {
+    noteEl.textContent = `${percent(probability)} sure`;
+    announceEl.textContent = `${readAsWords}Top guess: ${spoken(label)}, ${percent(probability)} sure.`;
+  }
   top5El.replaceChildren(...top5.map(([name, p], rank) => top5Item(name, p, rank)));
   drawSeen(input);
+  inside.showResult(result.id, input, set);
 }
 
 function showEmpty() {
+  shown = null;
   predictionEl.textContent = "";
   predictionEl.dataset.empty = "true";
-  predictionEl.removeAttribute("aria-label");
+  delete predictionEl.dataset.set;
+  predictionEl.dataset.lookalikes = "false";
   if (loadFailed) noteEl.textContent = "";
   else if (ready) noteEl.textContent = "The pad is empty: draw a digit or a letter.";
   else noteEl.textContent = "Draw a digit or a letter while the network loads.";
+  announceEl.textContent = noteEl.textContent;
   top5El.replaceChildren();
   drawSeen(null);
   inside.showEmpty();
@@ -295,9 +361,17 @@ function onProgress({ step, steps, label, loaded, total }) {
   loadBytesEl.textContent = `${megabytes(loaded)} of ${megabytes(total)} MB`;
 }
 
-function onReady({ labels, network, filters }) {
-  ready = true;
+async function onReady({ labels, network, filters, sets }) {
   inside.setNetwork({ network, filters, labels });
+  // The set comes first (a link's ?set= is checked by the worker). A drawing made while
+  // loading is read within All; its answer is read again within the set before it is shown.
+  try {
+    await readAs.start({ sets, checkSet: (set) => recognizer.checkSet(set) });
+  } catch (error) {
+    showError(`The “Read as” choice could not be set up: ${error.message}. Reading all characters.`);
+    console.warn("pycnn worker:", error.detail || error);
+  }
+  ready = true;
   loadEl.hidden = true;
   recogniseButton.disabled = false;
   statusEl.textContent = `Ready. The network knows ${labels.length} characters.`;
@@ -358,9 +432,10 @@ recogniseButton.addEventListener("click", () => recognise());
 brushInput.min = String(BRUSH_MIN);
 brushInput.max = String(BRUSH_MAX);
 brushInput.addEventListener("input", () => setBrush(brushInput.value));
+readAs.addEventListener("change", rereadShown);
 
 document.addEventListener("keydown", (event) => {
-  const inField = event.target instanceof HTMLInputElement;
+  const inField = event.target instanceof HTMLInputElement || event.target instanceof HTMLSelectElement;
   if ((event.ctrlKey || event.metaKey) && !event.shiftKey && event.key.toLowerCase() === "z") {
     event.preventDefault();
     undo();

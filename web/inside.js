@@ -161,6 +161,10 @@ function explainSoftmax(classes, implicit) {
         (implicit ? " (This model outputs scores; the page applies softmax after its last layer.)" : ""),
     ]),
     formula(["p", ["sub", "k"], " = exp(z", ["sub", "k"], ") / Σ", ["sub", "j"], " exp(z", ["sub", "j"], ")"]),
+    rich("p", "explain", [
+      "“Read as” keeps only the characters of the chosen set: the sum then runs over their " +
+        "scores alone, and every other character gets p = 0 and is left out below.",
+    ]),
   ];
 }
 
@@ -295,6 +299,8 @@ function stripView(units, caption) {
 }
 
 function classesView(labels) {
+  const figure = element("figure", "probabilities");
+  const setNote = element("figcaption", "small set-note");
   const list = element("ol", "classes");
   list.setAttribute("aria-label", `Probability of each of the ${labels.length} characters`);
   const items = labels.map((label) => {
@@ -310,15 +316,23 @@ function classesView(labels) {
     list.append(item);
     return { item, fill, value };
   });
+  figure.append(setNote, list);
   return {
-    node: list,
-    draw(values, offset) {
-      let best = 0;
-      for (let k = 1; k < labels.length; k++) if (values[offset + k] > values[offset + best]) best = k;
+    node: figure,
+    /** inSet: one bool per label, false for a character the chosen set leaves out. */
+    draw(values, offset, inSet) {
+      const kept = inSet.filter(Boolean).length;
+      setNote.textContent = kept === labels.length
+        ? `Read as All: all ${labels.length} characters compete.`
+        : `Read within the chosen set: its ${kept} characters compete, and the other ` +
+          `${labels.length - kept} are left out (p = 0).`;
+      let best = inSet.indexOf(true);
+      for (let k = 0; k < labels.length; k++) if (inSet[k] && values[offset + k] > values[offset + best]) best = k;
       items.forEach(({ item, fill, value }, k) => {
         const p = values[offset + k];
+        item.classList.toggle("excluded", !inSet[k]);
         fill.style.width = `${Math.max(0, Math.min(100, 100 * p)).toFixed(1)}%`;
-        value.textContent = percent(p);
+        value.textContent = inSet[k] ? percent(p) : "left out";
         item.dataset.probability = String(p);
         item.classList.toggle("top", k === best);
         if (k === best) item.setAttribute("aria-current", "true");
@@ -349,9 +363,10 @@ export class InsideView {
     this.views = new Map(); // trace index -> {draw(values, offset)}
     this.network = null;
     this.currentId = null; // recognition whose answer is on screen (null: empty pad)
+    this.currentSet = "all"; // the character set it was read within
     this.currentInput = null;
-    this.requestedId = null;
-    this.renderedId = null;
+    this.requested = null; // {id, set} asked of the worker and not answered yet
+    this.rendered = null; // {id, set} the panel shows
     details.addEventListener("toggle", () => this.refresh());
   }
 
@@ -367,11 +382,18 @@ export class InsideView {
     this.refresh();
   }
 
-  /** A new answer is on screen for recognition `id`, made from `input` (28×28). */
-  showResult(id, input) {
+  /** A new answer is on screen for recognition `id`, made from `input` (28×28), read
+   * within character set `set`. */
+  showResult(id, input, set = "all") {
     this.currentId = id;
+    this.currentSet = set;
     this.currentInput = input;
     this.refresh();
+  }
+
+  /** True when `shown` ({id, set} or null) is what the pad shows. */
+  isShowing(shown) {
+    return shown !== null && shown.id === this.currentId && shown.set === this.currentSet;
   }
 
   showEmpty() {
@@ -382,54 +404,55 @@ export class InsideView {
 
   /** True when the panel shows what the pad shows (or is closed, so there is nothing to show). */
   isCurrent() {
-    return !this.open || !this.network || this.renderedId === this.currentId;
+    return !this.open || !this.network ||
+      (this.currentId === null ? this.rendered === null : this.isShowing(this.rendered));
   }
 
   refresh() {
     if (!this.network) return;
     if (this.currentId === null) {
-      this.renderedId = null;
+      this.rendered = null;
       this.layers.hidden = true;
       this.status.textContent = "The pad is empty: draw a character to see what each layer makes of it.";
       return;
     }
-    if (!this.open || this.renderedId === this.currentId || this.requestedId === this.currentId) return;
-    const id = this.currentId;
-    this.requestedId = id;
-    this.recognizer.inspect(id).then(
-      (activations) => this.onActivations(id, activations),
-      (error) => this.onError(id, error),
+    if (!this.open || this.isShowing(this.rendered) || this.isShowing(this.requested)) return;
+    const asked = { id: this.currentId, set: this.currentSet };
+    this.requested = asked;
+    this.recognizer.inspect(asked.id, asked.set).then(
+      (activations) => this.onActivations(asked, activations),
+      (error) => this.onError(asked, error),
     );
   }
 
-  onActivations(id, activations) {
-    if (id === this.requestedId) this.requestedId = null;
-    if (id !== this.currentId) {
-      this.refresh(); // a newer drawing is on screen: ask for its pass instead
+  onActivations(asked, activations) {
+    if (asked === this.requested) this.requested = null;
+    if (!this.isShowing(asked)) {
+      this.refresh(); // a newer drawing or set is on screen: ask for that instead
       return;
     }
     // null: the worker has read a newer drawing since; its answer will ask again.
     if (!activations) return;
     this.error.hidden = true;
     this.render(activations);
-    this.renderedId = id;
+    this.rendered = asked;
     this.layers.hidden = false;
     this.status.textContent = "Showing the layers for the drawing on the pad.";
-    this.onRendered(id, activations);
+    this.onRendered(asked.id, activations);
   }
 
-  onError(id, error) {
-    if (id === this.requestedId) this.requestedId = null;
+  onError(asked, error) {
+    if (asked === this.requested) this.requested = null;
     this.error.hidden = false;
     this.error.textContent = `The layers could not be shown: ${error.message}.`;
     console.warn("pycnn worker:", error.detail || error);
   }
 
-  render({ layout, values }) {
+  render({ layout, values, inSet }) {
     this.views.get("input").draw(this.currentInput, 0);
     for (const entry of layout) {
       const view = this.views.get(entry.index);
-      if (view) view.draw(values, entry.offset);
+      if (view) view.draw(values, entry.offset, inSet);
     }
   }
 

@@ -14,10 +14,10 @@ function toBase64(bytes) {
 }
 
 /** recognizer: the RecognizerClient; inside: the InsideView; pad: the canvas; settled,
- * strokeCount, padInfo: the app's own answers to those questions. Returns the recorder the
- * app calls: sending(pixels, width, height), shown(result, strokeEndedAt),
+ * strokeCount, padInfo, readAs: the app's own answers to those questions. Returns the
+ * recorder the app calls: sending(pixels, width, height), shown(result, strokeEndedAt),
  * insideRendered(id, activations). */
-export function installTestHooks({ recognizer, inside, pad, settled, strokeCount, padInfo }) {
+export function installTestHooks({ recognizer, inside, pad, settled, strokeCount, padInfo, readAs }) {
   let lastSent = null; // {width, height, pixels}: a copy, as the client hands the buffer on
   let lastResult = null;
   let shownActivations = null; // {id, layout, values} of the open panel
@@ -25,6 +25,8 @@ export function installTestHooks({ recognizer, inside, pad, settled, strokeCount
   let readyAt = null;
   let lastPointerType = null;
   let inspectRequests = 0;
+  let rereadRequests = 0;
+  let recognitionsSent = 0;
   const latencies = []; // {id, dom, painted, inside, insideOpen, strokeEndedAt}
   const progressLog = [];
 
@@ -37,9 +39,14 @@ export function installTestHooks({ recognizer, inside, pad, settled, strokeCount
     lastPointerType = event.pointerType;
   });
   const inspect = recognizer.inspect.bind(recognizer);
-  recognizer.inspect = (id) => {
+  recognizer.inspect = (...args) => {
     inspectRequests++;
-    return inspect(id);
+    return inspect(...args);
+  };
+  const reread = recognizer.reread.bind(recognizer);
+  recognizer.reread = (...args) => {
+    rereadRequests++;
+    return reread(...args);
   };
 
   window.pycnnTest = {
@@ -64,6 +71,11 @@ export function installTestHooks({ recognizer, inside, pad, settled, strokeCount
     },
     insideCurrent: () => inside.isCurrent(),
     inspectRequests: () => inspectRequests,
+    // How often the network ran on a drawing, and how often an answer was read again
+    // within another set from the kept scores (no network).
+    recognitionsSent: () => recognitionsSent,
+    rereadRequests: () => rereadRequests,
+    readAs,
     labels: () => info && info.labels,
     progressLog: () => progressLog.slice(),
     readyAt: () => readyAt,
@@ -75,6 +87,7 @@ export function installTestHooks({ recognizer, inside, pad, settled, strokeCount
 
   return {
     sending(pixels, width, height) {
+      recognitionsSent++;
       lastSent = { width, height, pixels: pixels.slice() };
     },
     shown(result, strokeEndedAt) {
