@@ -124,13 +124,17 @@ class Sequential:
         """Training stops before a final Softmax: the loss takes the logits directly."""
         return len(self.layers) - 1 if isinstance(self.layers[-1], Softmax) else None
 
-    def predict_proba(self, x, batch_size=256):
+    def predict_logits(self, x, batch_size=256):
+        """The scores before the final Softmax (N, classes): what a character set masks."""
         x = self._check_input(x)
         outs = []
         end = self._logits_end()
         for i in range(0, len(x), batch_size):
-            outs.append(softmax(self.forward(x[i:i + batch_size], upto=end)))
+            outs.append(self.forward(x[i:i + batch_size], upto=end))
         return np.concatenate(outs) if outs else np.zeros((0,) + self.output_shape, self.dtype)
+
+    def predict_proba(self, x, batch_size=256):
+        return softmax(self.predict_logits(x, batch_size))
 
     def predict(self, x, batch_size=256):
         return classify(self.predict_proba(x, batch_size))
