@@ -396,3 +396,18 @@ def test_shared_data_renders_centred_inputs(shared_data):
     rows = np.arange(28) + 0.5
     centre_y = (images.sum(axis=(1, 3)) * rows).sum(axis=1) / mass
     assert np.abs(centre_y - 14.0).max() < 1.5
+
+
+def test_symbols_file_labels_are_the_characters_and_tags_are_dropped():
+    raw = np.load(unipen.default_data_path(unipen.SYMBOLS_FILE_NAME), allow_pickle=False)
+    raw_labels = raw["mapping"][raw["labels"]]
+    data = load_unipen(unipen.default_data_path(unipen.SYMBOLS_FILE_NAME))
+    chars = set(data.mapping[data.labels].tolist())
+    assert chars == set("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")  # all 32, escapes undone
+    assert set(data.section) == {"1d"}
+    tagged = raw_labels == "\\@"
+    assert data.n_not_characters_dropped == int((tagged & ~raw["suspect"]).sum()) > 0
+    assert len(data) == int((~tagged & ~raw["suspect"]).sum())
+    everything = load_unipen(unipen.default_data_path(unipen.SYMBOLS_FILE_NAME),
+                             keep_all_samples=True)
+    assert len(everything) == len(raw_labels)

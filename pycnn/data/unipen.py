@@ -40,9 +40,13 @@ DATA_DIR = os.path.join(
     os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "data", "unipen"
 )
 SPLIT_TABLE = os.path.join(DATA_DIR, "writer_split.json")
-SECTION_NAMES = {"1a": "digits", "1b": "uppercase", "1c": "lowercase"}
+SECTION_NAMES = {"1a": "digits", "1b": "uppercase", "1c": "lowercase", "1d": "symbols"}
 # EMNIST "byclass" order, used when a stroke file carries no `mapping`.
 DEFAULT_MAPPING = tuple("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+
+# UNIPEN writes two symbols with a backslash escape; the labels here are the characters.
+UNIPEN_ESCAPES = {'\\"': '"', "\\\\": "\\"}
+NOT_CHARACTERS = ("\\@",)
 
 REQUIRED_ARRAYS = ("labels", "points", "stroke_offsets", "sample_stroke_offsets")
 
@@ -95,7 +99,9 @@ def writer_key(datfile_name):
 
 
 class StrokeData:
-    """The samples of a stroke file (suspect ones dropped unless asked otherwise).
+    """The samples of a stroke file: those flagged `suspect` and those whose label is no
+    character (NOT_CHARACTERS) are dropped, unless `keep_all_samples`. Labels written with a
+    UNIPEN escape (`\\"`, `\\\\`) are the characters themselves in `mapping`.
 
     Sample i (0 <= i < len(data)) has label `labels[i]` (index into `mapping`), `section[i]`,
     `source[i]`, writer `writers[i]` (the file's `writer` array) and strokes `strokes(i)`. Its
@@ -103,16 +109,26 @@ class StrokeData:
     whether point j and j+1 belong to the same stroke (pen down between them).
     """
 
-    def __init__(self, arrays, path="<memory>", drop_suspect=True):
+    def __init__(self, arrays, path="<memory>", keep_all_samples=False):
         self.path = path
         n_total = len(arrays["labels"])
         keep = np.ones(n_total, dtype=bool)
-        if drop_suspect and "suspect" in arrays:
+        if not keep_all_samples and "suspect" in arrays:
             keep &= ~arrays["suspect"].astype(bool)
-        self.original_index = np.flatnonzero(keep)
         self.n_suspect_dropped = int(n_total - keep.sum())
+        raw_mapping = [str(label) for label in arrays.get("mapping", np.array(DEFAULT_MAPPING))]
+        # `\@` is not a character but site kai's tag for ligatures and stray strokes (the data
+        # README): such samples are dropped, as suspect ones are. The mapping keeps the tag, so
+        # label indices stay those of the file.
+        tagged = np.array([label in NOT_CHARACTERS for label in raw_mapping], dtype=bool)
+        not_character = tagged[arrays["labels"].astype(np.int64)] & keep
+        if keep_all_samples:
+            not_character[:] = False
+        keep &= ~not_character
+        self.n_not_characters_dropped = int(not_character.sum())
+        self.original_index = np.flatnonzero(keep)
 
-        self.mapping = np.asarray(arrays.get("mapping", np.array(DEFAULT_MAPPING)))
+        self.mapping = np.array([UNIPEN_ESCAPES.get(label, label) for label in raw_mapping])
         self.labels = arrays["labels"].astype(np.int64)[keep]
         self.points = arrays["points"]
         stroke_offsets = arrays["stroke_offsets"].astype(np.int64)
@@ -211,7 +227,7 @@ MAX_CLASSES = 4096  # a model has at most this many outputs (pycnn.nn.serialize.
 _CHECK_CHUNK = 2 ** 20  # points measured at a time, so checking needs little memory
 
 
-def load_unipen(path=None, drop_suspect=True):
+def load_unipen(path=None, keep_all_samples=False):
     """Load a stroke file in the UNIPEN format of data/unipen/; raise DataFileError if unusable.
 
     path: defaults to `default_data_path()` ($PYCNN_UNIPEN, else data/unipen/ in the repository).
@@ -234,7 +250,7 @@ def load_unipen(path=None, drop_suspect=True):
     arrays = read_npz(path, DataFileError, MAX_FILE_BYTES, MAX_ARRAY_BYTES,
                       what="a stroke .npz file")
     _validate(path, arrays)
-    data = StrokeData(arrays, path=path, drop_suspect=drop_suspect)
+    data = StrokeData(arrays, path=path, keep_all_samples=keep_all_samples)
     if len(data) == 0:
         _fail(path, "all %d samples are marked suspect: nothing left to use"
               % data.n_suspect_dropped)
@@ -415,10 +431,13 @@ def writer_split(data, seed=SPLIT_SEED, fractions=SPLIT_FRACTIONS, table=None):
 
 
 def write_split_table(paths, out=SPLIT_TABLE, seed=SPLIT_SEED):
-    """Deal the writers of several stroke files together and save the table as JSON."""
+    """Deal the writers of several stroke files together and save the table as JSON.
+
+    Every sample of the files counts, suspect and tagged ones too, so the deal does not move
+    when a loader's idea of a usable sample changes."""
     writers, sections, counts = [], [], {}
     for path in paths:
-        data = load_unipen(path, drop_suspect=False)
+        data = load_unipen(path, keep_all_samples=True)
         writers.append(np.asarray(data.writers).astype(str))
         sections.append(np.asarray(data.section).astype(str))
     writers, sections = np.concatenate(writers), np.concatenate(sections)
