@@ -146,7 +146,7 @@ def main():
     for name in sorted(s):
         print("  %s top-1 %.2f%%  merged %.2f%%  top-3 %.2f%%  within section %.2f%%" % (
             name, 100 * s[name]["top1"], 100 * s[name]["top1_merged"], 100 * s[name]["top3"],
-            100 * s[name]["top1_within_section"]))
+            100 * s[name]["top1_within"]))
     if args.save_probs:
         np.savez(args.save_probs, probs=probs, targets=y_val, section=data.section[val_idx],
                  labels=np.array(labels))

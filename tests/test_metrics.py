@@ -1,4 +1,4 @@
-"""Accuracy measures: top-k, the 47-class case merge, per-section and within-section scores."""
+"""Accuracy measures: top-k, the 47-class case merge, look-alikes, per section and within set."""
 
 import numpy as np
 
@@ -21,24 +21,40 @@ def test_merge_follows_emnist_balanced():
     assert len(set(merged_index(LABELS).tolist())) == 47
 
 
-def test_report_counts_top1_top3_merge_and_sections():
+def test_report_counts_top1_top3_merge_lookalikes_and_sections():
     probs = one_hot_scores([
-        {"o": 0.6, "O": 0.3},            # true O: wrong, but right once merged
+        {"o": 0.6, "O": 0.3},            # true O: wrong, but right once merged or as look-alike
         {"7": 0.5, "1": 0.4},            # true 1: wrong, top-3 right
         {"a": 0.9},                      # true a: right
         {"b": 0.4, "6": 0.5},            # true b: wrong; within lowercase it is right
     ])
     targets = [LABELS.index(c) for c in "O1ab"]
-    report = accuracy_report(probs, targets, LABELS, sections=["1b", "1a", "1c", "1c"])
+    groups = ["0Oo", "1Il"]
+    report = accuracy_report(probs, targets, LABELS, sections=["1b", "1a", "1c", "1c"],
+                             groups=groups)
     assert report["n"] == 4
     assert report["top1"] == 0.25
     assert report["top1_merged"] == 0.5
+    assert report["top1_lookalike"] == 0.5  # o for O; 7 is no look-alike of 1
     assert report["top3"] == 1.0
+    assert report["top1_within"] == 0.75  # O within capitals, a and b within lowercase
     sec = report["sections"]
     assert sec["1b"] == {"n": 1, "top1": 0.0, "top3": 1.0, "top1_merged": 1.0,
-                         "top1_within_section": 1.0}
-    assert sec["1a"]["top1_within_section"] == 0.0  # 7 beats 1 among digits too
-    assert sec["1c"]["top1"] == 0.5 and sec["1c"]["top1_within_section"] == 1.0
+                         "top1_lookalike": 1.0, "top1_within": 1.0}
+    assert sec["1a"]["top1_within"] == 0.0  # 7 beats 1 among digits too
+    assert sec["1c"]["top1"] == 0.5 and sec["1c"]["top1_within"] == 1.0
+    # Logits give the same report as the probabilities they make.
+    again = accuracy_report(np.log(probs), targets, LABELS, ["1b", "1a", "1c", "1c"], groups)
+    assert again == report
+
+
+def test_within_is_none_for_a_section_whose_set_the_model_lacks():
+    probs = one_hot_scores([{"a": 0.9}, {"7": 0.9}])
+    report = accuracy_report(probs, [LABELS.index("a"), LABELS.index("7")], LABELS,
+                             sections=["1d", "1a"], groups=[])
+    assert report["sections"]["1d"]["top1_within"] is None  # no symbols among 62 classes
+    assert report["sections"]["1a"]["top1_within"] == 1.0
+    assert report["top1_within"] == 1.0  # over the samples that have a readable set
 
 
 def test_confusion_matrix_counts_pairs():
