@@ -1,17 +1,23 @@
 """python -m pycnn.evaluate: accuracy of a model on UNIPEN-format pen strokes.
 
-    python -m pycnn.evaluate --model weights/model.npz --split test [--json]
-    python -m pycnn.evaluate --model weights/model.npz --strokes other.npz [--json]
+    python -m pycnn.evaluate --model weights/model.npz --split test [--set SET] [--json]
+    python -m pycnn.evaluate --model weights/model.npz --strokes other.npz [--set SET] [--json]
 
 Strokes are rendered the canonical way (no augmentation) and go through the page's
-preprocessing. Reports top-1 over the model's classes, top-3, and top-1 with the EMNIST
-"balanced" case merge (47 classes), overall and per section (1a digits, 1b uppercase,
-1c lowercase). Per section it also gives top-1 within the section's own classes, which is
-how UNIPEN's 1a/1b/1c benchmarks are defined. With --json the last line printed is one
-JSON object.
+preprocessing. Reports, overall and per section (1a digits, 1b capitals, 1c small letters,
+1d symbols, as in `pycnn.metrics`):
+  top1            the answer over the model's classes (or within --set);
+  top3            the truth among the three leading answers;
+  top1_merged     top-1 with the EMNIST "balanced" case merge (47 classes);
+  top1_lookalike  the answer is the truth or one of its look-alikes (pycnn/lookalikes.json);
+  top1_within     each sample read within its own section's set: UNIPEN's benchmark task.
+--set NAME_OR_CHARS (a name of `pycnn.charsets`, or the characters themselves) reads every
+answer within that set, as the page's "Read as" does; top1_within is always the section's
+own set. The symbols file (`--strokes data/unipen/unipen_symbols_strokes.npz`) is section
+1d, read within `symbols` for top1_within. With --json the last line is one JSON object.
 
-Exit status (pycnn.cli): 0 on success, 2 for a bad option, model or stroke file, or a model
-whose output is not a number, 130 when interrupted.
+Exit status (pycnn.cli): 0 on success, 2 for a bad option, set, model or stroke file, or a
+model whose output is not a number, 130 when interrupted.
 """
 
 import json
@@ -19,6 +25,7 @@ import sys
 
 import numpy as np
 
+from .charsets import CharsetError, restrict, set_mask
 from .cli import ArgumentParser, ProgressBar, UsageError, load_usable_model, run_cli
 from .data.dataset import render_batch
 from .data.unipen import SECTION_NAMES, load_unipen, writer_split
@@ -39,7 +46,11 @@ def parse_args(argv):
                         help="evaluate on every sample of this stroke file")
     source.add_argument("--split", choices=("train", "val", "test"),
                         help="evaluate on this writer-disjoint split of --data")
-    p.add_argument("--data", default=None, help="stroke file for --split (default: shared copy)")
+    p.add_argument("--data", default=None,
+                   help="stroke file for --split (default: data/unipen/unipen_alnum_strokes.npz)")
+    p.add_argument("--set", default="all", metavar="NAME_OR_CHARS",
+                   help="read within this character set: all, digits, upper, lower, letters, "
+                   "symbols, alnum, or the characters themselves (default: all)")
     p.add_argument("--json", action="store_true", help="end with one JSON line")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     return p.parse_args(argv)
@@ -60,14 +71,16 @@ def batch_size_for(model):
     return int(max(1, min(256, BATCH_VALUES // inference_cost(model)["largest_buffer"])))
 
 
-def predict_strokes(model, data, indices, progress=None):
-    """Class probabilities for the given samples, rendered and preprocessed in chunks.
-    A model whose output is not a number (NaN or infinite) is refused with a UsageError."""
+def predict_strokes(model, data, indices, progress=None, logits=False):
+    """Class probabilities (or with `logits`, the scores before the final softmax) for the
+    given samples, rendered and preprocessed in chunks. A model whose output is not a number
+    (NaN or infinite) is refused with a UsageError."""
     out = []
     batch_size = batch_size_for(model)
     for start in range(0, len(indices), CHUNK):
         x, _ = render_batch(data, indices[start:start + CHUNK], augment=False)
-        probs = model.predict_proba(x, batch_size=batch_size)
+        predict = model.predict_logits if logits else model.predict_proba
+        probs = predict(x, batch_size=batch_size)
         if not np.all(np.isfinite(probs)):
             raise UsageError("the model's output is not a number (NaN or infinite) for some "
                              "of the samples: the model is broken")
@@ -81,16 +94,13 @@ def predict_strokes(model, data, indices, progress=None):
 
 
 def format_report(report):
-    lines = ["%-16s %7s %8s %8s %13s %15s" % ("", "n", "top-1", "top-3", "top-1 merged",
-                                              "within section")]
+    columns = ("top-1", "top-3", "merged", "look-alike", "within set")
+    keys = ("top1", "top3", "top1_merged", "top1_lookalike", "top1_within")
+    lines = ["%-16s %7s " % ("", "n") + " ".join("%10s" % c for c in columns)]
 
     def row(name, r):
-        if not r["n"]:
-            return "%-16s %7d %8s %8s %13s" % (name, 0, "-", "-", "-")
-        within = r.get("top1_within_section")
-        return "%-16s %7d %7.2f%% %7.2f%% %12.2f%% %15s" % (
-            name, r["n"], 100 * r["top1"], 100 * r["top3"], 100 * r["top1_merged"],
-            "" if within is None else "%.2f%%" % (100 * within))
+        cells = ["%10s" % ("-" if r[k] is None else "%.2f%%" % (100 * r[k])) for k in keys]
+        return "%-16s %7d " % (name, r["n"]) + " ".join(cells)
 
     for section, r in sorted(report.get("sections", {}).items()):
         lines.append(row("%s %s" % (section, SECTION_NAMES.get(section, "")), r))
@@ -101,6 +111,10 @@ def format_report(report):
 def main(argv=None):
     args = parse_args(argv)
     model = load_usable_model(args.model)
+    try:
+        mask = set_mask(args.set, model.labels)
+    except CharsetError as err:
+        raise UsageError("--set: %s" % err) from None
     if args.strokes:
         data = load_unipen(args.strokes)
         indices = np.arange(len(data))
@@ -113,9 +127,11 @@ def main(argv=None):
         raise UsageError("%s holds no samples to evaluate" % what)
     targets = model_targets(model, data, indices)
     progress = None if args.quiet else ProgressBar()
-    probs = predict_strokes(model, data, indices, progress)
-    report = accuracy_report(probs, targets, model.labels, data.section[indices])
-    print("model %s on %s" % (printable(args.model), printable(what)))
+    logits = predict_strokes(model, data, indices, progress, logits=True)
+    report = accuracy_report(restrict(logits, mask), targets, model.labels,
+                             data.section[indices], within_scores=logits)
+    print("model %s on %s%s" % (printable(args.model), printable(what),
+                                "" if args.set == "all" else ", read as %s" % printable(args.set)))
     print(format_report(report))
     if args.json:
         print(json.dumps(report, sort_keys=True, allow_nan=False))

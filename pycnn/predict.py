@@ -1,10 +1,14 @@
 """python -m pycnn.predict: read the character in one or more images.
 
-    python -m pycnn.predict drawing.png photo.jpg [--model weights/model.npz] [--json]
+    python -m pycnn.predict drawing.png photo.jpg [--model weights/model.npz] [--set SET] [--json]
 
 Each image holds one character: a canvas export (ink in the alpha channel), a photo or
 scan of dark ink on paper, or light ink on a dark background. Prints the top 5 labels with
-their probabilities. With --json the last line is a JSON list with one entry per image.
+their probabilities; --set reads within a character set (a name of `pycnn.charsets` such as
+digits, or the characters themselves), so the top 5 holds only its characters. In the set
+"all", leading answers that look alike (`pycnn.lookalikes`) are named together ("0 or O").
+With --json the last line is a JSON list with one entry per image: {"file", "top5",
+"lookalikes"} (lookalikes: a list of labels, or null), or {"file", "error"}.
 
 Images read: PNG, JPEG, GIF (first frame), BMP, WebP and TIFF (first page). The formats are
 named rather than "whatever Pillow opens", so only these decoders ever see a file. An image
@@ -21,7 +25,7 @@ EXIF orientation is applied (phones store photos sideways and say so in EXIF). 1
 F), which have no fixed full scale, are stretched from their own minimum..maximum to 0..1.
 
 Exit status (pycnn.cli): 0 when every image was read, 1 when any image failed, 2 for a bad
-option or model file, 130 when interrupted.
+option, set or model file, 130 when interrupted.
 """
 
 import json
@@ -30,15 +34,18 @@ import warnings
 
 import numpy as np
 
+from .charsets import CharsetError, restrict, set_mask
 from .cli import (
     EXIT_OK,
     EXIT_SOME_FAILED,
     ArgumentParser,
+    UsageError,
     load_usable_model,
     print_error,
     run_cli,
     write_line,
 )
+from .lookalikes import leading_lookalikes, load_groups
 from .nn.serialize import UnreadableFile, open_regular_file, printable
 from .preprocess import EmptyImageError, preprocess
 
@@ -125,13 +132,15 @@ def _pixels(image):
     return np.asarray(image.convert("RGBA" if has_alpha else "RGB"))
 
 
-def top_labels(model, probabilities, k=TOP):
-    order = np.argsort(-probabilities, kind="stable")[:k]
+def top_labels(model, probabilities, mask, k=TOP):
+    """The k most probable labels within the set, most likely first."""
+    order = [i for i in np.argsort(-probabilities, kind="stable") if mask[i]][:k]
     return [[model.labels[i], round(float(probabilities[i]), 6)] for i in order]
 
 
-def predict_file(model, path):
-    """{"file", "top5"} for a readable image, {"file", "error"} otherwise."""
+def predict_file(model, path, mask, groups):
+    """{"file", "top5", "lookalikes"} for a readable image, {"file", "error"} otherwise.
+    groups: the look-alike groups to name, or [] when reading within a set."""
     name = printable(path)
     try:
         x = preprocess(read_image(path))
@@ -139,27 +148,44 @@ def predict_file(model, path):
         return {"file": name, "error": "the image is empty: no character found"}
     except ValueError as err:
         return {"file": name, "error": printable(str(err))}
-    probs = model.predict_proba(x[None, None])[0]
-    if not np.all(np.isfinite(probs)):
+    logits = model.predict_logits(x[None, None])[0]
+    if not np.all(np.isfinite(logits)):
         return {"file": name, "error": "the model's output for this image is not a number "
                                        "(NaN or infinite): the model is broken"}
-    return {"file": name, "top5": top_labels(model, probs)}
+    top5 = top_labels(model, restrict(logits, mask), mask)
+    return {"file": name, "top5": top5, "lookalikes": leading_lookalikes(top5, groups)}
+
+
+def describe(result):
+    """One line for a person: 'file: 0 or O (look alike)  0 48.0%  O 41.0% ...'."""
+    answers = "  ".join("%s %.1f%%" % (label, 100 * p) for label, p in result["top5"])
+    if result["lookalikes"]:
+        return "%s: %s (these look alike)  %s" % (
+            result["file"], " or ".join(result["lookalikes"]), answers)
+    return "%s: %s" % (result["file"], answers)
 
 
 def main(argv=None):
     p = ArgumentParser(prog="python -m pycnn.predict", description=__doc__.split("\n")[0])
     p.add_argument("images", nargs="+", metavar="IMAGE")
     p.add_argument("--model", default="weights/model.npz")
+    p.add_argument("--set", default="all", metavar="NAME_OR_CHARS",
+                   help="read within this character set: all, digits, upper, lower, letters, "
+                   "symbols, alnum, or the characters themselves (default: all)")
     p.add_argument("--json", action="store_true", help="end with one JSON line")
     args = p.parse_args(argv)
     model = load_usable_model(args.model)
-    results = [predict_file(model, path) for path in args.images]
+    try:
+        mask = set_mask(args.set, model.labels)
+    except CharsetError as err:
+        raise UsageError("--set: %s" % err) from None
+    groups = load_groups() if args.set == "all" else []
+    results = [predict_file(model, path, mask, groups) for path in args.images]
     for r in results:
         if "error" in r:
             print_error("%s: %s" % (r["file"], r["error"]))
         else:
-            write_line("%s: %s" % (r["file"], "  ".join("%s %.1f%%" % (lab, 100 * p)
-                                                        for lab, p in r["top5"])))
+            write_line(describe(r))
     if args.json:
         write_line(json.dumps(results, allow_nan=False))
     return EXIT_SOME_FAILED if any("error" in r for r in results) else EXIT_OK

@@ -2,6 +2,7 @@
 
 import json
 import pickle
+import re
 
 import numpy as np
 import pytest
@@ -205,3 +206,80 @@ def test_epoch_data_prefetches_the_next_epoch_but_nothing_past_the_last(monkeypa
     assert list(epochs._pending) == [1]  # rendering while epoch 0 trains
     assert epochs(1) == "epoch 1"
     assert epochs._pending == {}  # no third epoch rendered for nothing
+
+
+def test_predict_within_a_set_shows_only_its_characters(tmp_path, small_model, capsys,
+                                                        unipen_path):
+    paths, rgba = _images_of_one_drawing(tmp_path, unipen_path)
+    model = load_model(small_model)
+    logits = model.predict_logits(preprocess(rgba)[None, None])[0]
+    for spec, allowed in (("digits", "0123456789"), ("ABC", "ABC"), ("upper", None)):
+        assert predict.main([str(paths["alpha"]), "--model", str(small_model), "--set", spec,
+                             "--json"]) == 0
+        (result,) = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+        allowed = allowed or "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+        labels = [label for label, _ in result["top5"]]
+        assert set(labels) <= set(allowed) and len(labels) == min(5, len(allowed))
+        # The set's softmax: the leading answer is the best-scoring class of the set.
+        best = max(allowed, key=lambda c: logits[model.labels.index(c)])
+        assert labels[0] == best
+        assert result["lookalikes"] is None  # look-alikes are named only in "all"
+        inside = np.array([logits[model.labels.index(c)] for c in allowed], np.float64)
+        share = np.exp(inside - inside.max()) / np.exp(inside - inside.max()).sum()
+        assert result["top5"][0][1] == pytest.approx(share.max(), abs=1e-6)
+
+
+@pytest.mark.parametrize("spec, message", [
+    ("nonsense€", "does not know '€'"),
+    ("", "empty"),
+    ("symbols", "does not know .* in set 'symbols'"),
+])
+def test_a_bad_set_is_one_error_line_and_status_2(tmp_path, small_model, capsys, unipen_path,
+                                                  spec, message):
+    paths, _ = _images_of_one_drawing(tmp_path, unipen_path)
+    for tool, args in ((predict, [str(paths["alpha"])]),
+                       (evaluate, ["--split", "val"])):
+        status = tool.run_cli(tool.main, args + ["--model", str(small_model), "--set", spec])
+        err = capsys.readouterr().err.strip().splitlines()
+        assert status == 2 and len(err) == 1
+        assert err[0].startswith("error: --set:") and re.search(message, err[0])
+
+
+def test_predict_names_leading_lookalikes_in_all(tmp_path, small_model, monkeypatch):
+    model = load_model(small_model)
+    monkeypatch.setattr(predict, "read_image", lambda path: np.zeros((1, 1, 4), np.uint8))
+    monkeypatch.setattr(predict, "preprocess", lambda image: np.zeros((28, 28), np.float32))
+    scores = np.full(len(model.labels), -10.0, np.float32)
+    scores[model.labels.index("0")], scores[model.labels.index("O")] = 2.0, 1.8
+    monkeypatch.setattr(model, "predict_logits", lambda x: scores[None])
+    mask = np.ones(len(model.labels), bool)
+    result = predict.predict_file(model, "zero.png", mask, ["0Oo"])
+    assert result["lookalikes"] == ["0", "O"]
+    assert predict.describe(result).startswith("zero.png: 0 or O (these look alike)  0 ")
+    assert predict.predict_file(model, "zero.png", mask, [])["lookalikes"] is None
+
+
+def test_evaluate_reports_lookalike_and_within_set_keys(tmp_path, small_model, capsys,
+                                                        unipen_path):
+    data = load_unipen(unipen_path)
+    chosen = np.sort(np.random.RandomState(1).choice(writer_split(data)["test"], 200,
+                                                     replace=False))
+    path = tmp_path / "few.npz"
+    _write_stroke_file(path, data, chosen)
+    common = ["--model", str(small_model), "--strokes", str(path), "--json", "--quiet"]
+    assert evaluate.main(common) == 0
+    report = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    keys = {"n", "top1", "top3", "top1_merged", "top1_lookalike", "top1_within"}
+    assert keys | {"sections"} == set(report)
+    for entry in report["sections"].values():
+        assert set(entry) == keys
+        assert entry["top1"] <= entry["top1_lookalike"] and entry["top1"] <= entry["top1_within"]
+    # Read as digits: every answer is a digit, so only the digits can be right, and the
+    # within-section figures do not change.
+    assert evaluate.main(common + ["--set", "digits"]) == 0
+    digits = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    is_digit = np.char.isdigit(data.mapping[data.labels[chosen]].astype(str))
+    assert digits["top1"] <= is_digit.mean() + 1e-12
+    assert digits["sections"]["1a"]["top1"] == pytest.approx(
+        report["sections"]["1a"]["top1_within"])
+    assert digits["top1_within"] == pytest.approx(report["top1_within"])
