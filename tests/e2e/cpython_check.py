@@ -3,9 +3,15 @@
     python tests/e2e/cpython_check.py RUN_DIR [--model weights/model.npz]
 
 RUN_DIR/index.json lists the page's recognitions: {"items": [{"file", "width", "height",
-"label", "page_top"}, ...]}, each file holding width*height*4 RGBA bytes. Prints JSON:
-{"cpython_top": [...], "page_correct_merged": [...], "cpython_correct_merged": [...]},
-where "correct" compares with the sample's true label under the 47-class merge.
+"label", "set", "page_answer"}, ...]}, each file holding width*height*4 RGBA bytes and "set"
+the character set the page read it within ("all" when missing). Each is read here within the
+same set, by the same `Recognizer` the page's worker uses. Prints JSON:
+
+    {"cpython_answer": [...], "page_correct": [...], "cpython_correct": [...]}
+
+where an answer is what the page shows: the top label, or its leading look-alikes joined by
+" or " ("0 or O", only in set "all"), null for an empty pad; "correct" means the top label is
+the sample's true label (within a section's own set, the UNIPEN 1a/1b/1c task).
 """
 
 import argparse
@@ -13,8 +19,16 @@ import json
 import os
 import sys
 
-from pycnn.metrics import merge_label
 from pycnn.recognizer import Recognizer
+
+
+def shown_answer(result):
+    """The text the page shows for one recognition."""
+    if result["empty"]:
+        return None
+    if result["lookalikes"]:
+        return " or ".join(result["lookalikes"]["labels"])
+    return result["top5"][0][0]
 
 
 def main(argv=None):
@@ -25,19 +39,18 @@ def main(argv=None):
     with open(os.path.join(args.run_dir, "index.json"), encoding="utf-8") as f:
         items = json.load(f)["items"]
     recognizer = Recognizer(args.model)
-    cpython_top, page_correct, cpython_correct = [], [], []
+    answers, page_correct, cpython_correct = [], [], []
     for item in items:
         with open(os.path.join(args.run_dir, item["file"]), "rb") as f:
             pixels = f.read()
-        result = recognizer.recognise_rgba(pixels, item["width"], item["height"])
-        top = None if result["empty"] else result["top5"][0][0]
-        truth = merge_label(item["label"])
-        cpython_top.append(top)
-        cpython_correct.append(top is not None and merge_label(top) == truth)
-        page = item["page_top"]
-        page_correct.append(bool(page) and merge_label(page) == truth)
-    json.dump({"cpython_top": cpython_top, "page_correct_merged": page_correct,
-               "cpython_correct_merged": cpython_correct}, sys.stdout)
+        result = recognizer.recognise_rgba(pixels, item["width"], item["height"],
+                                           charset=item.get("set", "all"))
+        answers.append(shown_answer(result))
+        cpython_correct.append(not result["empty"] and result["top5"][0][0] == item["label"])
+        page_top = (item["page_answer"] or "").split(" or ")[0]
+        page_correct.append(page_top == item["label"])
+    json.dump({"cpython_answer": answers, "page_correct": page_correct,
+               "cpython_correct": cpython_correct}, sys.stdout)
     return 0
 
 

@@ -8,6 +8,12 @@ fixed seed. Each character is placed as the training renderer places it (scaled 
 bounding box, centred) and written as fractions of the pad side, so the test can replay it
 as mouse drags on a pad of any size. Points closer than `--min-step` of the pad are merged:
 a mouse move per tablet sample would only slow the replay.
+
+    python tests/e2e/export_samples.py --count 300 --lookalikes-under MODEL --out looks.json
+
+keeps only the samples that MODEL, reading in set "all", answers with leading look-alikes
+("0 or O"), rendered the way the page draws a mouse drag; clearest first (the largest share
+of the weakest look-alike), each with the look-alikes CPython saw.
 """
 
 import argparse
@@ -16,8 +22,12 @@ import sys
 
 import numpy as np
 
-from pycnn.data.render import DEFAULT_FILL, flatten_strokes, place_in_pad
+from pycnn.data.render import DEFAULT_FILL, flatten_strokes, place_in_pad, render_strokes
 from pycnn.data.unipen import SECTIONS, DataFileError, load_unipen, writer_split
+from pycnn.recognizer import Recognizer
+
+# The pad's backing store on a screen with device pixel ratio 2, as in the page tests.
+PAD_SIDE = 560
 
 
 def pad_strokes(strokes, fill, min_step):
@@ -37,6 +47,19 @@ def pad_strokes(strokes, fill, min_step):
     return result
 
 
+def lookalike_share(recognizer, strokes, fill):
+    """(the weakest leading look-alike's probability, their labels) for one character drawn
+    as the page draws it and read in set "all", or None when its answer stands alone."""
+    alpha = render_strokes(strokes, pad_size=PAD_SIDE, fill=fill)
+    rgba = np.zeros((PAD_SIDE, PAD_SIDE, 4), np.uint8)
+    rgba[..., 3] = np.round(255 * alpha).astype(np.uint8)
+    result = recognizer.recognise_rgba(rgba, PAD_SIDE, PAD_SIDE)
+    if result["empty"] or result["lookalikes"] is None:
+        return None
+    labels = result["lookalikes"]["labels"]
+    return min(p for label, p in result["top5"] if label in labels), labels
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--count", type=int, default=150, help="samples in all (150)")
@@ -46,6 +69,8 @@ def main(argv=None):
     parser.add_argument("--min-step", type=float, default=0.004,
                         help="merge points closer than this fraction of the pad (0.004)")
     parser.add_argument("--data", default=None, help="stroke .npz (default: the shared UNIPEN)")
+    parser.add_argument("--lookalikes-under", metavar="MODEL", default=None,
+                        help="keep only the samples MODEL reads as look-alikes, clearest first")
     parser.add_argument("--out", required=True, help="JSON file to write")
     args = parser.parse_args(argv)
 
@@ -70,6 +95,14 @@ def main(argv=None):
         }
         for i in sorted(int(i) for i in chosen)[: max(args.count, 0)]
     ]
+    if args.lookalikes_under:
+        recognizer = Recognizer(args.lookalikes_under)
+        found = []
+        for sample in samples:
+            seen = lookalike_share(recognizer, data.strokes(sample["index"]), args.fill)
+            if seen is not None:
+                found.append((-seen[0], sample["index"], dict(sample, lookalikes=seen[1])))
+        samples = [sample for _, _, sample in sorted(found, key=lambda f: f[:2])]
     with open(args.out, "w", encoding="utf-8") as f:
         json.dump({"split": "test", "seed": args.seed, "fill": args.fill, "samples": samples}, f)
     print("wrote %d test-split samples to %s" % (len(samples), args.out))
