@@ -8,10 +8,15 @@ with `xp` the zero-padded input, x: (N, C, H, W), w: (F, C, kh, kw), y: (N, F, H
 Only NumPy >= 1.17 features are used, because this file runs in the browser (Pyodide 0.17).
 """
 
+import sys
+
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 PADDING_MODES = ("valid", "same", "full")
+# numpy.fft is a fatal error in Pyodide before 0.19 (pyodide/pyodide#1693), which the page
+# runs (0.17.1): there, Conv2D(method="fft") takes the im2col route instead.
+FFT_WORKS = sys.platform != "emscripten"
 
 
 def conv_padding(mode, kernel, stride, size):

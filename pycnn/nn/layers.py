@@ -75,7 +75,9 @@ class Conv2D(Layer):
         dL/dw = G^T X,   dL/db = sum over N, Ho, Wo of G,   dL/dX = G W  (then col2im).
 
     ``method="im2col"`` gathers windows with `as_strided` and does one matmul;
-    ``method="fft"`` multiplies spectra instead (useful for large kernels).
+    ``method="fft"`` multiplies spectra instead (useful for large kernels). Where numpy.fft
+    cannot run (`convops.FFT_WORKS`: in Pyodide 0.17 it aborts the whole runtime), an "fft"
+    layer computes the same correlation by im2col, so a model file can't crash the page.
     """
 
     METHODS = ("im2col", "fft")
@@ -131,7 +133,7 @@ class Conv2D(Layer):
         xp, self._pad_buffer = convops.pad_input(x, self.pad_h, self.pad_w,
                                                  getattr(self, "_pad_buffer", None))
         self._xp_shape = xp.shape
-        if self.method == "fft":
+        if self.method == "fft" and convops.FFT_WORKS:
             self._xp = xp
             y = convops.fft_correlate(xp, w, self.stride, out_h, out_w).astype(x.dtype)
             return y + b.reshape(1, f, 1, 1)
@@ -149,7 +151,7 @@ class Conv2D(Layer):
         kh, kw = self.kernel_size
         _, _, out_h, out_w = dy.shape
         self.grads["bias"] = dy.sum(axis=(0, 2, 3))
-        if self.method == "fft":
+        if self.method == "fft" and convops.FFT_WORKS:
             dxp, dw = convops.fft_correlate_backward(self._xp, w, dy, self.stride,
                                                      need_dx=self.needs_input_grad)
             self.grads["weight"] = dw.astype(w.dtype)
