@@ -9,11 +9,12 @@ CHROMIUM := /usr/bin/chromium
 # The page runs pycnn on Python 3.8 with NumPy 1.17.5 (Pyodide 0.17.1, 32-bit wasm).
 # `make compat` runs the page-side unit tests there: pytest inside Pyodide in headless Chromium
 # (tests/compat/). pytest and its dependencies come from PyPI as pure-Python wheels for 3.8,
-# unzipped inside Pyodide, which itself only loads NumPy. tests/test_page_api.py joins the list
-# as soon as it exists.
+# unzipped inside Pyodide, which itself only loads NumPy. Every module the page loads is
+# covered by one of these files.
 COMPAT_TESTS := tests/test_gradients.py tests/test_conv_agreement.py tests/test_preprocess.py \
 	tests/test_model_files.py tests/test_recognizer.py tests/test_inside.py \
-	$(wildcard tests/test_page_api.py)
+	tests/test_page_api.py tests/test_charsets.py tests/test_lookalikes.py \
+	tests/test_fft_fallback.py
 COMPAT_WHEELS := .cache/py38-wheels
 COMPAT_PINS := pytest==8.3.5 pluggy==1.5.0 iniconfig==2.0.0 packaging==24.2 exceptiongroup==1.2.2 \
 	tomli==2.2.1
