@@ -1,12 +1,14 @@
 // The worker protocol's client (web/recognizer-client.js) in Chromium, against a stand-in
 // worker that speaks the protocol of web/worker.js without Pyodide: it answers a recognition
-// with the first pixel's value as the label, so each answer says which drawing it is for.
+// with the first pixel's value as the label, so each answer says which drawing it is for, and
+// a re-read of the latest recognition with the set's name as the label.
 const { test, expect, checkHygieneOfEachTest } = require("./helpers");
 
 checkHygieneOfEachTest(test);
 
 const STAND_IN_WORKER = `
 let recognitions = 0;
+let latest = null; // the id of the latest recognition, the only one a re-read can read
 postMessage({ type: "progress", step: 1, steps: 1, label: "Loading", loaded: 5, total: 10 });
 postMessage({ type: "ready" });
 self.onmessage = ({ data: message }) => {
@@ -18,13 +20,19 @@ self.onmessage = ({ data: message }) => {
       new Float32Array([0.5, -2]).buffer);
   } else if (type === "recognise") {
     recognitions++;
+    latest = id;
     const first = new Uint8Array(data)[0];
     if (first === 255) {
       postMessage({ type: "error", id, message: "ValueError: no", detail: "Traceback: ValueError: no" });
     } else {
-      reply({ empty: false, top5: [[String(first), 1]], input_shape: [1], width: message.width,
-        recognitions }, new Float32Array([first / 10]).buffer);
+      reply({ empty: false, top5: [[String(first), 1]], set: message.set, lookalikes: null,
+        input_shape: [1], width: message.width, recognitions }, new Float32Array([first / 10]).buffer);
     }
+  } else if (type === "reread") {
+    const top5 = message.recognition === latest ? [[message.set, 1]] : null;
+    reply({ top5, set: message.set, lookalikes: null });
+  } else if (type === "check_set") {
+    reply({ set: message.set, size: message.set.length, error: message.set ? null : "it is empty" });
   } else if (type === "inspect") {
     if (message.recognition % 2) reply({ layout: null });
     else reply({ layout: [{ index: 0, name: "X", shape: [2], offset: 0 }] }, new Float32Array([1, 2]).buffer);
@@ -115,6 +123,31 @@ test("errors reject the request they belong to, and inspect decodes float32 laye
   expect(out.results).toEqual([null, [["4", 1]]]);
   expect(out.layers).toEqual({ layout: [{ index: 0, name: "X", shape: [2], offset: 0 }], values: [1, 2] });
   expect(out.gone).toBeNull();
+});
+
+test("reread reads the latest drawing within another set; a changed drawing makes it null", async ({ page }) => {
+  const out = await withClient(page, STAND_IN_WORKER, async (RecognizerClient, url) => {
+    const client = new RecognizerClient(url);
+    await client.ready;
+    const pixels = (value) => new Uint8ClampedArray([value, 0, 0, 0]);
+    const first = await client.recognise(pixels(1), 1, 1, "digits");
+    const again = await client.reread(first.id, "upper");
+    // A new stroke began while the re-read was in the worker: its answer is stale.
+    const racing = client.reread(first.id, "lower");
+    client.discard();
+    const raced = await racing;
+    // A newer recognition in the worker: the first can't be re-read any more.
+    const second = await client.recognise(pixels(2), 1, 1);
+    const old = await client.reread(first.id, "upper");
+    const checks = [await client.checkSet("0123"), await client.checkSet("")];
+    return { first: first.set, again, id: first.id, raced, second: second.set, old, checks };
+  });
+  expect(out.first).toBe("digits");
+  expect(out.again).toEqual({ id: out.id, top5: [["upper", 1]], set: "upper", lookalikes: null, ms: 1 });
+  expect(out.raced).toBeNull();
+  expect(out.second).toBe("all"); // the set a recognition is read within unless told
+  expect(out.old).toBeNull();
+  expect(out.checks).toEqual([{ set: "0123", size: 4, error: null }, { set: "", size: 0, error: "it is empty" }]);
 });
 
 test("a worker that cannot start rejects ready and every later call", async ({ page }) => {
