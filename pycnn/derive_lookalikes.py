@@ -14,7 +14,7 @@ import os
 import sys
 
 from .cli import ArgumentParser, ProgressBar, check_output_file, load_usable_model, run_cli
-from .data.unipen import load_unipen, writer_split
+from .data.unipen import load_stroke_files, writer_split
 from .evaluate import model_targets, predict_strokes
 from .lookalikes import TABLE_PATH, THRESHOLD, table_from_confusion
 from .metrics import confusion_matrix
@@ -24,7 +24,9 @@ def parse_args(argv):
     p = ArgumentParser(prog="python -m pycnn.derive_lookalikes",
                        description=__doc__.split("\n")[0])
     p.add_argument("--model", default="weights/model.npz")
-    p.add_argument("--data", default=None, help="stroke file (default: data/unipen/)")
+    p.add_argument("--data", nargs="+", default=None, metavar="FILE",
+                   help="stroke file(s), combined when several (default: "
+                   "data/unipen/unipen_alnum_strokes.npz)")
     p.add_argument("--out", default=TABLE_PATH)
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     return p.parse_args(argv)
@@ -34,7 +36,7 @@ def main(argv=None):
     args = parse_args(argv)
     check_output_file(args.out, "--out")
     model = load_usable_model(args.model)
-    data = load_unipen(args.data)
+    data = load_stroke_files(args.data)
     val = writer_split(data)["val"]
     targets = model_targets(model, data, val)
     probabilities = predict_strokes(model, data, val, None if args.quiet else ProgressBar())

@@ -28,7 +28,7 @@ import numpy as np
 from .charsets import CharsetError, restrict, set_mask
 from .cli import ArgumentParser, ProgressBar, UsageError, load_usable_model, run_cli
 from .data.dataset import render_batch
-from .data.unipen import SECTION_NAMES, load_unipen, writer_split
+from .data.unipen import SECTION_NAMES, load_stroke_files, load_unipen, writer_split
 from .metrics import accuracy_report
 from .nn.serialize import inference_cost, printable
 
@@ -46,8 +46,9 @@ def parse_args(argv):
                         help="evaluate on every sample of this stroke file")
     source.add_argument("--split", choices=("train", "val", "test"),
                         help="evaluate on this writer-disjoint split of --data")
-    p.add_argument("--data", default=None,
-                   help="stroke file for --split (default: data/unipen/unipen_alnum_strokes.npz)")
+    p.add_argument("--data", nargs="+", default=None, metavar="FILE",
+                   help="stroke file(s), combined when several (default: "
+                   "data/unipen/unipen_alnum_strokes.npz)")
     p.add_argument("--set", default="all", metavar="NAME_OR_CHARS",
                    help="read within this character set: all, digits, upper, lower, letters, "
                    "symbols, alnum, or the characters themselves (default: all)")
@@ -120,7 +121,7 @@ def main(argv=None):
         indices = np.arange(len(data))
         what = args.strokes
     else:
-        data = load_unipen(args.data)
+        data = load_stroke_files(args.data)
         indices = writer_split(data)[args.split]
         what = "%s split of %s" % (args.split, data.path)
     if len(indices) == 0:

@@ -34,7 +34,7 @@ from .cli import (
     load_usable_model,
     run_cli,
 )
-from .data.unipen import load_unipen, writer_split
+from .data.unipen import load_stroke_files, writer_split
 from .evaluate import model_targets, predict_strokes
 from .metrics import accuracy_report
 from .nn import Dense, Softmax, save_model
@@ -94,7 +94,9 @@ def parse_args(argv):
     p = ArgumentParser(prog="python -m pycnn.prior", description=__doc__.split("\n")[0])
     p.add_argument("--model", default="weights/model.npz")
     p.add_argument("--out", default=None, help="where the adjusted model goes (default: --model)")
-    p.add_argument("--data", default=None, help="stroke file (default: the shared copy)")
+    p.add_argument("--data", nargs="+", default=None, metavar="FILE",
+                   help="stroke file(s), combined when several (default: "
+                   "data/unipen/unipen_alnum_strokes.npz)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     args = p.parse_args(argv)
     args.out = args.out or args.model
@@ -112,7 +114,7 @@ def main(argv=None):
                              done.get("tau") if isinstance(done, dict) else done)))
     final_dense(model)  # refuse an unsuitable model before the minutes of evaluation
     check_model_input(model, args.model)
-    data = load_unipen(args.data)
+    data = load_stroke_files(args.data)
     split = writer_split(data)
     val = split["val"]
     missing = [s for s in BALANCED_OVER if not np.any(data.section[val] == s)]

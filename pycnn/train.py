@@ -37,7 +37,7 @@ from .cli import (
     run_cli,
 )
 from .data.dataset import render_batch
-from .data.unipen import default_data_path, load_unipen, writer_split
+from .data.unipen import default_data_path, load_stroke_files, writer_split
 from .metrics import accuracy_report, confusion_matrix
 from .nn import (
     Adam,
@@ -87,8 +87,9 @@ ARCHITECTURES = ("tiny", "small", "default")
 
 def parse_args(argv):
     p = ArgumentParser(prog="python -m pycnn.train", description=__doc__.split("\n")[0])
-    p.add_argument("--data", default=None, help="UNIPEN stroke file (default: %(default)s → "
-                   "$PYCNN_UNIPEN or ../shared/data/unipen/unipen_alnum_strokes.npz)")
+    p.add_argument("--data", nargs="+", default=None, metavar="FILE",
+                   help="UNIPEN stroke file(s), combined when several (default: $PYCNN_UNIPEN "
+                   "or data/unipen/unipen_alnum_strokes.npz)")
     p.add_argument("--out", default="weights/model.npz", help="where the best model goes")
     p.add_argument("--report-dir", default=None,
                    help="metrics.json, curves.png, confusion.png (default: next to --out)")
@@ -118,7 +119,7 @@ def parse_args(argv):
     out_dir = os.path.dirname(os.path.abspath(args.out))
     args.report_dir = args.report_dir or out_dir
     args.checkpoint = args.checkpoint or os.path.join(out_dir, "checkpoint.npz")
-    args.data = args.data or default_data_path()
+    args.data = args.data or [default_data_path()]
     return args
 
 
@@ -369,9 +370,14 @@ class TrainingMonitor:
         return bool(self.epochs_this_run) and self.done_this_run >= self.epochs_this_run
 
 
+def data_names(paths):
+    """The stroke files' names, joined with " + " (as metadata and messages show them)."""
+    return " + ".join(os.path.basename(str(path)) for path in paths)
+
+
 def training_metadata(args, state):
     return {
-        "data": os.path.basename(args.data), "arch": args.arch, "epochs": args.epochs,
+        "data": data_names(args.data), "arch": args.arch, "epochs": args.epochs,
         "batch_size": args.batch_size, "lr": args.lr, "weight_decay": args.weight_decay,
         "seed": args.seed, "best_epoch": state["best_epoch"],
         "best_val_acc": state["best_val_acc"], "split": "writer-disjoint (pycnn.data.unipen)",
@@ -402,21 +408,21 @@ def main(argv=None):
     optimizer = Adam(args.lr, weight_decay=args.weight_decay)
     if args.resume:  # a damaged checkpoint is refused before minutes of data loading
         model, history, state, identity = load_checkpoint(args.checkpoint, optimizer, args)
-    data = load_unipen(args.data)
+    data = load_stroke_files(args.data)
     splits = writer_split(data)
     train_idx = _subset(splits["train"], args.limit_train, args.seed)
     val_idx = _subset(splits["val"], args.limit_val, args.seed + 1)
     if len(train_idx) == 0 or len(val_idx) == 0:
         raise UsageError("%s has too few writers for a training and a validation split"
-                         % printable(args.data))
+                         % printable(data_names(args.data)))
     labels = [str(c) for c in data.mapping]
     data_identity = {"fingerprint": data_fingerprint(data, train_idx, val_idx),
-                     "labels": labels, "file": os.path.basename(str(args.data))}
+                     "labels": labels, "file": data_names(args.data)}
     if args.resume:
         check_resumed_data(args.checkpoint, identity, model, labels,
                            data_identity["fingerprint"])
     print("data: %s: %d training and %d validation samples (writer-disjoint)"
-          % (printable(args.data), len(train_idx), len(val_idx)), flush=True)
+          % (printable(data_names(args.data)), len(train_idx), len(val_idx)), flush=True)
     x_val, y_val = render_batch(data, val_idx, augment=False)
 
     if args.resume:

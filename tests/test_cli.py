@@ -283,3 +283,16 @@ def test_evaluate_reports_lookalike_and_within_set_keys(tmp_path, small_model, c
     assert digits["sections"]["1a"]["top1"] == pytest.approx(
         report["sections"]["1a"]["top1_within"])
     assert digits["top1_within"] == pytest.approx(report["top1_within"])
+
+
+def test_train_on_letters_and_symbols_together_reads_94_classes(tmp_path, unipen_path):
+    from pycnn.data.unipen import SYMBOLS_FILE_NAME, default_data_path
+
+    out = tmp_path / "model94.npz"
+    assert train.main(["--data", unipen_path, default_data_path(SYMBOLS_FILE_NAME),
+                       "--arch", "tiny", "--epochs", "1", "--limit-train", "1500",
+                       "--limit-val", "200", "--quiet", "--out", str(out)]) == 0
+    model = load_model(out)
+    assert len(model.labels) == 94 and "+" in model.labels and '"' in model.labels
+    assert model.metadata["training"]["data"] == (
+        "unipen_alnum_strokes.npz + unipen_symbols_strokes.npz")

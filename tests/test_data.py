@@ -411,3 +411,32 @@ def test_symbols_file_labels_are_the_characters_and_tags_are_dropped():
     everything = load_unipen(unipen.default_data_path(unipen.SYMBOLS_FILE_NAME),
                              keep_all_samples=True)
     assert len(everything) == len(raw_labels)
+
+
+def test_combined_files_keep_every_stroke_label_and_writer(shared_data):
+    symbols = load_unipen(unipen.default_data_path(unipen.SYMBOLS_FILE_NAME))
+    both = unipen.load_stroke_files([unipen.default_data_path(),
+                                     unipen.default_data_path(unipen.SYMBOLS_FILE_NAME)])
+    assert len(both) == len(shared_data) + len(symbols)
+    assert "".join(both.mapping) == ("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                     "abcdefghijklmnopqrstuvwxyz!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
+    rng = np.random.RandomState(0)
+    for part, offset in ((shared_data, 0), (symbols, len(shared_data))):
+        for i in rng.choice(len(part), 25, replace=False):
+            j = offset + int(i)
+            assert both.label_char(j) == part.label_char(i)
+            assert both.writers[j] == part.writers[i] and both.section[j] == part.section[i]
+            mine, theirs = both.strokes(j), part.strokes(i)
+            assert len(mine) == len(theirs)
+            assert all(np.array_equal(a, b) for a, b in zip(mine, theirs))
+    # The shipped table splits the combined data too, writer-disjoint across both files.
+    check_split(both, writer_split(both))
+
+
+def test_combining_refuses_labels_outside_the_classes(shared_data):
+    with pytest.raises(DataFileError, match="not among the combined classes"):
+        unipen.combine([shared_data], list("0123456789"))
+
+
+def test_class_order_is_digits_capitals_small_letters_symbols_then_the_rest():
+    assert unipen.class_order(list("a+A0é!a")) == list("0Aa!+é")

@@ -199,6 +199,62 @@ class StrokeData:
         return xy, connects, sample_of_point
 
 
+def combine(parts, mapping, path=None):
+    """One StrokeData holding the samples of several, with labels indexing `mapping`.
+
+    parts: loaded StrokeData (their dropped samples stay dropped); mapping: the class list of
+    the result, which must hold every label of every part. Points keep their dtype, so the
+    strokes are exactly those of the parts.
+    """
+    mapping = [str(label) for label in mapping]
+    position = {label: i for i, label in enumerate(mapping)}
+    arrays = {name: [] for name in ("labels", "points", "section", "source", "writer")}
+    strokes_per_sample, connects_next = [], []
+    for part in parts:
+        chars = [str(c) for c in part.mapping[part.labels]]
+        unknown = sorted(set(chars) - set(position))
+        if unknown:
+            _fail(part.path, "labels %s are not among the combined classes" % " ".join(unknown))
+        xy, connects, sample_of_point = part.gather_points(np.arange(len(part)))
+        arrays["labels"].append(np.array([position[c] for c in chars], dtype=np.int64))
+        arrays["points"].append(xy.astype(part.points.dtype))
+        # Every sample's last point ends a stroke, so stroke ends count strokes per sample.
+        strokes_per_sample.append(np.bincount(sample_of_point[~connects], minlength=len(part)))
+        connects_next.append(connects)
+        arrays["section"].append(np.asarray(part.section).astype(str))
+        arrays["source"].append(np.asarray(part.source).astype(str))
+        arrays["writer"].append(np.asarray(part.writers).astype(str))
+    combined = {name: np.concatenate(values) for name, values in arrays.items()}
+    connects = np.concatenate(connects_next)
+    combined["stroke_offsets"] = np.concatenate([[0], np.flatnonzero(~connects) + 1])
+    combined["sample_stroke_offsets"] = np.concatenate(
+        [[0], np.cumsum(np.concatenate(strokes_per_sample))]).astype(np.int64)
+    combined["mapping"] = np.array(mapping)
+    name = path or " + ".join(str(part.path) for part in parts)
+    return StrokeData(combined, path=name, keep_all_samples=True)
+
+
+def class_order(labels):
+    """Labels in the order models use: digits, capitals, small letters, symbols (as in
+    `pycnn.charsets`), then anything else in file order."""
+    from ..charsets import DIGITS, LOWER, SYMBOLS, UPPER
+
+    rank = {c: i for i, c in enumerate(DIGITS + UPPER + LOWER + SYMBOLS)}
+    labels = list(dict.fromkeys(str(label) for label in labels))
+    return sorted(labels, key=lambda c: (rank.get(c, len(rank)), labels.index(c)))
+
+
+def load_stroke_files(paths):
+    """One stroke file as `load_unipen` reads it, or several combined (`combine`), with the
+    classes the samples use in `class_order`."""
+    paths = [paths] if paths is None or isinstance(paths, (str, os.PathLike)) else list(paths)
+    if len(paths) == 1:
+        return load_unipen(paths[0])
+    parts = [load_unipen(path) for path in paths]
+    used = [str(c) for part in parts for c in part.mapping[np.unique(part.labels)]]
+    return combine(parts, class_order(used))
+
+
 def _sections_from_labels(labels, mapping):
     chars = np.asarray(mapping).astype(str)[labels] if len(labels) else np.array([], dtype=str)
     section = np.full(len(labels), "1c", dtype="<U2")
