@@ -17,7 +17,7 @@ import numpy as np
 
 from pycnn.charsets import NAMED_SETS, CharsetError, restrict, set_mask
 from pycnn.lookalikes import leading_lookalikes, load_groups
-from pycnn.nn.layers import Conv2D, Softmax
+from pycnn.nn.layers import Conv2D
 from pycnn.nn.serialize import load_model
 from pycnn.preprocess import EmptyImageError, check_model_compatible, preprocess
 
@@ -105,9 +105,6 @@ class Recognizer:
         self.labels = [str(label) for label in self.model.labels]
         self.metadata = dict(getattr(self.model, "metadata", {}) or {})
         self.top_k = min(top_k, len(self.labels))
-        # Logits are the output of the layer before a final Softmax, or of the last layer.
-        self.logits_end = len(self.model.layers) - 1 \
-            if isinstance(self.model.layers[-1], Softmax) else None
         self.lookalike_groups = load_groups()
         self.last_input = None
         self.last_logits = None
@@ -159,7 +156,7 @@ class Recognizer:
             self.last_logits = np.asarray(self.last_trace[-2][1])[0]
         else:
             self.last_trace = None
-            self.last_logits = np.asarray(self.model.forward(batch, upto=self.logits_end))[0]
+            self.last_logits = np.asarray(self.model.predict_logits(batch))[0]
         answer = self.read(self.last_logits, charset, mask)
         return {"empty": False, "top5": answer["top5"], "lookalikes": answer["lookalikes"],
                 "input": image}
