@@ -8,6 +8,7 @@ import json
 import os
 import sys
 import zlib
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -18,6 +19,7 @@ from pycnn.preprocess import (
     OUTPUT_SIZE,
     PREPROCESS_VERSION,
     EmptyImageError,
+    check_model_compatible,
     ink_from_pixels,
     preprocess,
     preprocess_ink,
@@ -49,6 +51,15 @@ def alpha_canvas(alpha):
 
 def test_version_is_an_int():
     assert isinstance(PREPROCESS_VERSION, int)
+
+
+def test_a_model_trained_with_another_preprocessing_version_is_refused():
+    check_model_compatible(SimpleNamespace(metadata={"preprocess_version": PREPROCESS_VERSION}))
+    check_model_compatible(SimpleNamespace(metadata={}))  # made by hand: no version recorded
+    check_model_compatible(object())
+    for other in (PREPROCESS_VERSION - 1, PREPROCESS_VERSION + 1):
+        with pytest.raises(ValueError, match="retrain"):
+            check_model_compatible(SimpleNamespace(metadata={"preprocess_version": other}))
 
 
 def test_output_is_28x28_float32_in_unit_range():
