@@ -10,9 +10,11 @@ which equals the model's own probabilities renormalised over the set, but stays 
 those probabilities underflow (a confident "A" read as a digit). Training's within-section
 scores, the CLI, the page and the Look-inside view all go through this one function.
 
-A set is named (`SET_NAMES`) or spelled out as its characters (`"0123456789ABCDEF"`). A
-name wins over spelling, so "digits" is the ten digits, never the letters d, i, g, t, s.
-Runs on the page's Python (3.8, NumPy 1.17).
+A set is named (`SET_NAMES`, or a plain-English alias such as "capitals", `ALIASES`) or
+spelled out as its characters (`"0123456789ABCDEF"`). A name wins over spelling, so "digits"
+is the ten digits, never the letters d, i, g, t, s; and a word a letter or two away from a
+name or alias ("digts", "lowercas") is taken for a misspelt name and refused, not read as
+its letters. Runs on the page's Python (3.8, NumPy 1.17).
 """
 
 import numpy as np
@@ -34,6 +36,8 @@ NAMED_SETS = {
     "symbols": SYMBOLS,
 }
 SET_NAMES = tuple(NAMED_SETS)
+ALIASES = {"numbers": "digits", "capitals": "upper", "uppercase": "upper",
+           "lowercase": "lower", "small": "lower", "punctuation": "symbols"}
 
 
 class CharsetError(ValueError):
@@ -42,6 +46,28 @@ class CharsetError(ValueError):
 
 def _shown(chars):
     return " ".join(repr(c) for c in chars)
+
+
+def _edit_distance(a, b):
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i]
+        for j, cb in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1,
+                               previous[j - 1] + (ca != cb)))
+        previous = current
+    return previous[-1]
+
+
+def misspelt_name(spec):
+    """The set name `spec` seems to mean (a word of 4+ small letters within two edits of a
+    name or alias), or None."""
+    if len(spec) < 4 or not (spec.isalpha() and spec.isascii() and spec.islower()):
+        return None
+    for word in SET_NAMES + tuple(ALIASES):
+        if _edit_distance(spec, word) <= 2:
+            return ALIASES.get(word, word)
+    return None
 
 
 def set_mask(spec, labels):
@@ -54,6 +80,11 @@ def set_mask(spec, labels):
     if not isinstance(spec, str):
         raise CharsetError("a character set is a name or a string of characters, got %s"
                            % type(spec).__name__)
+    spec = ALIASES.get(spec, spec)
+    if spec not in NAMED_SETS and misspelt_name(spec):
+        raise CharsetError("there is no set named %r: did you mean %r? (sets: %s, or the "
+                           "characters themselves)" % (spec, misspelt_name(spec),
+                                                       ", ".join(SET_NAMES)))
     if spec in NAMED_SETS:
         chars = NAMED_SETS[spec]
         if chars is None:

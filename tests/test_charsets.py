@@ -50,7 +50,25 @@ def test_explicit_characters_and_names_winning_over_spelling():
     assert chosen(set_mask("FEDCBA9876543210", LABELS_62), LABELS_62) == "0123456789ABCDEF"
     assert chosen(set_mask("aab", LABELS_62), LABELS_62) == "ab"  # repeats are harmless
     assert chosen(set_mask("digits", LABELS_62), LABELS_62) == string.digits  # not d,i,g,t,s
-    assert chosen(set_mask("digts", LABELS_62), LABELS_62) == "dgist"  # spelt out: letters
+    assert chosen(set_mask("dgs", LABELS_62), LABELS_62) == "dgs"  # too short to be a name
+    assert chosen(set_mask("aeiou", LABELS_62), LABELS_62) == "aeiou"  # no name is near
+
+
+def test_aliases_name_sets_in_plain_words():
+    for alias, name in (("numbers", "digits"), ("capitals", "upper"), ("uppercase", "upper"),
+                        ("lowercase", "lower"), ("small", "lower")):
+        assert (set_mask(alias, LABELS_62) == set_mask(name, LABELS_62)).all()
+    with pytest.raises(CharsetError, match="in set 'symbols'"):
+        set_mask("punctuation", LABELS_62)
+
+
+@pytest.mark.parametrize("spec, meant", [
+    ("digts", "digits"), ("lowercas", "lower"), ("leters", "letters"), ("alnun", "alnum"),
+    ("nmbers", "digits"),
+])
+def test_a_misspelt_name_is_refused_not_read_as_its_letters(spec, meant):
+    with pytest.raises(CharsetError, match="no set named %r: did you mean %r" % (spec, meant)):
+        set_mask(spec, LABELS_62)
 
 
 @pytest.mark.parametrize("spec, message", [
