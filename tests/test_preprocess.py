@@ -99,7 +99,11 @@ def test_centring_is_clamped_so_nothing_is_cut_off():
     ink[0:200, 0:10] = 1.0
     ink[190:200, 0:200] = 0.3
     out = preprocess_ink(ink)
-    assert out[:, 0].max() > 0 or out[:, -1].max() > 0 or ink_extent(out)[1] == FIT_SIZE
+    # The mass sits near the bar (column 2.7 of the 20 px box): centred, the foot would end at
+    # column 31. Clamped, the box ends at the right border and the mass stays left of centre.
+    assert out[:, -1].max() > 0
+    assert centre_of_mass(out)[1] < 12.0
+    assert abs(centre_of_mass(out)[0] - 14.0) < 0.3  # rows were free to centre
     assert ink_extent(out) == (FIT_SIZE, FIT_SIZE)
 
 
