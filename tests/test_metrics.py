@@ -60,3 +60,30 @@ def test_within_is_none_for_a_section_whose_set_the_model_lacks():
 def test_confusion_matrix_counts_pairs():
     m = confusion_matrix([0, 0, 1, 2], [0, 1, 1, 2], 3)
     assert m.tolist() == [[1, 1, 0], [0, 1, 0], [0, 0, 1]]
+
+
+def test_top3_counts_a_target_third_and_not_one_fourth():
+    probs = one_hot_scores([
+        {"a": 0.4, "b": 0.3, "c": 0.2, "d": 0.1},  # true c: third, in the top 3
+        {"a": 0.4, "b": 0.3, "c": 0.2, "d": 0.1},  # true d: fourth, not
+    ])
+    report = accuracy_report(probs, [LABELS.index("c"), LABELS.index("d")], LABELS, groups=[])
+    assert report["top3"] == 0.5 and report["top1"] == 0.0
+
+
+def test_within_reads_each_section_in_its_own_set_only():
+    # Each true class loses to a character of another section, and wins within its own.
+    probs = one_hot_scores([
+        {"C": 0.5, "c": 0.3},   # true c (1c): a capital C beats it
+        {"l": 0.5, "7": 0.3},   # true 7 (1a): a small l beats it
+        {"2": 0.5, "Z": 0.3},   # true Z (1b): a digit 2 beats it
+        {"x": 0.5, "y": 0.3},   # true y (1c): a small x beats it, wrong within 1c too
+    ])
+    targets = [LABELS.index(c) for c in "c7Zy"]
+    report = accuracy_report(probs, targets, LABELS, sections=["1c", "1a", "1b", "1c"],
+                             groups=[])
+    sections = report["sections"]
+    assert report["top1"] == 0.0 and report["top1_within"] == 0.75
+    assert sections["1a"]["top1_within"] == 1.0
+    assert sections["1b"]["top1_within"] == 1.0
+    assert sections["1c"]["top1_within"] == 0.5
