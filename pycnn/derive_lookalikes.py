@@ -2,8 +2,9 @@
 
 Reads every validation sample of the stroke file (the writer split's "val" part, never the
 test split) with the model, builds the confusion matrix and keeps as look-alikes the pairs
-that `pycnn.lookalikes` defines. The table is checked in: it is data the page ships, and a
-reviewer can read each group's evidence in its "pairs".
+that `pycnn.lookalikes` defines, then chooses the runner-up's least share for "0 or O". The
+table is checked in: it is data the page ships, and a reviewer can read each group's
+evidence in its "pairs".
 
 Exit status (pycnn.cli): 0 on success, 2 for a bad option, model, stroke file or --out,
 130 when interrupted.
@@ -16,7 +17,13 @@ import sys
 from .cli import ArgumentParser, ProgressBar, check_output_file, load_usable_model, run_cli
 from .data.unipen import load_stroke_files, writer_split
 from .evaluate import model_targets, predict_strokes
-from .lookalikes import TABLE_PATH, THRESHOLD, table_from_confusion
+from .lookalikes import (
+    MAX_LEADER_ACCURACY,
+    TABLE_PATH,
+    THRESHOLD,
+    choose_min_share,
+    table_from_confusion,
+)
 from .metrics import confusion_matrix
 
 
@@ -50,6 +57,15 @@ def main(argv=None):
         "samples": int(len(val)),
     }
     table.update(table_from_confusion(confusion, model.labels, THRESHOLD))
+    order = (-probabilities).argsort(axis=1, kind="stable")[:, :5]
+    tops = [[[model.labels[k], float(row[k])] for k in ks] for row, ks in zip(probabilities, order)]
+    truths = [model.labels[t] for t in targets]
+    share, tried = choose_min_share(tops, truths, table["groups"])
+    table["min_share"] = share
+    table["min_share_trials"] = [
+        {"min_share": s, "shown": round(shown, 4),
+         "leader_right_when_shown": None if acc is None else round(acc, 4)}
+        for s, shown, acc in tried]
     tmp = args.out + ".tmp"
     with open(tmp, "w", encoding="utf-8") as handle:
         json.dump(table, handle, indent=1)
@@ -59,6 +75,13 @@ def main(argv=None):
           % (len(val), len(table["groups"]), round(100 * THRESHOLD)))
     for group in table["groups"]:
         print("  " + " ".join(group))
+    print("'X or Y' is shown when the runner-up has at least the share below; chosen as the "
+          "smallest whose leader is right at most %.0f%% of the time it is shown:"
+          % (100 * MAX_LEADER_ACCURACY))
+    for s, shown, acc in tried:
+        print("  share %.2f: shown for %5.1f%% of drawings, leader right %s%s" % (
+            s, 100 * shown, "-" if acc is None else "%.1f%%" % (100 * acc),
+            "  <- chosen" if s == share else ""))
     print("wrote %s" % args.out)
     return 0
 

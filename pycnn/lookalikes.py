@@ -5,15 +5,20 @@ alone; a good reader says so instead of guessing. The groups live in one table,
 `pycnn/lookalikes.json`, checked in as data and derived from the shipped model's confusion
 matrix on the **validation** writers (never the test split):
 
-    python -m pycnn.lookalikes --model weights/model.npz
+    python -m pycnn.derive_lookalikes --model weights/model.npz
 
 Two classes a, b are look-alikes when the model reads at least `THRESHOLD` of either one's
-validation samples as the other: max(C[a,b] / n_a, C[b,a] / n_b) >= THRESHOLD, where C is the
-confusion matrix (rows: truth, columns: answer). A group is a connected set of such pairs.
+validation samples as the other: max(C[a,b] / n_a, C[b,a] / n_b) >= THRESHOLD, where C is
+the confusion matrix (rows: truth, columns: answer). A group is a connected set of such
+pairs.
 
 The page and the CLI use `leading_lookalikes` to show "0 or O" when the leading answers are
-look-alikes of each other, and `pycnn.evaluate` counts an answer in the truth's group as
-right for `top1_lookalike`. This module runs on the page's Python (3.8, NumPy 1.17).
+look-alikes of each other and the runner-up has at least `min_share` of the probability.
+That share is chosen on the validation writers too, as the smallest one at which the leading
+answer, when "0 or O" is shown, is right at most `MAX_LEADER_ACCURACY` of the time: below
+it, the page would hedge answers it gets right. It is stored in the table, and
+`pycnn.evaluate` counts an answer in the truth's group as right for `top1_lookalike`. This
+module runs on the page's Python (3.8, NumPy 1.17).
 """
 
 import json
@@ -23,8 +28,8 @@ import numpy as np
 
 TABLE_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "lookalikes.json")
 THRESHOLD = 0.10
-# An answer joins "0 or O" only with at least this probability: a 2% runner-up is no doubt.
-MIN_SHARE = 0.10
+MIN_SHARES = (0.05, 0.10, 0.15, 0.20, 0.25, 0.30, 0.35, 0.40)
+MAX_LEADER_ACCURACY = 2 / 3
 
 
 def groups_from_confusion(confusion, labels, threshold=THRESHOLD):
@@ -67,12 +72,40 @@ def table_from_confusion(confusion, labels, threshold=THRESHOLD):
             "pairs": pairs}
 
 
+def load_table(path=TABLE_PATH):
+    """The checked-in table as a dict; {} when there is none."""
+    if not os.path.exists(path):
+        return {}
+    with open(path, encoding="utf-8") as handle:
+        return json.load(handle)
+
+
 def load_groups(path=TABLE_PATH):
     """The checked-in groups as a list of strings; [] when there is no table."""
-    if not os.path.exists(path):
-        return []
-    with open(path, encoding="utf-8") as handle:
-        return [str(group) for group in json.load(handle)["groups"]]
+    return [str(group) for group in load_table(path).get("groups", [])]
+
+
+# The runner-up's least probability for "0 or O", chosen on validation (see above).
+MIN_SHARE = float(load_table().get("min_share", MIN_SHARES[-1]))
+
+
+def choose_min_share(tops, truths, groups, shares=MIN_SHARES,
+                     max_leader_accuracy=MAX_LEADER_ACCURACY):
+    """(chosen share, [(share, how often shown, leader right when shown), ...]).
+
+    tops: per sample, [[label, probability], ...] most likely first; truths: the labels.
+    """
+    tried = []
+    for share in shares:
+        shown = [leading_lookalikes(top, groups, share) is not None for top in tops]
+        right = [str(top[0][0]) == str(truth) for top, truth in zip(tops, truths)]
+        n_shown = sum(shown)
+        accuracy = (sum(r for r, s in zip(right, shown) if s) / n_shown) if n_shown else None
+        tried.append((share, n_shown / max(len(tops), 1), accuracy))
+    for share, _, accuracy in tried:
+        if accuracy is None or accuracy <= max_leader_accuracy:
+            return share, tried
+    return shares[-1], tried
 
 
 def group_of(groups):

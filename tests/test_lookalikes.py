@@ -9,6 +9,7 @@ import numpy as np
 
 from pycnn import lookalikes
 from pycnn.lookalikes import (
+    choose_min_share,
     groups_from_confusion,
     hits,
     leading_lookalikes,
@@ -48,13 +49,32 @@ def test_rates_are_per_truth_class_so_a_rare_class_still_links():
 
 def test_leading_lookalikes_join_the_first_answer_with_its_close_look_alikes():
     groups = ["0Oo", "1Il"]
-    assert leading_lookalikes([["0", 0.48], ["O", 0.41], ["8", 0.05]], groups) == ["0", "O"]
-    assert leading_lookalikes([["0", 0.40], ["O", 0.30], ["o", 0.2]], groups) == ["0", "O", "o"]
-    # A look-alike below MIN_SHARE is no doubt, and one behind another answer is not leading.
-    assert leading_lookalikes([["0", 0.95], ["O", 0.04]], groups) is None
-    assert leading_lookalikes([["0", 0.5], ["8", 0.3], ["O", 0.2]], groups) is None
-    assert leading_lookalikes([["7", 0.6], ["1", 0.3]], groups) is None
-    assert leading_lookalikes([], groups) is None
+
+    def leading(top):
+        return leading_lookalikes(top, groups, min_share=0.1)
+
+    assert leading([["0", 0.48], ["O", 0.41], ["8", 0.05]]) == ["0", "O"]
+    assert leading([["0", 0.40], ["O", 0.30], ["o", 0.2]]) == ["0", "O", "o"]
+    # A look-alike below the share is no doubt, and one behind another answer is not leading.
+    assert leading([["0", 0.95], ["O", 0.04]]) is None
+    assert leading([["0", 0.5], ["8", 0.3], ["O", 0.2]]) is None
+    assert leading([["7", 0.6], ["1", 0.3]]) is None
+    assert leading([]) is None
+    assert leading_lookalikes([["0", 0.7], ["O", 0.2]], groups, min_share=0.25) is None
+
+
+def test_the_share_is_the_smallest_at_which_shown_leaders_are_often_wrong():
+    groups = ["0O"]
+    # Ten drawings of 0 and O: with a runner-up at 20% the leader is always right, with one
+    # at 40% or more it is right half the time.
+    tops = ([[["0", 0.8], ["O", 0.2]]] * 4 + [[["0", 0.55], ["O", 0.45]]] * 3
+            + [[["O", 0.55], ["0", 0.45]]] * 3)
+    truths = ["0"] * 4 + ["0", "0", "O"] + ["0", "0", "O"]
+    share, tried = choose_min_share(tops, truths, groups, shares=(0.1, 0.3, 0.5))
+    assert share == 0.3
+    assert tried[0] == (0.1, 1.0, 0.7)  # shown for all ten, leader right 7 times: > 2/3
+    assert tried[1] == (0.3, 0.6, 0.5)
+    assert tried[2] == (0.5, 0.0, None)
 
 
 def test_hits_count_an_answer_in_the_truths_group_as_right():
