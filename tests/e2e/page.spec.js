@@ -151,7 +151,9 @@ test("every control is reachable and usable from the keyboard, with visible focu
     reached.push(id);
     if (["pad", "recognise", "clear", "brush"].includes(id)) {
       const outline = await page.evaluate(() => {
-        const style = getComputedStyle(document.activeElement);
+        // The pad's ring is drawn by its frame: the pad's colour filter would clip its own.
+        const focused = document.activeElement;
+        const style = getComputedStyle(focused.id === "pad" ? focused.parentElement : focused);
         return { style: style.outlineStyle, width: parseFloat(style.outlineWidth) };
       });
       expect(outline.style, `focus ring on #${id}`).not.toBe("none");
