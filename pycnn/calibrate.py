@@ -1,0 +1,167 @@
+"""python -m pycnn.calibrate: make the model's confidence mean what it says, and decide when
+the page should say "I'm not sure".
+
+A network trained with cross-entropy is often over-confident: it says 100% for a "+" it has
+never seen. Temperature scaling divides the logits by one number T > 0,
+
+    p(c | x) = softmax(z / T)_c,
+
+which leaves every answer and its rank unchanged and only moves the confidence. T is chosen
+on the **validation** writers as the value with the least negative log-likelihood (a grid of
+`TEMPERATURES`), then folded into the last Dense layer (weights and bias divided by T), so
+the page and the tools run the calibrated model unchanged.
+
+The "I'm not sure" threshold is chosen on the same writers, after calibration: the largest
+confidence in `UNSURE_GRID` below which the answers are right at most half the time. Under
+it, the answer is more likely wrong than right. It is stored in the model's metadata
+(`calibration.unsure_below`), where the recognizer reads it.
+
+Exit status (pycnn.cli): 0 on success, 2 for a bad option, model, stroke file or --out, or a
+model already calibrated; 130 when interrupted.
+"""
+
+import sys
+
+import numpy as np
+
+from .cli import (
+    ArgumentParser,
+    ProgressBar,
+    UsageError,
+    check_output_file,
+    load_usable_model,
+    run_cli,
+)
+from .data.unipen import load_stroke_files, writer_split
+from .evaluate import model_targets, predict_strokes
+from .nn import save_model
+from .nn.serialize import printable
+from .prior import final_dense
+
+TEMPERATURES = tuple(float(t) for t in np.round(np.exp(np.linspace(np.log(0.5), np.log(4.0),
+                                                                   43)), 4))
+UNSURE_GRID = tuple(round(0.05 * k, 2) for k in range(2, 17))  # 0.10 .. 0.80
+ECE_BINS = 15
+
+
+def log_softmax(z):
+    z = z - z.max(axis=1, keepdims=True)
+    return z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+
+
+def nll(logits, targets, temperature):
+    """Mean negative log-likelihood of the targets under softmax(logits / temperature)."""
+    logp = log_softmax(np.asarray(logits, np.float64) / temperature)
+    return float(-logp[np.arange(len(targets)), targets].mean())
+
+
+def expected_calibration_error(probabilities, targets, bins=ECE_BINS):
+    """Sum over equal-width confidence bins of |accuracy - confidence| times the bin's share."""
+    confidence = probabilities.max(axis=1)
+    right = probabilities.argmax(axis=1) == np.asarray(targets)
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    which = np.clip(np.searchsorted(edges, confidence, side="right") - 1, 0, bins - 1)
+    error = 0.0
+    for b in range(bins):
+        inside = which == b
+        if inside.any():
+            error += inside.mean() * abs(right[inside].mean() - confidence[inside].mean())
+    return float(error)
+
+
+def choose_temperature(logits, targets, temperatures=TEMPERATURES):
+    """(best T, [(T, nll), ...]): the least validation NLL; ties go to the T nearest 1."""
+    tried = [(t, nll(logits, targets, t)) for t in temperatures]
+    best = min(tried, key=lambda item: (round(item[1], 12), abs(np.log(item[0]))))
+    return best[0], tried
+
+
+def choose_unsure_below(probabilities, targets, grid=UNSURE_GRID):
+    """(threshold, [(c, share of answers below c, their accuracy), ...]).
+
+    The largest c whose answers below it are right at most half the time; 0 (never unsure)
+    when even the least confident answers are mostly right.
+    """
+    confidence = probabilities.max(axis=1)
+    right = probabilities.argmax(axis=1) == np.asarray(targets)
+    tried, chosen = [], 0.0
+    for c in grid:
+        below = confidence < c
+        accuracy = float(right[below].mean()) if below.any() else None
+        tried.append((c, float(below.mean()), accuracy))
+        if accuracy is not None and accuracy <= 0.5:
+            chosen = c
+    return chosen, tried
+
+
+def softmax(z):
+    return np.exp(log_softmax(z))
+
+
+def parse_args(argv):
+    p = ArgumentParser(prog="python -m pycnn.calibrate", description=__doc__.split("\n")[0])
+    p.add_argument("--model", default="weights/model.npz")
+    p.add_argument("--out", default=None, help="where the calibrated model goes (default: "
+                   "--model)")
+    p.add_argument("--data", nargs="+", default=None, metavar="FILE",
+                   help="stroke file(s), combined when several (default: "
+                   "data/unipen/unipen_alnum_strokes.npz)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    args = p.parse_args(argv)
+    args.out = args.out or args.model
+    return args
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    check_output_file(args.out, "--out")
+    model = load_usable_model(args.model)
+    if "calibration" in model.metadata:
+        raise UsageError("%s is already calibrated; calibrate the model that training (and "
+                         "the prior step) wrote instead" % printable(args.model))
+    dense = final_dense(model)  # refuse an unsuitable model before minutes of evaluation
+    data = load_stroke_files(args.data)
+    val = writer_split(data)["val"]
+    if len(val) == 0:
+        raise UsageError("%s has no validation writers" % printable(data.path))
+    targets = model_targets(model, data, val)
+    logits = predict_strokes(model, data, val, None if args.quiet else ProgressBar(),
+                             logits=True).astype(np.float64)
+    temperature, tried = choose_temperature(logits, targets)
+    before = softmax(logits)
+    after = softmax(logits / temperature)
+    unsure_below, unsure_tried = choose_unsure_below(after, targets)
+
+    print("validation writers (%d samples)" % len(val))
+    print("temperature %.3f (least NLL on a grid of %d from %.2f to %.2f): NLL %.4f -> %.4f, "
+          "expected calibration error %.2f%% -> %.2f%%"
+          % (temperature, len(tried), tried[0][0], tried[-1][0], nll(logits, targets, 1.0),
+             nll(logits, targets, temperature), 100 * expected_calibration_error(before, targets),
+             100 * expected_calibration_error(after, targets)))
+    print("\"I'm not sure\" below a confidence of %.2f; answers below each confidence:"
+          % unsure_below)
+    for c, share, accuracy in unsure_tried:
+        print("  < %.2f: %5.1f%% of answers, right %s%s" % (
+            c, 100 * share, "-" if accuracy is None else "%.1f%%" % (100 * accuracy),
+            "  <- chosen" if c == unsure_below else ""))
+
+    for name in ("weight", "bias"):
+        dense.params[name] /= np.asarray(temperature, dtype=dense.params[name].dtype)
+    model.metadata["calibration"] = {
+        "temperature": temperature,
+        "unsure_below": unsure_below,
+        "chosen_on": "validation writers: the temperature with the least NLL, then the largest "
+                     "confidence under which answers are right at most half the time",
+        "validation_nll": [round(nll(logits, targets, 1.0), 6),
+                           round(nll(logits, targets, temperature), 6)],
+        "validation_ece": [round(expected_calibration_error(before, targets), 6),
+                           round(expected_calibration_error(after, targets), 6)],
+    }
+    save_model(model, args.out)
+    print("wrote %s (temperature %.3f, unsure below %.2f)"
+          % (printable(args.out), temperature, unsure_below))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(run_cli(main))
