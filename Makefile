@@ -75,10 +75,14 @@ bench: py-deps
 	$(VPY) bench/speed.py
 
 # Single-threaded BLAS: on 2 shared cores OpenBLAS's spinning threads cost more than they give.
-# Train, then undo UNIPEN's class prior with a strength chosen on validation (pycnn/prior.py).
+# Train; undo UNIPEN's class prior (pycnn/prior.py); calibrate the confidence
+# (pycnn/calibrate.py); remake the look-alike table (pycnn/derive_lookalikes.py). Every step
+# after training chooses what it chooses on the validation writers.
 train: py-deps
 	OPENBLAS_NUM_THREADS=1 $(VPY) -m pycnn.train $(TRAIN_ARGS)
 	OPENBLAS_NUM_THREADS=1 $(VPY) -m pycnn.prior --model weights/model.npz
+	OPENBLAS_NUM_THREADS=1 $(VPY) -m pycnn.calibrate --model weights/model.npz
+	OPENBLAS_NUM_THREADS=1 $(VPY) -m pycnn.derive_lookalikes --model weights/model.npz
 
 evaluate: py-deps
 	$(VPY) -m pycnn.evaluate --model weights/model.npz --split test
