@@ -23,9 +23,9 @@ raises CharsetError, a ValueError with a sentence, as every other bad request do
                                             `set` (error: a sentence, or null)
     recognise  {width, height, set?}, data: RGBA bytes
                                          -> {empty, top5: [[label, p], ...], set, lookalikes,
-                                             input_shape}
+                                             unsure, input_shape}
                                             payload: the 28x28 input, or None when empty
-    reread     {recognition, set}        -> {top5, set, lookalikes}, or top5 null unless
+    reread     {recognition, set}        -> {top5, set, lookalikes, unsure}, or top5 null unless
                                             `recognition` is the latest recognition with ink:
                                             its answer within another set, from the logits
                                             it kept (no second pass)
@@ -36,7 +36,8 @@ raises CharsetError, a ValueError with a sentence, as every other bad request do
                                             `recognition` is the latest traced recognition
 
 top5 holds only labels in the set. lookalikes is null, or, in set "all" only, when the leading
-answers look alike: {labels: ["0", "O"], sets: the named sets that tell them apart}.
+answers look alike: {labels: ["0", "O"], sets: the named sets that tell them apart}. unsure:
+the first answer's probability is below the model's calibrated threshold (pycnn.calibrate).
 
 Adding a request type is one method here, one entry in REQUESTS, and one method in
 web/recognizer-client.js that sends it and decodes its reply.
@@ -126,11 +127,12 @@ class PageApi:
             trace=True, charset=charset)
         if result["empty"]:
             return ({"empty": True, "top5": [], "set": charset, "lookalikes": None,
-                     "input_shape": None}, None)
+                     "unsure": False, "input_shape": None}, None)
         self.traced_id = request_id
         image = result["input"]
         return ({"empty": False, "top5": result["top5"], "set": charset,
-                 "lookalikes": result["lookalikes"], "input_shape": list(image.shape)},
+                 "lookalikes": result["lookalikes"], "unsure": result["unsure"],
+                 "input_shape": list(image.shape)},
                 float32_bytes(image))
 
     def reread(self, fields, data):
@@ -139,9 +141,10 @@ class PageApi:
         charset = field(fields, "set", "reread")
         self.recognizer.charset_mask(charset)  # a bad set is an error even for a stale id
         if field(fields, "recognition", "reread") != self.traced_id:
-            return {"top5": None, "set": charset, "lookalikes": None}, None
+            return {"top5": None, "set": charset, "lookalikes": None, "unsure": False}, None
         answer = self.recognizer.reread(charset)
-        return {"top5": answer["top5"], "set": charset, "lookalikes": answer["lookalikes"]}, None
+        return {"top5": answer["top5"], "set": charset, "lookalikes": answer["lookalikes"],
+                "unsure": answer["unsure"]}, None
 
     def inspect(self, fields, data):
         """Every layer's output for recognition `recognition`, if it is the latest one with

@@ -106,6 +106,11 @@ class Recognizer:
         self.metadata = dict(getattr(self.model, "metadata", {}) or {})
         self.top_k = min(top_k, len(self.labels))
         self.lookalike_groups = load_groups()
+        # Below this confidence the answer is more often wrong than right on the validation
+        # writers (pycnn.calibrate); 0 for a model that was never calibrated: never unsure.
+        calibration = self.metadata.get("calibration")
+        self.unsure_below = float(calibration.get("unsure_below", 0.0)) \
+            if isinstance(calibration, dict) else 0.0
         self.last_input = None
         self.last_logits = None
         self.last_trace = None
@@ -146,7 +151,8 @@ class Recognizer:
             self.last_input = None
             self.last_logits = None
             self.last_trace = None
-            return {"empty": True, "top5": [], "lookalikes": None, "input": None}
+            return {"empty": True, "top5": [], "lookalikes": None, "unsure": False,
+                    "input": None}
         self.last_input = image
         batch = image.reshape(1, 1, 28, 28)
         if trace:
@@ -158,18 +164,18 @@ class Recognizer:
             self.last_trace = None
             self.last_logits = np.asarray(self.model.predict_logits(batch))[0]
         answer = self.read(self.last_logits, charset, mask)
-        return {"empty": False, "top5": answer["top5"], "lookalikes": answer["lookalikes"],
-                "input": image}
+        return dict(answer, empty=False, input=image)
 
     def read(self, logits, charset="all", mask=None):
-        """The answer for `logits` within set `charset`: {"top5", "lookalikes"}.
+        """The answer for `logits` within set `charset`: {"top5", "lookalikes", "unsure"}.
 
         top5: [[label, probability], ...] from `charsets.restrict` (the softmax over the
         set), most likely first, never a label outside the set (fewer than 5 for a smaller
         set). lookalikes, only when the set is "all" (elsewhere nothing competes with a
         look-alike): {"labels": the leading answers that look alike, e.g. ["0", "O"],
         "sets": the named sets that tell them apart, e.g. ["digits", "upper"], or []}, or
-        None when the first answer stands alone.
+        None when the first answer stands alone. unsure: the first answer's probability is
+        below the model's calibrated `unsure_below`.
         """
         if mask is None:
             mask = self.charset_mask(charset)
@@ -180,7 +186,8 @@ class Recognizer:
             leading = leading_lookalikes(top, self.lookalike_groups)
             if leading:
                 lookalikes = {"labels": leading, "sets": separating_sets(leading)}
-        return {"top5": top, "lookalikes": lookalikes}
+        return {"top5": top, "lookalikes": lookalikes,
+                "unsure": bool(top) and top[0][1] < self.unsure_below}
 
     def reread(self, charset):
         """The latest drawing's answer within another set, from its kept logits: no second

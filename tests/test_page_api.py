@@ -99,13 +99,13 @@ def test_an_empty_pad_is_empty_with_no_payload_and_nothing_to_inspect(model_path
     reply, payload = call(api, "recognise", bytes(SIDE * SIDE * 4), id=2, width=SIDE,
                           height=SIDE)
     assert reply == {"empty": True, "top5": [], "set": "all", "lookalikes": None,
-                     "input_shape": None} and payload is None
+                     "unsure": False, "input_shape": None} and payload is None
     # The empty pad replaced the seven: neither has layers to show or answers to re-read.
     for recognition in (1, 2):
         assert call(api, "inspect", id=3, recognition=recognition) == (
             {"layout": None, "in_set": None}, None)
         assert call(api, "reread", id=4, recognition=recognition, set="digits") == (
-            {"top5": None, "set": "digits", "lookalikes": None}, None)
+            {"top5": None, "set": "digits", "lookalikes": None, "unsure": False}, None)
 
 
 def test_inspect_lays_out_every_layer_of_the_pass_that_answered(model_path):

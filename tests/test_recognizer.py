@@ -8,7 +8,17 @@ import numpy as np
 import pytest
 
 from pycnn.charsets import CharsetError, restrict, set_mask
-from pycnn.nn import Conv2D, Dense, Flatten, MaxPool2D, ReLU, Sequential, Softmax, save_model
+from pycnn.nn import (
+    Conv2D,
+    Dense,
+    Flatten,
+    MaxPool2D,
+    ReLU,
+    Sequential,
+    Softmax,
+    load_model,
+    save_model,
+)
 from pycnn.preprocess import preprocess
 from pycnn.recognizer import (
     MAX_CANVAS_SIDE,
@@ -70,7 +80,8 @@ def test_buffer_kinds_agree(model_path):
 def test_empty_canvas_is_reported_not_predicted(model_path):
     recognizer = Recognizer(model_path)
     result = recognizer.recognise_rgba(bytes(64 * 64 * 4), 64, 64)
-    assert result == {"empty": True, "top5": [], "lookalikes": None, "input": None}
+    assert result == {"empty": True, "top5": [], "lookalikes": None, "unsure": False,
+                      "input": None}
     assert recognizer.last_input is None and recognizer.last_logits is None
 
 
@@ -210,7 +221,8 @@ def test_reread_reads_the_kept_logits_under_another_set_without_a_second_pass(mo
             for charset in ("digits", "AB", "all"):
                 again = recognizer.reread(charset)
                 direct = fresh.recognise_rgba(canvas(), 120, 90, charset=charset)
-                assert again == {"top5": direct["top5"], "lookalikes": direct["lookalikes"]}
+                assert again == {"top5": direct["top5"], "lookalikes": direct["lookalikes"],
+                                 "unsure": direct["unsure"]}
         finally:
             model.forward, model.forward_trace = forward, forward_trace
     recognizer.recognise_rgba(bytes(64 * 64 * 4), 64, 64)
@@ -282,3 +294,19 @@ def test_bad_sets_are_errors_with_sentences_before_any_work(model_path, charset,
     # CharsetError is a ValueError, so the page's worker reports it like any other.
     assert issubclass(CharsetError, ValueError)
     assert set_mask("7" * MAX_SET_LENGTH, LABELS).sum() == 1  # long, but not too long
+
+
+def test_unsure_follows_the_calibrated_threshold_in_the_model_file(model_path, tmp_path):
+    recognizer = Recognizer(model_path)
+    assert recognizer.unsure_below == 0.0  # never calibrated: never unsure
+    answer = recognizer.recognise_rgba(canvas().tobytes(), 120, 90)
+    assert answer["unsure"] is False
+    best = answer["top5"][0][1]
+    for threshold, unsure in ((best + 0.01, True), (best - 0.01, False)):
+        model = load_model(model_path)
+        model.metadata["calibration"] = {"temperature": 1.0, "unsure_below": threshold}
+        path = tmp_path / ("calibrated%.3f.npz" % threshold)
+        save_model(model, path)
+        calibrated = Recognizer(path)
+        assert calibrated.recognise_rgba(canvas().tobytes(), 120, 90)["unsure"] is unsure
+        assert calibrated.reread("all")["unsure"] is unsure
