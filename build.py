@@ -4,8 +4,10 @@
     python build.py --serve [--port N]   # build, then serve dist/ on 127.0.0.1
 
 dist/ holds web/, the few Pyodide 0.17.1 files the page needs (core, standard library,
-NumPy), the pycnn modules the page imports, the trained model and manifest.json (size and
-sha256 of every file, also the service worker's list of what to cache for offline use).
+NumPy), the pycnn modules the page imports, the trained model and files.json (size and
+sha256 of every file, also the service worker's list of what to cache for offline use; not
+manifest.json, which browsers would take for a web app manifest: that is
+web/manifest.webmanifest).
 Two builds from the same sources give the same bytes: files are written in sorted order and
 nothing depends on the time or the machine.
 
@@ -41,11 +43,14 @@ PYODIDE_CORE = ["pyodide.js", "pyodide.asm.js", "pyodide.asm.wasm", "pyodide.asm
 # The pycnn modules the worker imports: pycnn.page_api and everything it imports in turn
 # (tests/test_build.py follows the imports to check this list), and the data files they
 # open next to themselves (lookalikes.json). One list, used by the build and (through the
-# manifest) by the worker, which writes every pycnn/ file into Pyodide's file system.
+# files.json) by the worker, which writes every pycnn/ file into Pyodide's file system.
 PYCNN_PACKAGES = ["pycnn/nn"]  # whole folders: every .py in them
 PYCNN_FILES = ["pycnn/__init__.py", "pycnn/charsets.py", "pycnn/lookalikes.json",
                "pycnn/lookalikes.py", "pycnn/page_api.py", "pycnn/preprocess.py",
                "pycnn/recognizer.py"]
+
+# The build's list of files, with sizes and digests (read by the worker and the service worker).
+FILE_LIST = "files.json"
 
 # The service worker's cache name changes with the content; this placeholder in sw.js
 # is replaced by a digest of everything else in the build.
@@ -111,8 +116,14 @@ def pyodide_files():
     return names
 
 
+# Files in web/ that make other files there (web/icons/make_icons.py) and are not the site.
+WEB_SOURCE_ONLY = {".py"}
+
+
 def web_files():
-    return sorted(p.relative_to(WEB).as_posix() for p in WEB.rglob("*") if p.is_file())
+    return sorted(p.relative_to(WEB).as_posix() for p in WEB.rglob("*")
+                  if p.is_file() and p.suffix not in WEB_SOURCE_ONLY
+                  and "__pycache__" not in p.parts)
 
 
 def plan():
@@ -133,7 +144,7 @@ def sha256(data):
 
 
 def build():
-    """Write dist/ from scratch; return the manifest."""
+    """Write dist/ from scratch; return the file list (what files.json holds)."""
     sources = plan()
     contents = {dest: src.read_bytes() for dest, src in sources.items()}
     digests = {dest: sha256(data) for dest, data in contents.items()}
@@ -166,7 +177,7 @@ def build():
         "files": files,
     }
     text = json.dumps(manifest, indent=1, sort_keys=True) + "\n"
-    (DIST / "manifest.json").write_text(text, encoding="utf-8")
+    (DIST / FILE_LIST).write_text(text, encoding="utf-8")
     return manifest
 
 

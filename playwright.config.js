@@ -26,7 +26,7 @@ module.exports = defineConfig({
   },
   webServer: {
     command: `"${PYTHON}" build.py --serve --port ${PORT}`,
-    url: `http://127.0.0.1:${PORT}/manifest.json`,
+    url: `http://127.0.0.1:${PORT}/files.json`,
     reuseExistingServer: !process.env.CI,
     timeout: 120_000,
     stdout: "pipe",

@@ -48,7 +48,7 @@ def test_ships_only_what_the_page_needs(tree):
     build.build()
     files = set(snapshot(tree / "dist"))
     assert files == {
-        "index.html", "sw.js", "manifest.json", "weights/model.npz",
+        "index.html", "sw.js", "files.json", "weights/model.npz",
         "pyodide/pyodide.js", "pyodide/pyodide.asm.js", "pyodide/pyodide.asm.wasm",
         "pyodide/pyodide.asm.data", "pyodide/packages.json", "pyodide/numpy.js",
         "pyodide/numpy.data",
@@ -58,16 +58,26 @@ def test_ships_only_what_the_page_needs(tree):
     }
 
 
+def test_scripts_that_make_web_files_are_not_shipped(tree):
+    (tree / "web" / "icons").mkdir()
+    (tree / "web" / "icons" / "make_icons.py").write_text("# draws the icons")
+    (tree / "web" / "icons" / "icon-192.png").write_bytes(b"png")
+    build.build()
+    files = set(snapshot(tree / "dist"))
+    assert "icons/icon-192.png" in files
+    assert "icons/make_icons.py" not in files
+
+
 def test_manifest_lists_every_file_with_size_and_sha256(tree):
     manifest = build.build()
     on_disk = snapshot(tree / "dist")
-    del on_disk["manifest.json"]
+    del on_disk["files.json"]
     assert [f["path"] for f in manifest["files"]] == sorted(on_disk)
     for entry in manifest["files"]:
         data = on_disk[entry["path"]]
         assert entry["size"] == len(data)
         assert entry["sha256"] == hashlib.sha256(data).hexdigest()
-    assert json.loads((tree / "dist" / "manifest.json").read_text()) == manifest
+    assert json.loads((tree / "dist" / "files.json").read_text()) == manifest
     # The service worker's cache name follows the content.
     assert manifest["build"] in on_disk["sw.js"].decode()
 
@@ -103,7 +113,9 @@ def test_mime_types_for_the_page():
     assert handler.guess_type("x/pyodide.asm.wasm") == "application/wasm"
     assert handler.guess_type("app.js").startswith("text/javascript")
     assert handler.guess_type("a.mjs").startswith("text/javascript")
-    assert handler.guess_type("manifest.json") == "application/json"
+    assert handler.guess_type("files.json") == "application/json"
+    assert handler.guess_type("manifest.webmanifest") == "application/manifest+json"
+    assert handler.guess_type("icon-192.png") == "image/png"
     assert handler.guess_type("numpy.data") == "application/octet-stream"
     assert handler.guess_type("model.npz") == "application/octet-stream"
 

@@ -1,7 +1,7 @@
 /* Service worker: keeps a copy of the whole built site so a reload without a network still
  * draws and recognises. build.py replaces the build id below with a digest of every other
  * file, so a new build installs a fresh cache and the old one is deleted. The list of files
- * comes from manifest.json, the same list the build wrote. */
+ * comes from files.json, the same list the build wrote. */
 "use strict";
 
 const CACHE = "pycnn-__PYCNN_BUILD_ID__";
@@ -9,11 +9,11 @@ const CACHE = "pycnn-__PYCNN_BUILD_ID__";
 self.addEventListener("install", (event) => {
   event.waitUntil(
     (async () => {
-      const response = await fetch("manifest.json", { cache: "no-cache" });
-      if (!response.ok) throw new Error(`manifest.json: HTTP ${response.status}`);
+      const response = await fetch("files.json", { cache: "no-cache" });
+      if (!response.ok) throw new Error(`files.json: HTTP ${response.status}`);
       const manifest = await response.json();
       const cache = await caches.open(CACHE);
-      await cache.addAll(["./", "manifest.json", ...manifest.files.map((f) => f.path)]);
+      await cache.addAll(["./", "files.json", ...manifest.files.map((f) => f.path)]);
       await self.skipWaiting();
     })(),
   );

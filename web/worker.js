@@ -145,11 +145,11 @@ async function fetchBytes(path) {
 }
 
 async function load() {
-  const manifestResponse = await nativeFetch("manifest.json");
-  if (!manifestResponse.ok) {
-    throw new Error(`the site's file list (manifest.json) is missing (HTTP ${manifestResponse.status})`);
+  const listResponse = await nativeFetch("files.json");
+  if (!listResponse.ok) {
+    throw new Error(`the site's file list (files.json) is missing (HTTP ${listResponse.status})`);
   }
-  const manifest = await manifestResponse.json();
+  const manifest = await listResponse.json();
   const pycnnFiles = manifest.files.filter((f) => f.path.startsWith("pycnn/"));
   for (const f of manifest.files) {
     if (f.path.startsWith("pyodide/") || f.path.startsWith("pycnn/") || f.path === MODEL_PATH) {

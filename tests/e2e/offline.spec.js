@@ -11,7 +11,7 @@ test("after the first visit, a reload with the network off still recognises", as
     const cache = await caches.open(names.find((n) => n.startsWith("pycnn-")));
     return (await cache.keys()).map((r) => new URL(r.url).pathname);
   });
-  const manifest = await page.evaluate(async () => (await fetch("manifest.json")).json());
+  const manifest = await page.evaluate(async () => (await fetch("files.json")).json());
   for (const file of manifest.files) expect(cached).toContain("/" + file.path);
 
   await context.setOffline(true);

@@ -7,7 +7,7 @@ const {
 const hygiene = checkHygieneOfEachTest(test);
 
 test("loads with progress by step and by bytes, then says it is ready", async ({ page, request }) => {
-  const manifest = await (await request.get("manifest.json")).json();
+  const manifest = await (await request.get("files.json")).json();
   await openReady(page);
   await expect(page.locator("#status")).toContainText("Ready");
   await expect(page.locator("#load")).toBeHidden();
