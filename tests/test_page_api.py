@@ -247,7 +247,7 @@ def test_reread_gives_the_latest_drawing_another_set_without_a_second_pass(model
                         set=charset)
         assert payload is None
         assert reply == {"top5": fresh["top5"], "set": charset,
-                         "lookalikes": fresh["lookalikes"]}
+                         "lookalikes": fresh["lookalikes"], "unsure": fresh["unsure"]}
     # Re-reading changes nothing kept: the layers of recognition 1 are still served.
     assert call(api, "inspect", id=4, recognition=1)[1] == drawn_input
     # Only the latest recognition with ink can be re-read.
