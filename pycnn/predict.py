@@ -7,8 +7,10 @@ scan of dark ink on paper, or light ink on a dark background. Prints the top 5 l
 their probabilities; --set reads within a character set (a name of `pycnn.charsets` such as
 digits, or the characters themselves), so the top 5 holds only its characters. In the set
 "all", leading answers that look alike (`pycnn.lookalikes`) are named together ("0 or O").
-With --json the last line is a JSON list with one entry per image: {"file", "top5",
-"lookalikes"} (lookalikes: a list of labels, or null), or {"file", "error"}.
+An answer below the model's calibrated confidence threshold (`pycnn.calibrate`) is marked
+"(not sure)". With --json the last line is a JSON list with one entry per image: {"file",
+"top5", "lookalikes", "unsure"} (lookalikes: a list of labels, or null), or {"file",
+"error"}.
 
 Images read: PNG, JPEG, GIF (first frame), BMP, WebP and TIFF (first page). The formats are
 named rather than "whatever Pillow opens", so only these decoders ever see a file. An image
@@ -48,6 +50,7 @@ from .cli import (
 from .lookalikes import leading_lookalikes, load_groups
 from .nn.serialize import UnreadableFile, open_regular_file, printable
 from .preprocess import EmptyImageError, preprocess
+from .recognizer import unsure_below
 
 TOP = 5
 FORMATS = ("PNG", "JPEG", "GIF", "BMP", "WEBP", "TIFF")
@@ -153,12 +156,15 @@ def predict_file(model, path, mask, groups):
         return {"file": name, "error": "the model's output for this image is not a number "
                                        "(NaN or infinite): the model is broken"}
     top5 = top_labels(model, restrict(logits, mask), mask)
-    return {"file": name, "top5": top5, "lookalikes": leading_lookalikes(top5, groups)}
+    return {"file": name, "top5": top5, "lookalikes": leading_lookalikes(top5, groups),
+            "unsure": top5[0][1] < unsure_below(model.metadata)}
 
 
 def describe(result):
     """One line for a person: 'file: 0 or O (look alike)  0 48.0%  O 41.0% ...'."""
     answers = "  ".join("%s %.1f%%" % (label, 100 * p) for label, p in result["top5"])
+    if result.get("unsure"):
+        answers = "(not sure)  " + answers
     if result["lookalikes"]:
         return "%s: %s (these look alike)  %s" % (
             result["file"], " or ".join(result["lookalikes"]), answers)

@@ -89,6 +89,13 @@ def separating_sets(chars):
     return names
 
 
+def unsure_below(metadata):
+    """The confidence under which an answer is more often wrong than right on the validation
+    writers (`pycnn.calibrate`); 0 for a model that was never calibrated: never unsure."""
+    calibration = (metadata or {}).get("calibration")
+    return float(calibration.get("unsure_below", 0.0)) if isinstance(calibration, dict) else 0.0
+
+
 class Recognizer:
     """A loaded model plus the latest drawing it read.
 
@@ -106,11 +113,7 @@ class Recognizer:
         self.metadata = dict(getattr(self.model, "metadata", {}) or {})
         self.top_k = min(top_k, len(self.labels))
         self.lookalike_groups = load_groups()
-        # Below this confidence the answer is more often wrong than right on the validation
-        # writers (pycnn.calibrate); 0 for a model that was never calibrated: never unsure.
-        calibration = self.metadata.get("calibration")
-        self.unsure_below = float(calibration.get("unsure_below", 0.0)) \
-            if isinstance(calibration, dict) else 0.0
+        self.unsure_below = unsure_below(self.metadata)
         self.last_input = None
         self.last_logits = None
         self.last_trace = None
