@@ -236,3 +236,25 @@ def test_whole_sequential_gradient(method):
         numeric = numeric_gradient(loss, p, indices).reshape(-1)[indices]
         error = relative_error(analytic[key].reshape(-1)[indices], numeric)
         assert error < TOLERANCE, "%s: relative error %.2e" % (key, error)
+
+
+@pytest.mark.parametrize("rate", [0.2, 0.5])
+def test_dropout_drops_the_rate_and_keeps_the_expected_activation(rate):
+    # The gradient check above holds for any mask and any scale; this pins both: a fraction
+    # `rate` of the units is dropped, and the rest are scaled by 1 / (1 - rate).
+    layer = build(Dropout(rate, seed=1), (100, 100))
+    x = np.random.RandomState(0).uniform(0.5, 1.5, (10, 100, 100))
+    y = layer.forward(x, training=True)
+    dropped = y == 0
+    assert abs(dropped.mean() - rate) < 0.01
+    np.testing.assert_allclose(y[~dropped], x[~dropped] / (1 - rate), rtol=1e-12)
+    assert abs(y.mean() / x.mean() - 1) < 0.02
+
+
+def test_a_models_first_layer_returns_no_input_gradient():
+    """Nothing needs dL/dx of the network's input, so the first layer skips it (a col2im)."""
+    model = Sequential([Conv2D(2, 3), ReLU(), Flatten(), Dense(3)], input_shape=(1, 5, 5),
+                       dtype=np.float64)
+    y = model.forward(np.random.RandomState(0).standard_normal((2, 1, 5, 5)), training=True)
+    assert model.backward(np.ones_like(y)) is None
+    assert all(g is not None for _, _, g in model.parameters())

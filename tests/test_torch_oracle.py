@@ -191,3 +191,29 @@ def test_whole_network_matches_torch():
         h = F.relu(F.linear(h.flatten(1), params["7.weight"].T, params["7.bias"]))
         p_t = torch.softmax(F.linear(h, params["10.weight"].T, params["10.bias"]), dim=1)
     close(model_p, p_t, np.float64)
+
+
+def test_relu_gradient_at_exactly_zero_matches_torch():
+    # Blank regions of a drawing with zero biases (as initialised) give conv outputs of
+    # exactly 0; PyTorch sends no gradient through them, and neither may pycnn.
+    layer = ReLU()
+    x = np.array([[-1.0, 0.0, 0.0, 2.0, -0.0, 1e-300]])
+    layer.forward(x)
+    xt = t(x, True)
+    F.relu(xt).backward(torch.ones_like(xt))
+    np.testing.assert_array_equal(layer.backward(np.ones_like(x)), xt.grad.numpy())
+
+
+@pytest.mark.parametrize("scale", [1.0, 50.0, 1000.0])
+def test_softmax_layer_matches_torch_even_for_huge_logits(scale):
+    rng = np.random.RandomState(1)
+    z = rng.standard_normal((4, 62)) * scale
+    layer = Softmax()
+    p = layer.forward(z)
+    zt = t(z, True)
+    pt = torch.softmax(zt, dim=1)
+    assert np.isfinite(p).all()
+    close(p, pt, np.float64)
+    dy = rng.standard_normal(z.shape)
+    pt.backward(t(dy))
+    close(layer.backward(dy), zt.grad, np.float64)
