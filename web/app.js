@@ -40,6 +40,9 @@ const offlineEl = $("#offline");
 // Drawing. Points are stored as fractions of the pad side, so a resize or a change of
 // devicePixelRatio redraws the same strokes at the new size.
 const strokes = []; // [{brush, points: [[x, y], ...]}]
+// Drawings that Clear took off the pad, newest last: Undo on an empty pad brings one back,
+// so the history is one line (strokes, clears, strokes...) and nothing is lost by a slip.
+const cleared = [];
 let activeStroke = null;
 let activePointer = null;
 let padSide = 0; // CSS px
@@ -75,7 +78,7 @@ function render() {
   padContext.lineJoin = "round";
   for (const stroke of strokes) drawStroke(stroke);
   pad.classList.toggle("has-ink", strokes.length > 0);
-  undoButton.disabled = strokes.length === 0;
+  undoButton.disabled = strokes.length === 0 && cleared.length === 0;
 }
 
 function drawStroke(stroke) {
@@ -104,16 +107,17 @@ function queueRender() {
   });
 }
 
+// Where the pointer really is, even off the pad: a stroke that leaves the pad leaves it (the
+// canvas clips it), instead of running along the border where the pointer never went.
 function pointFrom(event) {
   const box = pad.getBoundingClientRect();
-  const x = (event.clientX - box.left) / box.width;
-  const y = (event.clientY - box.top) / box.height;
-  return [Math.min(1, Math.max(0, x)), Math.min(1, Math.max(0, y))];
+  return [(event.clientX - box.left) / box.width, (event.clientY - box.top) / box.height];
 }
 
 pad.addEventListener("pointerdown", (event) => {
   if (activeStroke || (event.pointerType === "mouse" && event.button !== 0)) return;
-  event.preventDefault();
+  event.preventDefault(); // no text selection or scrolling; it also keeps focus away, so:
+  pad.focus({ preventScroll: true }); // the pad's keys (Ctrl+Z, Esc) work after drawing
   pad.setPointerCapture(event.pointerId);
   activePointer = event.pointerId;
   activeStroke = { brush, points: [pointFrom(event)] };
@@ -143,8 +147,10 @@ pad.addEventListener("pointerup", endStroke);
 pad.addEventListener("pointercancel", endStroke);
 
 function undo() {
-  if (activeStroke || strokes.length === 0) return;
-  strokes.pop();
+  if (activeStroke) return;
+  if (strokes.length) strokes.pop();
+  else if (cleared.length) strokes.push(...cleared.pop()); // undo a Clear
+  else return;
   drawingVersion++;
   render();
   if (strokes.length) recognise();
@@ -152,8 +158,8 @@ function undo() {
 }
 
 function clearPad() {
-  if (activeStroke) return;
-  strokes.length = 0;
+  if (activeStroke || strokes.length === 0) return;
+  cleared.push(strokes.splice(0));
   drawingVersion++;
   render();
   onPadEmptied();
@@ -266,6 +272,11 @@ function spoken(label) {
   return label;
 }
 
+// "98 percent", not "98%": some screen readers skip the sign or say it oddly.
+function spokenPercent(p) {
+  return percent(p).replace(/^</, "less than ").replace(/%$/, " percent");
+}
+
 function showPrediction(result) {
   shown = result;
   const { top5, input, set, lookalikes } = result;
@@ -290,10 +301,11 @@ function showPrediction(result) {
     const apart = sets.length ? ` Choose ${listed(sets, "or")} to tell them apart.` : "";
     noteEl.textContent = `${listed(alike)} look the same (${listed(shares)}).${apart}`;
     announceEl.textContent = `Top guess: ${listed(alike.map(spoken), "or")}, ` +
-      `${listed(shares)}. They look the same.${apart}`;
+      `${listed(alike.map((name) => spokenPercent(top5.find(([l]) => l === name)[1])))}. ` +
+      `They look the same.${apart}`;
   } else {
     noteEl.textContent = `${percent(probability)} sure`;
-    announceEl.textContent = `${readAsWords}Top guess: ${spoken(label)}, ${percent(probability)} sure.`;
+    announceEl.textContent = `${readAsWords}Top guess: ${spoken(label)}, ${spokenPercent(probability)} sure.`;
   }
   top5El.replaceChildren(...top5.map(([name, p], rank) => top5Item(name, p, rank)));
   drawSeen(input);
@@ -434,15 +446,16 @@ brushInput.max = String(BRUSH_MAX);
 brushInput.addEventListener("input", () => setBrush(brushInput.value));
 readAs.addEventListener("change", rereadShown);
 
-document.addEventListener("keydown", (event) => {
-  const inField = event.target instanceof HTMLInputElement || event.target instanceof HTMLSelectElement;
+// The pad's keys work on the pad only: Escape in the panel, or Delete on the slider, must
+// not wipe a drawing.
+pad.addEventListener("keydown", (event) => {
   if ((event.ctrlKey || event.metaKey) && !event.shiftKey && event.key.toLowerCase() === "z") {
     event.preventDefault();
     undo();
-  } else if (event.key === "Escape" || (event.key === "Delete" && !inField)) {
+  } else if (event.key === "Escape" || event.key === "Delete") {
     event.preventDefault();
     clearPad();
-  } else if (event.key === "Enter" && event.target === pad) {
+  } else if (event.key === "Enter") {
     event.preventDefault();
     recognise();
   }
@@ -450,6 +463,18 @@ document.addEventListener("keydown", (event) => {
 
 new ResizeObserver(resizePad).observe(pad);
 window.addEventListener("resize", resizePad); // also fires when zoom changes devicePixelRatio
+
+// A window dragged to a screen of another pixel density changes devicePixelRatio and nothing
+// else: no resize, no ResizeObserver. A media query on the current ratio says when it stops
+// matching; the pad then gets a new backing store, redrawn from its strokes.
+function watchPixelRatio() {
+  const query = matchMedia(`(resolution: ${window.devicePixelRatio || 1}dppx)`);
+  query.addEventListener("change", () => {
+    resizePad();
+    watchPixelRatio(); // a query for the new ratio
+  }, { once: true });
+}
+watchPixelRatio();
 resizePad();
 setBrush(BRUSH_DEFAULT);
 brushInput.value = String(BRUSH_DEFAULT);

@@ -486,7 +486,7 @@ export class InsideView {
     inputCanvas.height = ih;
     inputCanvas.setAttribute("role", "img");
     inputCanvas.setAttribute("aria-label", `The ${ih} by ${iw} image the network received`);
-    input.append(inputCanvas);
+    input.append(inputCanvas, this.backLink());
     this.views.set("input", {
       draw(values) {
         paint(inputCanvas, values, 0, ih * iw, colourScale({ lo: 0, hi: 1 }));
@@ -535,7 +535,7 @@ export class InsideView {
       const section = this.section(`inside-layer-${row.index}`, `Layer ${row.index}: ${row.name}`, shapes, words);
       section.dataset.layerIndex = String(row.index);
       section.dataset.layerName = row.name;
-      section.append(...extra, view.node);
+      section.append(...extra, view.node, this.backLink());
       this.views.set(row.index, view);
       sections.push(section);
       inputShape = shape;
@@ -544,10 +544,33 @@ export class InsideView {
     this.layers.hidden = true;
   }
 
+  // The way back up from a layer, and the next stop for Tab after a jump to one.
+  backLink() {
+    const link = element("a", "back small", "↑ Back to the network diagram");
+    link.href = "#diagram-heading";
+    link.addEventListener("click", (event) => {
+      event.preventDefault();
+      const heading = document.getElementById("diagram-heading");
+      heading.focus({ preventScroll: true });
+      heading.scrollIntoView({ block: "start" });
+    });
+    return link;
+  }
+
   diagramBox(target, name, shape, params) {
     const item = element("li");
     const link = element("a");
     link.href = `#${target}`;
+    // Focus goes to the layer's heading, so Tab carries on from that layer instead of
+    // from the top of the diagram (where a plain fragment link leaves it).
+    link.addEventListener("click", (event) => {
+      const heading = document.getElementById(`${target}-heading`);
+      if (!heading) return;
+      event.preventDefault();
+      heading.focus({ preventScroll: true });
+      heading.scrollIntoView({ block: "start" });
+      history.replaceState(null, "", `#${target}`);
+    });
     link.append(element("span", "box-name", name), element("span", "box-shape", shapeText(shape)));
     if (params !== null) link.append(element("span", "box-params", params ? `${count(params)} params` : "no params"));
     item.append(link);
@@ -558,9 +581,9 @@ export class InsideView {
     const section = element("section", "layer");
     section.id = id;
     section.setAttribute("aria-labelledby", `${id}-heading`);
-    section.tabIndex = -1; // the diagram's links move focus here
     const heading = element("h3", null, title);
     heading.id = `${id}-heading`;
+    heading.tabIndex = -1; // the diagram's links move focus here
     section.append(heading, element("p", "shapes", shapes), ...words);
     return section;
   }
