@@ -13,6 +13,7 @@ from pycnn.nn import (
     SGD,
     Adam,
     Conv2D,
+    CosineSchedule,
     Dense,
     Flatten,
     MaxPool2D,
@@ -170,3 +171,10 @@ def test_the_schedule_sets_the_rate_at_every_batch_and_every_callback_is_called(
     expected = [(epoch + b / 4) / 100 for epoch in range(2) for b in range(4)]
     assert first.rates == pytest.approx(expected) and second.rates == pytest.approx(expected)
     assert first.epochs == second.epochs == [0, 1]  # the second one stopped it after epoch 1
+
+
+def test_cosine_warm_up_climbs_linearly_to_the_base_rate():
+    """Warm-up epoch e of w runs at base * (e + 1) / (w + 1): never 0, which would waste an
+    epoch, and a straight line up to the cosine's start."""
+    schedule = CosineSchedule(0.3, epochs=10, warmup=2)
+    assert [schedule(e) for e in (0, 0.5, 1, 1.5)] == pytest.approx([0.1, 0.15, 0.2, 0.25])
