@@ -14,12 +14,12 @@ const SECTION_SETS = { "1a": "digits", "1b": "upper", "1c": "lower" };
 
 // The pass floor for the page's accuracy within each drawing's section set, from validation,
 // not from this test: the shipped model reads the validation writers' characters within their
-// section at 97.94% / 94.86% / 93.26% (1a / 1b / 1c, weights/README.md), 95.35% with the
+// section at 97.54% / 92.70% / 87.40% (1a / 1b / 1c, weights/README.md), 92.55% with the
 // three sections weighed the same, as here (50 drawings each). One standard deviation of the
-// accuracy of n = 150 drawings is sqrt(0.9535 * 0.0465 / 150) = 1.72 points, so three leave
-// 95.35 - 5.16 = 90.2%, rounded down. This is a regression floor, not the issue's 95% goal.
+// accuracy of n = 150 drawings is sqrt(0.9255 * 0.0745 / 150) = 2.14 points, so three leave
+// 92.55 - 6.43 = 86.1%, rounded down. This is a regression floor, not the issue's 95% goal.
 // Update it from the validation figures of whichever model ships.
-const MIN_ACCURACY_WITHIN_SET = 0.90;
+const MIN_ACCURACY_WITHIN_SET = 0.86;
 
 test("real UNIPEN test-split drawings, read within their section's set: same answer as CPython", async ({ context, page, baseURL, request }) => {
   test.setTimeout(20 * 60_000);
