@@ -35,6 +35,7 @@ const recogniseButton = $("#recognise");
 const undoButton = $("#undo");
 const clearButton = $("#clear");
 const offlineEl = $("#offline");
+const toPadButton = $("#to-pad");
 
 // ---------------------------------------------------------------------------------------
 // Drawing. Points are stored as fractions of the pad side, so a resize or a change of
@@ -459,6 +460,16 @@ pad.addEventListener("keydown", (event) => {
     event.preventDefault();
     recognise();
   }
+});
+
+// "Back to drawing": at hand whenever the pad is out of view (far down the Look inside
+// panel, say), and gone while the pad shows.
+new IntersectionObserver(([entry]) => {
+  toPadButton.hidden = entry.isIntersecting;
+}).observe(pad);
+toPadButton.addEventListener("click", () => {
+  pad.scrollIntoView({ block: "center" });
+  pad.focus({ preventScroll: true });
 });
 
 new ResizeObserver(resizePad).observe(pad);

@@ -257,18 +257,51 @@ function tilesView(shape, caption) {
   figure.dataset.channels = String(shape[0]);
   return {
     node: figure,
-    draw(values, offset) {
+    // A few tiles per job: painting a layer's hundreds of tiles at once held up the page
+    // (and the next stroke) for up to 280 ms.
+    jobs(values, offset) {
       const size = shape[1] * shape[2];
       const scale = colourScale(rangeOf(values, offset, offset + shape[0] * size));
-      canvases.forEach((canvas, k) => paint(canvas, values, offset + k * size, size, scale));
-      setLegend(key, scale);
+      const jobs = [];
+      for (let first = 0; first < canvases.length; first += TILES_PER_JOB) {
+        jobs.push(() => {
+          const last = Math.min(canvases.length, first + TILES_PER_JOB);
+          for (let k = first; k < last; k++) paint(canvases[k], values, offset + k * size, size, scale);
+        });
+      }
+      jobs.push(() => setLegend(key, scale));
+      return jobs;
     },
   };
 }
 
 const STRIP_COLUMNS = 128;
+const TILES_PER_JOB = 8;
+// The longest the panel paints before it lets the page handle input and draw a frame.
+const SLICE_MS = 4;
+
+/** Let the browser run input and paint before the next slice of work. */
+function yieldToBrowser() {
+  // A macrotask, not scheduler.yield(): its continuations jump the queue ahead of rendering,
+  // so a frame (and the stroke it shows) waited for the whole panel.
+  return new Promise((resolve) => {
+    const channel = new MessageChannel();
+    channel.port1.onmessage = () => resolve();
+    channel.port2.postMessage(null);
+  });
+}
+
+/** A view whose drawing is one job. */
+function oneJob(view) {
+  view.jobs = (...args) => [() => view.draw(...args)];
+  return view;
+}
 
 function stripView(units, caption) {
+  return oneJob(stripViewOf(units, caption));
+}
+
+function stripViewOf(units, caption) {
   const figure = element("figure", "strip");
   const columns = Math.min(units, STRIP_COLUMNS);
   const rows = Math.ceil(units / columns);
@@ -299,6 +332,10 @@ function stripView(units, caption) {
 }
 
 function classesView(labels) {
+  return oneJob(classesViewOf(labels));
+}
+
+function classesViewOf(labels) {
   const figure = element("figure", "probabilities");
   const setNote = element("figcaption", "small set-note");
   const list = element("ol", "classes");
@@ -367,6 +404,18 @@ export class InsideView {
     this.currentInput = null;
     this.requested = null; // {id, set} asked of the worker and not answered yet
     this.rendered = null; // {id, set} the panel shows
+    this.rendering = null; // {id, set} being painted, slice by slice
+    this.renderToken = 0; // bumped to cancel a paint that a newer drawing made stale
+    this.sections = new Map(); // trace index -> its <section>
+    this.onScreen = new Set(); // sections in or near the viewport: painted first
+    this.observer = typeof IntersectionObserver === "function"
+      ? new IntersectionObserver((entries) => {
+        for (const entry of entries) {
+          if (entry.isIntersecting) this.onScreen.add(entry.target);
+          else this.onScreen.delete(entry.target);
+        }
+      }, { rootMargin: "200px 0px" })
+      : null;
     details.addEventListener("toggle", () => this.refresh());
   }
 
@@ -385,6 +434,7 @@ export class InsideView {
   /** A new answer is on screen for recognition `id`, made from `input` (28×28), read
    * within character set `set`. */
   showResult(id, input, set = "all") {
+    this.cancelRender();
     this.currentId = id;
     this.currentSet = set;
     this.currentInput = input;
@@ -397,6 +447,7 @@ export class InsideView {
   }
 
   showEmpty() {
+    this.cancelRender();
     this.currentId = null;
     this.currentInput = null;
     this.refresh();
@@ -416,7 +467,8 @@ export class InsideView {
       this.status.textContent = "The pad is empty: draw a character to see what each layer makes of it.";
       return;
     }
-    if (!this.open || this.isShowing(this.rendered) || this.isShowing(this.requested)) return;
+    if (!this.open || this.isShowing(this.rendered) || this.isShowing(this.requested) ||
+      this.isShowing(this.rendering)) return;
     const asked = { id: this.currentId, set: this.currentSet };
     this.requested = asked;
     this.recognizer.inspect(asked.id, asked.set).then(
@@ -425,7 +477,12 @@ export class InsideView {
     );
   }
 
-  onActivations(asked, activations) {
+  cancelRender() {
+    this.renderToken++;
+    this.rendering = null;
+  }
+
+  async onActivations(asked, activations) {
     if (asked === this.requested) this.requested = null;
     if (!this.isShowing(asked)) {
       this.refresh(); // a newer drawing or set is on screen: ask for that instead
@@ -434,9 +491,12 @@ export class InsideView {
     // null: the worker has read a newer drawing since; its answer will ask again.
     if (!activations) return;
     this.error.hidden = true;
-    this.render(activations);
-    this.rendered = asked;
     this.layers.hidden = false;
+    this.rendering = asked;
+    if (!(await this.render(activations))) return; // a newer drawing cancelled it
+    this.rendering = null;
+    if (!this.isShowing(asked)) return;
+    this.rendered = asked;
     this.status.textContent = "Showing the layers for the drawing on the pad.";
     this.onRendered(asked.id, activations);
   }
@@ -448,12 +508,29 @@ export class InsideView {
     console.warn("pycnn worker:", error.detail || error);
   }
 
-  render({ layout, values, inSet }) {
-    this.views.get("input").draw(this.currentInput, 0);
-    for (const entry of layout) {
-      const view = this.views.get(entry.index);
-      if (view) view.draw(values, entry.offset, inSet);
+  /** Paint every layer's view in slices of SLICE_MS, the sections on screen first, so the
+   * page keeps answering the pen. Resolves to false if a newer drawing cancelled it. */
+  async render({ layout, values, inSet }) {
+    const token = ++this.renderToken;
+    const input = this.currentInput;
+    const work = [{ index: "input", args: [input, 0] },
+      ...layout.map((entry) => ({ index: entry.index, args: [values, entry.offset, inSet] }))]
+      .filter(({ index }) => this.views.has(index));
+    const visible = (item) => this.onScreen.has(this.sections.get(item.index));
+    // Stable sort: the on-screen ones first, each group in the network's order.
+    work.sort((a, b) => Number(visible(b)) - Number(visible(a)));
+    let sliceStart = performance.now();
+    for (const { index, args } of work) {
+      for (const job of this.views.get(index).jobs(...args)) {
+        if (performance.now() - sliceStart > SLICE_MS) {
+          await yieldToBrowser();
+          if (token !== this.renderToken) return false;
+          sliceStart = performance.now();
+        }
+        job();
+      }
     }
+    return token === this.renderToken;
   }
 
   // -------------------------------------------------------------------------------------
@@ -487,11 +564,12 @@ export class InsideView {
     inputCanvas.setAttribute("role", "img");
     inputCanvas.setAttribute("aria-label", `The ${ih} by ${iw} image the network received`);
     input.append(inputCanvas, this.backLink());
-    this.views.set("input", {
+    this.views.set("input", oneJob({
       draw(values) {
         paint(inputCanvas, values, 0, ih * iw, colourScale({ lo: 0, hi: 1 }));
       },
-    });
+    }));
+    this.sections.set("input", input);
     sections.push(input);
 
     const seen = new Set();
@@ -537,10 +615,12 @@ export class InsideView {
       section.dataset.layerName = row.name;
       section.append(...extra, view.node, this.backLink());
       this.views.set(row.index, view);
+      this.sections.set(row.index, section);
       sections.push(section);
       inputShape = shape;
     }
     this.layers.replaceChildren(...sections);
+    if (this.observer) for (const section of sections) this.observer.observe(section);
     this.layers.hidden = true;
   }
 

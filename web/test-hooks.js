@@ -28,6 +28,23 @@ export function installTestHooks({ recognizer, inside, pad, settled, strokeCount
   let rereadRequests = 0;
   let recognitionsSent = 0;
   const latencies = []; // {id, dom, painted, inside, insideOpen, strokeEndedAt}
+  // Main-thread long tasks (> 50 ms), and when strokes were being drawn: a long task during
+  // a stroke is a stutter under the pen.
+  const longTasks = []; // {start, duration}
+  const strokeWindows = []; // {start, end}
+  if (typeof PerformanceObserver === "function" &&
+      (PerformanceObserver.supportedEntryTypes || []).includes("longtask")) {
+    new PerformanceObserver((list) => {
+      for (const entry of list.getEntries()) longTasks.push({ start: entry.startTime, duration: entry.duration });
+    }).observe({ type: "longtask", buffered: true });
+  }
+  pad.addEventListener("pointerdown", () => strokeWindows.push({ start: performance.now(), end: null }));
+  const endWindow = () => {
+    const open = strokeWindows[strokeWindows.length - 1];
+    if (open && open.end === null) open.end = performance.now();
+  };
+  pad.addEventListener("pointerup", endWindow);
+  pad.addEventListener("pointercancel", endWindow);
   const progressLog = [];
 
   recognizer.addEventListener("progress", (event) => progressLog.push(event.detail));
@@ -70,6 +87,12 @@ export function installTestHooks({ recognizer, inside, pad, settled, strokeCount
       return { id, name: entry.name, shape: entry.shape, base64: toBase64(new Uint8Array(floats.buffer)) };
     },
     insideCurrent: () => inside.isCurrent(),
+    // Long tasks that overlapped a stroke, and the longest task seen at all (ms).
+    longTasksWhileDrawing: () => longTasks.filter((task) => strokeWindows.some((w) =>
+      task.start < (w.end ?? Infinity) && task.start + task.duration > w.start)),
+    longestTask: () => longTasks.reduce((most, task) => Math.max(most, task.duration), 0),
+    longTaskSupported: () => (PerformanceObserver.supportedEntryTypes || []).includes("longtask"),
+    strokesDrawn: () => strokeWindows.length,
     inspectRequests: () => inspectRequests,
     // How often the network ran on a drawing, and how often an answer was read again
     // within another set from the kept scores (no network).
