@@ -14,6 +14,12 @@
 // open (in alternating order, so drift in the machine's load hits both alike). With the
 // panel open the answer is shown first and the layers follow; "stroke end to panel drawn"
 // is when the last tile of that same recognition is on the canvas.
+//
+// Stutter while drawing (--stutter-samples N characters, panel closed, then open): each
+// character is drawn as soon as the previous answer is on screen, so with the panel open its
+// layers are being painted under the pen. Reported: the longest gap between animation frames
+// during a stroke (what a visitor sees as the ink lagging; the goal is 20 ms with the panel
+// open) and the longest main-thread long task (> 50 ms, PerformanceObserver) during a stroke.
 "use strict";
 
 const fs = require("node:fs");
@@ -25,6 +31,7 @@ const { option, startServer, launchChromium } = require("./browser");
 
 const LOADS = option("loads", 3);
 const SAMPLES = option("samples", 30);
+const STUTTER_SAMPLES = option("stutter-samples", 20);
 const PORT = option("port", 18732);
 const SCREENSHOT = option("screenshot", null, String); // PNG of the page, for the README
 // PNG of the open Look inside panel (its diagram and first layers), for the README
@@ -51,6 +58,41 @@ async function setPanel(page, open) {
     document.querySelector("#inside").open = value;
   }, open);
   await settleInside(page);
+}
+
+/** Draw `samples` back to back with the panel `open`; the longest frame gap and long task
+ * (ms) during strokes. */
+async function stutter(page, samples, open) {
+  await setPanel(page, open);
+  const before = await page.evaluate(() => {
+    window.pycnnFrames = [];
+    const tick = (t) => {
+      window.pycnnFrames.push(t);
+      if (window.pycnnFrames) requestAnimationFrame(tick);
+    };
+    requestAnimationFrame(tick);
+    return window.pycnnTest.strokeWindows().length;
+  });
+  for (const sample of samples) {
+    await page.locator("#pad").focus();
+    await page.keyboard.press("Escape");
+    // Next character as soon as the answer is on screen, not when the panel has caught up.
+    await drawStrokes(page, sample.strokes, () => page.waitForFunction(() => window.pycnnTest.settled()));
+  }
+  await settleInside(page);
+  return page.evaluate((first) => {
+    const frames = window.pycnnFrames;
+    window.pycnnFrames = null;
+    const windows = window.pycnnTest.strokeWindows().slice(first);
+    let gap = 0;
+    for (let i = 1; i < frames.length; i++) {
+      const [a, b] = [frames[i - 1], frames[i]];
+      if (windows.some((w) => a < w.end && b > w.start)) gap = Math.max(gap, b - a);
+    }
+    const tasks = window.pycnnTest.longTasksWhileDrawing()
+      .filter((task) => windows.some((w) => task.start < w.end && task.start + task.duration > w.start));
+    return { strokes: windows.length, gap, task: tasks.reduce((most, t) => Math.max(most, t.duration), 0) };
+  }, before);
 }
 
 function figures(values) {
@@ -86,6 +128,9 @@ async function main() {
         await page.waitForTimeout(50); // let the "painted" frame land
       }
     }
+    const stutterSamples = samples.slice(0, STUTTER_SAMPLES);
+    const stutterClosed = await stutter(page, stutterSamples, false);
+    const stutterOpen = await stutter(page, stutterSamples, true);
     await setPanel(page, false);
     if (SCREENSHOT) {
       await page.screenshot({ path: SCREENSHOT });
@@ -126,8 +171,14 @@ async function main() {
     console.log(`  stroke end to prediction in the DOM: ${figures(openDom)}`);
     console.log(`  stroke end to the frame that paints it: ${figures(openPainted)}`);
     console.log(`  stroke end to every layer drawn in the panel: ${figures(openInside)}`);
+    for (const [name, s] of [["CLOSED", stutterClosed], ["OPEN", stutterOpen]]) {
+      console.log(`Stutter, panel ${name} (${s.strokes} strokes of ${stutterSamples.length} characters drawn back ` +
+        `to back): longest frame gap during a stroke ${fmt(s.gap)}, longest long task during a stroke ` +
+        `${s.task ? fmt(s.task) : "none (no task over 50 ms)"}`);
+    }
     console.log(`worker compute for the last recognition (preprocess + network): ${fmt(computeMs)}`);
-    console.log(`command: node bench/page_timings.js --loads ${LOADS} --samples ${SAMPLES} --port ${PORT}`);
+    console.log(`command: node bench/page_timings.js --loads ${LOADS} --samples ${SAMPLES} ` +
+      `--stutter-samples ${STUTTER_SAMPLES} --port ${PORT}`);
   } finally {
     await browser.close();
     server.kill();

@@ -93,6 +93,7 @@ export function installTestHooks({ recognizer, inside, pad, settled, strokeCount
     longestTask: () => longTasks.reduce((most, task) => Math.max(most, task.duration), 0),
     longTaskSupported: () => (PerformanceObserver.supportedEntryTypes || []).includes("longtask"),
     strokesDrawn: () => strokeWindows.length,
+    strokeWindows: () => strokeWindows.map((w) => ({ ...w })),
     inspectRequests: () => inspectRequests,
     // How often the network ran on a drawing, and how often an answer was read again
     // within another set from the kept scores (no network).
