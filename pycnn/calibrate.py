@@ -28,6 +28,7 @@ from .cli import (
     ArgumentParser,
     ProgressBar,
     UsageError,
+    add_data_option,
     check_output_file,
     load_usable_model,
     run_cli,
@@ -103,9 +104,7 @@ def parse_args(argv):
     p.add_argument("--model", default="weights/model.npz")
     p.add_argument("--out", default=None, help="where the calibrated model goes (default: "
                    "--model)")
-    p.add_argument("--data", nargs="+", default=None, metavar="FILE",
-                   help="stroke file(s), combined when several (default: "
-                   "data/unipen/unipen_alnum_strokes.npz)")
+    add_data_option(p)
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     args = p.parse_args(argv)
     args.out = args.out or args.model

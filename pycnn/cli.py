@@ -38,6 +38,31 @@ class ArgumentParser(argparse.ArgumentParser):
         raise UsageError("%s (see %s --help)" % (message, self.prog))
 
 
+def add_data_option(parser, default_help="data/unipen/unipen_alnum_strokes.npz"):
+    """--data FILE [FILE ...]: one stroke file, or several to combine (the alnum and symbols
+    files give 94 classes); None when not given."""
+    parser.add_argument("--data", nargs="+", default=None, metavar="FILE",
+                        help="stroke file(s), combined when several (default: %s)"
+                        % default_help)
+
+
+def add_set_option(parser):
+    """--set NAME_OR_CHARS: the character set to read within (`pycnn.charsets`)."""
+    parser.add_argument("--set", default="all", metavar="NAME_OR_CHARS",
+                        help="read within this character set: all, digits, upper, lower, "
+                        "letters, symbols, alnum, or the characters themselves (default: all)")
+
+
+def set_mask_of(spec, labels):
+    """The set's mask over the model's labels; a set it can't read is a UsageError."""
+    from .charsets import CharsetError, set_mask
+
+    try:
+        return set_mask(spec, labels)
+    except CharsetError as err:
+        raise UsageError("--set: %s" % err) from None
+
+
 def write_line(text, stream=None):
     """Print one line that cannot fail on encoding: file names need not be valid UTF-8, and
     the stream may be ASCII-only (PYTHONIOENCODING, a C locale)."""

@@ -14,7 +14,14 @@ import json
 import os
 import sys
 
-from .cli import ArgumentParser, ProgressBar, check_output_file, load_usable_model, run_cli
+from .cli import (
+    ArgumentParser,
+    ProgressBar,
+    add_data_option,
+    check_output_file,
+    load_usable_model,
+    run_cli,
+)
 from .data.unipen import load_stroke_files, writer_split
 from .evaluate import model_targets, predict_strokes
 from .lookalikes import (
@@ -31,9 +38,7 @@ def parse_args(argv):
     p = ArgumentParser(prog="python -m pycnn.derive_lookalikes",
                        description=__doc__.split("\n")[0])
     p.add_argument("--model", default="weights/model.npz")
-    p.add_argument("--data", nargs="+", default=None, metavar="FILE",
-                   help="stroke file(s), combined when several (default: "
-                   "data/unipen/unipen_alnum_strokes.npz)")
+    add_data_option(p)
     p.add_argument("--out", default=TABLE_PATH)
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     return p.parse_args(argv)

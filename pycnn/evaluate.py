@@ -25,8 +25,17 @@ import sys
 
 import numpy as np
 
-from .charsets import CharsetError, restrict, set_mask
-from .cli import ArgumentParser, ProgressBar, UsageError, load_usable_model, run_cli
+from .charsets import restrict
+from .cli import (
+    ArgumentParser,
+    ProgressBar,
+    UsageError,
+    add_data_option,
+    add_set_option,
+    load_usable_model,
+    run_cli,
+    set_mask_of,
+)
 from .data.dataset import render_batch
 from .data.unipen import SECTION_NAMES, load_stroke_files, load_unipen, writer_split
 from .metrics import accuracy_report
@@ -46,12 +55,8 @@ def parse_args(argv):
                         help="evaluate on every sample of this stroke file")
     source.add_argument("--split", choices=("train", "val", "test"),
                         help="evaluate on this writer-disjoint split of --data")
-    p.add_argument("--data", nargs="+", default=None, metavar="FILE",
-                   help="stroke file(s), combined when several (default: "
-                   "data/unipen/unipen_alnum_strokes.npz)")
-    p.add_argument("--set", default="all", metavar="NAME_OR_CHARS",
-                   help="read within this character set: all, digits, upper, lower, letters, "
-                   "symbols, alnum, or the characters themselves (default: all)")
+    add_data_option(p)
+    add_set_option(p)
     p.add_argument("--json", action="store_true", help="end with one JSON line")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     return p.parse_args(argv)
@@ -112,10 +117,7 @@ def format_report(report):
 def main(argv=None):
     args = parse_args(argv)
     model = load_usable_model(args.model)
-    try:
-        mask = set_mask(args.set, model.labels)
-    except CharsetError as err:
-        raise UsageError("--set: %s" % err) from None
+    mask = set_mask_of(args.set, model.labels)
     if args.strokes:
         data = load_unipen(args.strokes)
         indices = np.arange(len(data))

@@ -36,15 +36,16 @@ import warnings
 
 import numpy as np
 
-from .charsets import CharsetError, restrict, set_mask
+from .charsets import restrict
 from .cli import (
     EXIT_OK,
     EXIT_SOME_FAILED,
     ArgumentParser,
-    UsageError,
+    add_set_option,
     load_usable_model,
     print_error,
     run_cli,
+    set_mask_of,
     write_line,
 )
 from .lookalikes import leading_lookalikes, load_groups
@@ -175,16 +176,11 @@ def main(argv=None):
     p = ArgumentParser(prog="python -m pycnn.predict", description=__doc__.split("\n")[0])
     p.add_argument("images", nargs="+", metavar="IMAGE")
     p.add_argument("--model", default="weights/model.npz")
-    p.add_argument("--set", default="all", metavar="NAME_OR_CHARS",
-                   help="read within this character set: all, digits, upper, lower, letters, "
-                   "symbols, alnum, or the characters themselves (default: all)")
+    add_set_option(p)
     p.add_argument("--json", action="store_true", help="end with one JSON line")
     args = p.parse_args(argv)
     model = load_usable_model(args.model)
-    try:
-        mask = set_mask(args.set, model.labels)
-    except CharsetError as err:
-        raise UsageError("--set: %s" % err) from None
+    mask = set_mask_of(args.set, model.labels)
     groups = load_groups() if args.set == "all" else []
     results = [predict_file(model, path, mask, groups) for path in args.images]
     for r in results:

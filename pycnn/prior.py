@@ -29,6 +29,7 @@ from .cli import (
     ArgumentParser,
     ProgressBar,
     UsageError,
+    add_data_option,
     check_model_input,
     check_output_file,
     load_usable_model,
@@ -94,9 +95,7 @@ def parse_args(argv):
     p = ArgumentParser(prog="python -m pycnn.prior", description=__doc__.split("\n")[0])
     p.add_argument("--model", default="weights/model.npz")
     p.add_argument("--out", default=None, help="where the adjusted model goes (default: --model)")
-    p.add_argument("--data", nargs="+", default=None, metavar="FILE",
-                   help="stroke file(s), combined when several (default: "
-                   "data/unipen/unipen_alnum_strokes.npz)")
+    add_data_option(p)
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     args = p.parse_args(argv)
     args.out = args.out or args.model

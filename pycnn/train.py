@@ -32,6 +32,7 @@ from .cli import (
     ArgumentParser,
     ProgressBar,
     UsageError,
+    add_data_option,
     check_output_file,
     check_output_folder,
     run_cli,
@@ -87,9 +88,7 @@ ARCHITECTURES = ("tiny", "small", "default")
 
 def parse_args(argv):
     p = ArgumentParser(prog="python -m pycnn.train", description=__doc__.split("\n")[0])
-    p.add_argument("--data", nargs="+", default=None, metavar="FILE",
-                   help="UNIPEN stroke file(s), combined when several (default: $PYCNN_UNIPEN "
-                   "or data/unipen/unipen_alnum_strokes.npz)")
+    add_data_option(p, "$PYCNN_UNIPEN or data/unipen/unipen_alnum_strokes.npz")
     p.add_argument("--out", default="weights/model.npz", help="where the best model goes")
     p.add_argument("--report-dir", default=None,
                    help="metrics.json, curves.png, confusion.png (default: next to --out)")
