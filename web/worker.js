@@ -25,9 +25,10 @@
  *                 check_set  {set, size, error: sentence | null}
  *                 recognise  {empty, top5: [[label, p], ...] (only labels in the set), set,
  *                             lookalikes: {labels, sets} | null (only in set "all"),
+ *                             unsure: below the model's calibrated confidence threshold,
  *                             input_shape: [28, 28] | null};
  *                            data: the network's input, float32, null when empty
- *                 reread     {top5, set, lookalikes}: top5 null unless `recognition` is the
+ *                 reread     {top5, set, lookalikes, unsure}: top5 null unless `recognition` is the
  *                            latest recognition with ink; computed from the scores it kept,
  *                            without running the network again
  *                 inspect    {layout: [{index, name, shape, offset}, ...] | null,
