@@ -12,8 +12,9 @@ a mouse move per tablet sample would only slow the replay.
     python tests/e2e/export_samples.py --count 300 --lookalikes-under MODEL --out looks.json
 
 keeps only the samples that MODEL, reading in set "all", answers with leading look-alikes
-("0 or O"), rendered the way the page draws a mouse drag; clearest first (the largest share
-of the weakest look-alike), each with the look-alikes CPython saw.
+that the named sets tell apart ("0 or O", not "n or m"), rendered the way the page draws a
+mouse drag; clearest first (the largest share of the weakest look-alike), each with the
+look-alikes CPython saw.
 """
 
 import argparse
@@ -49,12 +50,13 @@ def pad_strokes(strokes, fill, min_step):
 
 def lookalike_share(recognizer, strokes, fill):
     """(the weakest leading look-alike's probability, their labels) for one character drawn
-    as the page draws it and read in set "all", or None when its answer stands alone."""
+    as the page draws it and read in set "all", or None when its answer stands alone or no
+    named set tells its look-alikes apart."""
     alpha = render_strokes(strokes, pad_size=PAD_SIDE, fill=fill)
     rgba = np.zeros((PAD_SIDE, PAD_SIDE, 4), np.uint8)
     rgba[..., 3] = np.round(255 * alpha).astype(np.uint8)
     result = recognizer.recognise_rgba(rgba, PAD_SIDE, PAD_SIDE)
-    if result["empty"] or result["lookalikes"] is None:
+    if result["empty"] or result["lookalikes"] is None or not result["lookalikes"]["sets"]:
         return None
     labels = result["lookalikes"]["labels"]
     return min(p for label, p in result["top5"] if label in labels), labels
