@@ -15,6 +15,7 @@ from pycnn.nn import (
     Conv2D,
     CosineSchedule,
     Dense,
+    Dropout,
     Flatten,
     MaxPool2D,
     ReLU,
@@ -178,3 +179,31 @@ def test_cosine_warm_up_climbs_linearly_to_the_base_rate():
     epoch, and a straight line up to the cosine's start."""
     schedule = CosineSchedule(0.3, epochs=10, warmup=2)
     assert [schedule(e) for e in (0, 0.5, 1, 1.5)] == pytest.approx([0.1, 0.15, 0.2, 0.25])
+
+
+def test_dropout_masks_depend_on_the_epoch_not_on_what_ran_before():
+    """A run resumed at epoch 1 draws epoch 1's masks, as the uninterrupted run did, and
+    each epoch draws new ones."""
+    x, y = tiny_data(n=16)
+
+    def masks(initial_epoch):
+        model = Sequential([Flatten(), Dense(16), Dropout(0.5), Dense(4)], input_shape=(1, 2, 3),
+                           seed=0)
+        drop, recorded = model.layers[2], []
+        forward = drop.forward
+
+        def recording_forward(x, training=False):
+            out = forward(x, training)
+            recorded.append(drop._mask.copy())
+            return out
+
+        drop.forward = recording_forward
+        model.fit((x, y), SGD(0.0, momentum=0.0), epochs=2, batch_size=8,
+                  initial_epoch=initial_epoch)
+        return recorded
+
+    uninterrupted, resumed = masks(0), masks(1)
+    assert len(uninterrupted) == 4 and len(resumed) == 2
+    for a, b in zip(uninterrupted[2:], resumed):
+        np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(uninterrupted[0], uninterrupted[2])
