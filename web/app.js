@@ -118,7 +118,8 @@ function pointFrom(event) {
 pad.addEventListener("pointerdown", (event) => {
   if (activeStroke || (event.pointerType === "mouse" && event.button !== 0)) return;
   event.preventDefault(); // no text selection or scrolling; it also keeps focus away, so:
-  pad.focus({ preventScroll: true }); // the pad's keys (Ctrl+Z, Esc) work after drawing
+  // The pad's keys (Ctrl+Z, Esc) work after drawing; no focus ring for a pen or a finger.
+  pad.focus({ preventScroll: true, focusVisible: false });
   pad.setPointerCapture(event.pointerId);
   activePointer = event.pointerId;
   activeStroke = { brush, points: [pointFrom(event)] };

@@ -65,8 +65,11 @@ test("Esc and Delete clear only from the pad, and Undo brings a cleared drawing 
   await expect.poll(() => recognitions(page)).toBeGreaterThan(before);
   await settle(page);
   await expect(page.locator("#top5 li")).toHaveCount(5);
-  // After drawing with the mouse the pad has focus, so its keys work at once.
+  // After drawing with the mouse the pad has focus, so its keys work at once; a pointer's
+  // focus draws no ring, the keyboard's does.
   await drawAndRecognise(page, SHAPES.one);
+  const ring = () => page.evaluate(() => getComputedStyle(document.querySelector("#pad").parentElement).outlineStyle);
+  expect(await ring()).toBe("none");
   await page.keyboard.press("Delete");
   expect(await strokeCount(page)).toBe(0);
 });
