@@ -16,7 +16,7 @@ import numbers
 import numpy as np
 
 from pycnn.charsets import NAMED_SETS, CharsetError, restrict, set_mask
-from pycnn.lookalikes import leading_lookalikes, load_groups
+from pycnn.lookalikes import MIN_SHARE, leading_lookalikes, load_groups
 from pycnn.nn.layers import Conv2D
 from pycnn.nn.serialize import load_model
 from pycnn.preprocess import EmptyImageError, check_model_compatible, preprocess
@@ -113,6 +113,7 @@ class Recognizer:
         self.metadata = dict(getattr(self.model, "metadata", {}) or {})
         self.top_k = min(top_k, len(self.labels))
         self.lookalike_groups = load_groups()
+        self.lookalike_min_share = MIN_SHARE
         self.unsure_below = unsure_below(self.metadata)
         self.last_input = None
         self.last_logits = None
@@ -186,7 +187,7 @@ class Recognizer:
         top = self.top(probabilities, mask)
         lookalikes = None
         if charset == "all":
-            leading = leading_lookalikes(top, self.lookalike_groups)
+            leading = leading_lookalikes(top, self.lookalike_groups, self.lookalike_min_share)
             if leading:
                 lookalikes = {"labels": leading, "sets": separating_sets(leading)}
         return {"top5": top, "lookalikes": lookalikes,
