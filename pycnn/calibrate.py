@@ -25,12 +25,11 @@ import sys
 import numpy as np
 
 from .cli import (
-    ArgumentParser,
     ProgressBar,
     UsageError,
-    add_data_option,
     check_output_file,
     load_usable_model,
+    parse_model_step_args,
     run_cli,
 )
 from .data.unipen import load_stroke_files, writer_split
@@ -100,15 +99,8 @@ def softmax(z):
 
 
 def parse_args(argv):
-    p = ArgumentParser(prog="python -m pycnn.calibrate", description=__doc__.split("\n")[0])
-    p.add_argument("--model", default="weights/model.npz")
-    p.add_argument("--out", default=None, help="where the calibrated model goes (default: "
-                   "--model)")
-    add_data_option(p)
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
-    args = p.parse_args(argv)
-    args.out = args.out or args.model
-    return args
+    return parse_model_step_args("python -m pycnn.calibrate", __doc__.split("\n")[0], "calibrated",
+                                 argv)
 
 
 def main(argv=None):

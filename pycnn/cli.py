@@ -46,6 +46,20 @@ def add_data_option(parser, default_help="data/unipen/unipen_alnum_strokes.npz")
                         % default_help)
 
 
+def parse_model_step_args(prog, description, what, argv):
+    """The options of a step that rewrites a trained model (prior, calibrate): --model,
+    --out (default: --model itself), --data and --quiet."""
+    p = ArgumentParser(prog=prog, description=description)
+    p.add_argument("--model", default="weights/model.npz")
+    p.add_argument("--out", default=None,
+                   help="where the %s model goes (default: --model)" % what)
+    add_data_option(p)
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    args = p.parse_args(argv)
+    args.out = args.out or args.model
+    return args
+
+
 def add_set_option(parser):
     """--set NAME_OR_CHARS: the character set to read within (`pycnn.charsets`)."""
     parser.add_argument("--set", default="all", metavar="NAME_OR_CHARS",

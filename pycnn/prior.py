@@ -26,13 +26,12 @@ import sys
 import numpy as np
 
 from .cli import (
-    ArgumentParser,
     ProgressBar,
     UsageError,
-    add_data_option,
     check_model_input,
     check_output_file,
     load_usable_model,
+    parse_model_step_args,
     run_cli,
 )
 from .data.unipen import load_stroke_files, writer_split
@@ -92,14 +91,8 @@ def fold_shift_into_model(model, shift):
 
 
 def parse_args(argv):
-    p = ArgumentParser(prog="python -m pycnn.prior", description=__doc__.split("\n")[0])
-    p.add_argument("--model", default="weights/model.npz")
-    p.add_argument("--out", default=None, help="where the adjusted model goes (default: --model)")
-    add_data_option(p)
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
-    args = p.parse_args(argv)
-    args.out = args.out or args.model
-    return args
+    return parse_model_step_args("python -m pycnn.prior", __doc__.split("\n")[0], "adjusted",
+                                 argv)
 
 
 def main(argv=None):
