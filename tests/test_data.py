@@ -440,3 +440,11 @@ def test_combining_refuses_labels_outside_the_classes(shared_data):
 
 def test_class_order_is_digits_capitals_small_letters_symbols_then_the_rest():
     assert unipen.class_order(list("a+A0é!a")) == list("0Aa!+é")
+
+
+def test_a_vanishingly_small_sample_renders_as_a_dot_not_an_overflow():
+    strokes = [np.array([[0.0, 0.0], [5e-324, 0.0], [0.0, 1e-300]])]
+    with np.errstate(over="raise", invalid="raise", divide="raise"):
+        alpha = render_strokes(strokes, pad_size=64)
+    assert np.isfinite(alpha).all() and alpha.max() > 0
+    assert alpha.sum() < render_strokes([np.array([[0.0, 0.0], [1.0, 1.0]])], pad_size=64).sum()

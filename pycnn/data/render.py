@@ -48,11 +48,15 @@ def sample_bounds(xy, sample_of_point, n_samples):
     return lower, upper
 
 
+MIN_EXTENT = 1e-6
+
+
 def normalize_points(xy, sample_of_point, n_samples):
     """Centre each sample on its bounding box centre and scale its longest side to 1."""
     lower, upper = sample_bounds(xy, sample_of_point, n_samples)
     extent = np.max(upper - lower, axis=1)
-    scale = 1.0 / np.where(extent > 0, extent, 1.0)
+    # A sample narrower than MIN_EXTENT is a dot: 1/extent of a subnormal extent overflows.
+    scale = 1.0 / np.where(extent > MIN_EXTENT, extent, 1.0)
     centre = (lower + upper) / 2.0
     return (xy - centre[sample_of_point]) * scale[sample_of_point, None]
 
