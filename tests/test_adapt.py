@@ -1,0 +1,282 @@
+"""pycnn.adapt: learning from personal examples, the function the page and the CLI share.
+
+Only pytest, NumPy and pycnn, so it also runs on Python 3.8 + NumPy 1.17.5 (`make compat`).
+The model is small and untrained (a random trunk still gives features that tell simple
+shapes apart), and the examples are synthetic strokes, so no data file is needed.
+"""
+
+import json
+
+import numpy as np
+import pytest
+
+from pycnn import adapt
+from pycnn.adapt import Adaptation, AdaptError, Example, grow_output, load_examples
+from pycnn.data.render import rasterize
+from pycnn.nn import Conv2D, Dense, Dropout, Flatten, MaxPool2D, ReLU, Sequential, Softmax
+from pycnn.nn import load_model, save_model
+from pycnn.preprocess import preprocess
+
+LABELS = ["1", "-", "0", "7", "L"]
+CIRCLE = [[0.5 + 0.3 * np.cos(a), 0.5 + 0.3 * np.sin(a)] for a in np.linspace(0, 6.3, 24)]
+SHAPES = {
+    "1": [[[0.5, 0.15], [0.5, 0.85]]],
+    "-": [[[0.15, 0.5], [0.85, 0.5]]],
+    "0": [CIRCLE],
+    "7": [[[0.25, 0.2], [0.75, 0.2], [0.4, 0.85]]],
+    "L": [[[0.3, 0.15], [0.3, 0.85], [0.75, 0.85]]],
+    "+": [[[0.5, 0.15], [0.5, 0.85]], [[0.15, 0.5], [0.85, 0.5]]],
+    "arrow": [[[0.15, 0.5], [0.85, 0.5]], [[0.65, 0.3], [0.85, 0.5], [0.65, 0.7]]],
+}
+
+
+def make_model(labels=LABELS, seed=3):
+    return Sequential(
+        [Conv2D(6, 3, padding="same"), ReLU(), MaxPool2D(2), Conv2D(8, 3), ReLU(),
+         MaxPool2D(2), Flatten(), Dense(24), ReLU(), Dropout(0.2), Dense(len(labels)),
+         Softmax()],
+        input_shape=(1, 28, 28), labels=list(labels), seed=seed)
+
+
+def example(label, rng, brush=0.045):
+    """The shape of `label`, each point moved a little: one person's drawing of it."""
+    strokes = [(brush, np.array(s) + rng.uniform(-0.03, 0.03, size=(len(s), 2)))
+               for s in SHAPES[label]]
+    return Example(label, strokes, 320)
+
+
+def examples(labels, per_label, seed=0):
+    rng = np.random.RandomState(seed)
+    return [example(label, rng) for label in labels for _ in range(per_label)]
+
+
+def rehearsal_of(labels, per_label=6, seed=1):
+    """A small rehearsal set: augmented renderings of the shapes, as uint8 images."""
+    rng = np.random.RandomState(seed)
+    chosen = examples(labels, per_label, seed=seed + 1)
+    images = adapt.render_examples(chosen, rng=rng)[:, 0]
+    return np.round(images * 255).astype(np.uint8), [e.label for e in chosen]
+
+
+def predicted(model, chosen):
+    return [model.labels[k] for k in model.predict(adapt.render_examples(chosen))]
+
+
+# --- the examples file ----------------------------------------------------------------------
+
+def example_file(**overrides):
+    entry = {"label": "g", "strokes": [{"brush": 0.045, "points": [[0.3, 0.4], [0.35, 0.5]]}],
+             "pad_side": 320, "created": "2026-11-29T19:00:00Z"}
+    entry.update(overrides)
+    return {"format": "pycnn-examples", "version": 1, "examples": [entry]}
+
+
+def test_load_examples_reads_the_page_format_as_object_text_and_bytes():
+    obj = example_file()
+    for given in (obj, json.dumps(obj), json.dumps(obj).encode("utf-8")):
+        (loaded,) = load_examples(given)
+        assert loaded.label == "g" and loaded.pad_side == 320
+        brush, points = loaded.strokes[0]
+        assert brush == 0.045 and points.shape == (2, 2)
+
+
+def test_examples_json_round_trips():
+    chosen = examples(["1", "+"], 2)
+    again = load_examples(json.dumps(adapt.examples_json(chosen)))
+    assert [e.label for e in again] == [e.label for e in chosen]
+    for a, b in zip(again, chosen):
+        for (brush_a, xy_a), (brush_b, xy_b) in zip(a.strokes, b.strokes):
+            assert brush_a == brush_b and np.array_equal(xy_a, xy_b)
+
+
+@pytest.mark.parametrize("given, message", [
+    ("{not json", "not valid JSON"),
+    ('{"format": "pycnn-examples", "version": 1, "examples": [NaN]}', "not valid JSON"),
+    ("[" * 100 + "]" * 100, "not valid JSON"),
+    (b"\xff\xfe", "not UTF-8"),
+    ({"format": "other", "version": 1, "examples": []}, "not a pycnn examples file"),
+    ([1, 2], "not a pycnn examples file"),
+    ({"format": "pycnn-examples", "version": 2, "examples": []}, "version 2, from a newer"),
+    ({"format": "pycnn-examples", "version": 0, "examples": []}, "versions start at 1"),
+    ({"format": "pycnn-examples", "version": "1", "examples": []}, "whole-number version"),
+    ({"format": "pycnn-examples", "version": 1}, "no list of examples"),
+    (example_file(label=""), "is empty"),
+    (example_file(label="x" * 17), "has 17 characters; at most 16"),
+    (example_file(label=" g"), "leading or trailing space"),
+    (example_file(label="a\nb"), "control character"),
+    (example_file(label=7), "must be text"),
+    (example_file(strokes=[]), "has no ink"),
+    (example_file(strokes=[{"brush": 0.045, "points": []}]), "has no ink"),
+    (example_file(strokes="ink"), "no list of strokes"),
+    (example_file(strokes=[{"brush": 0.045, "points": [[0.1, 0.2, 0.3]]}]), "[x, y] pairs"),
+    (example_file(strokes=[{"brush": 0.045, "points": [[0.1, True]]}]), "[x, y] pairs"),
+    (example_file(strokes=[{"brush": 0.045, "points": [[0.1, 5.0]]}]), "outside -1..2"),
+    (example_file(strokes=[{"brush": 0.9, "points": [[0.1, 0.2]]}]), "brush of 0.9"),
+    (example_file(strokes=[{"brush": "big", "points": [[0.1, 0.2]]}]), "must be a number"),
+    (example_file(strokes=[{"brush": 0.045, "points": [[0.5, 0.5]]}] * 101), "101 strokes"),
+    (example_file(strokes=[{"brush": 0.045, "points": [[0.5, 0.5]] * 2001}]), "2000 points"),
+    (example_file(pad_side=1e9), "pad_side"),
+])
+def test_bad_examples_are_refused_with_a_sentence(given, message):
+    with pytest.raises(AdaptError) as error:
+        load_examples(given)
+    assert message in str(error.value)
+    assert "\n" not in str(error.value)
+
+
+def test_too_many_examples_and_too_much_text_are_refused():
+    many = {"format": "pycnn-examples", "version": 1, "examples": [0] * 2001}
+    with pytest.raises(AdaptError, match="2001 examples; at most 2000"):
+        load_examples(many)
+    with pytest.raises(AdaptError, match="at most 16 MB"):
+        load_examples(" " * (adapt.MAX_TEXT_BYTES + 1))
+
+
+# --- drawing as the page draws ----------------------------------------------------------------
+
+def test_an_example_renders_as_the_page_draws_its_strokes():
+    """Points at (x, y) * S px, each stroke with its own brush * S px, the canvas's 8-bit
+    alpha, then the page's own preprocess: what the page computes from its pad."""
+    side = 200
+    strokes = [(0.03, np.array([[0.2, 0.2], [0.8, 0.7]])), (0.07, np.array([[0.5, 0.3]]))]
+    mine = adapt.render_examples([Example("x", strokes, side)], pad_size=side)[0, 0]
+    alpha = np.zeros((side, side), np.float32)
+    for brush, xy in strokes:  # the canvas: one stroke after another, ink where any is
+        connects = np.arange(len(xy)) < len(xy) - 1
+        alpha = np.maximum(alpha, rasterize(xy * side, connects, np.zeros(len(xy), np.int64),
+                                            1, side, brush * side)[0])
+    rgba = np.zeros((side, side, 4), np.uint8)
+    rgba[..., 3] = np.round(alpha * 255).astype(np.uint8)
+    assert np.allclose(mine, preprocess(rgba), atol=1e-6)
+
+
+def test_augmented_renderings_are_seeded_and_differ_from_the_drawing():
+    chosen = examples(["7"], 1)
+    a = adapt.render_examples(chosen, rng=np.random.RandomState(5))
+    b = adapt.render_examples(chosen, rng=np.random.RandomState(5))
+    assert np.array_equal(a, b) and a.any()
+    assert not np.allclose(a, adapt.render_examples(chosen))
+
+
+# --- growing the output layer -----------------------------------------------------------------
+
+def test_a_new_label_adds_one_class_and_leaves_every_old_logit_as_it_was():
+    model = make_model()
+    chosen = examples(["+"], 3)
+    x = adapt.render_examples(examples(LABELS + ["+"], 2, seed=9))
+    features = model.forward(adapt.render_examples(chosen), upto=adapt.last_dense(model))
+    grown = grow_output(model, ["+"], {"+": features})
+    assert grown.labels == LABELS + ["+"]
+    before, after = model.predict_logits(x), grown.predict_logits(x)
+    assert after.shape == (len(x), len(LABELS) + 1)
+    assert np.array_equal(after[:, :len(LABELS)], before)
+    # The new column is the examples' mean feature, as long as the old columns on average.
+    weight = grown.layers[adapt.last_dense(grown)].params["weight"]
+    old_norm = np.sqrt((weight[:, :-1].astype(np.float64) ** 2).sum(axis=0)).mean()
+    mean = features.mean(axis=0)
+    assert np.allclose(weight[:, -1], mean / np.linalg.norm(mean) * old_norm, rtol=1e-4)
+
+
+def test_adaptation_adds_exactly_one_class_per_new_label_and_holds_back_too_few():
+    model = make_model()
+    chosen = examples(["+"], 3) + examples(["arrow"], 2) + examples(["1"], 2)
+    adaptation = Adaptation(model, chosen, rehearsal=rehearsal_of(LABELS), steps=5)
+    assert adaptation.labels_added == ["+"] and adaptation.classes_added == 1
+    assert adaptation.held_back == ["arrow"]
+    adapted = adaptation.run()
+    assert adapted.labels == LABELS + ["+"]
+    assert adapted.metadata["adaptation"]["labels_added"] == ["+"]
+    assert model.labels == LABELS  # the model it started from is untouched
+    assert model.layers[-2].params["weight"].shape == (24, len(LABELS))
+
+
+def test_adapting_makes_the_examples_read_as_their_labels():
+    model = make_model()
+    chosen = examples(LABELS + ["+"], 3)
+    assert predicted(model, chosen) != [e.label for e in chosen]
+    # No rehearsal: it would hold this untrained model to its random answers.
+    adapted = Adaptation(model, chosen, rehearsal=(), seed=1, steps=200).run()
+    assert predicted(adapted, chosen) == [e.label for e in chosen]
+    # Drawings the adaptation never saw, by the same "hand", read right too.
+    unseen = examples(LABELS + ["+"], 2, seed=42)
+    right = np.mean(np.array(predicted(adapted, unseen)) == [e.label for e in unseen])
+    assert right >= 0.9
+
+
+def test_rehearsal_keeps_the_classes_that_were_not_taught():
+    """Taught only "+" and "0", the model still answers the others as it did before."""
+    model = Adaptation(make_model(), examples(LABELS, 3), rehearsal=(), seed=2).run()
+    others = examples(["1", "-", "7", "L"], 4, seed=11)
+    before = predicted(model, others)
+    kept = Adaptation(model, examples(["+", "0"], 4, seed=5), rehearsal=rehearsal_of(LABELS),
+                      seed=3, steps=150).run()
+    forgot = Adaptation(model, examples(["+", "0"], 4, seed=5), rehearsal=(), seed=3,
+                        steps=150).run()
+    agree_kept = np.mean(np.array(predicted(kept, others)) == before)
+    agree_forgot = np.mean(np.array(predicted(forgot, others)) == before)
+    assert agree_kept >= 0.9
+    assert agree_forgot < agree_kept  # without rehearsal they turn into "+" or "0"
+
+
+def test_train_new_changes_only_the_new_columns():
+    model = make_model()
+    adapted = Adaptation(model, examples(["+", "1"], 3), rehearsal=rehearsal_of(LABELS),
+                         train="new", steps=20).run()
+    x = adapt.render_examples(examples(LABELS, 2, seed=4))
+    assert np.array_equal(adapted.predict_logits(x)[:, :len(LABELS)], model.predict_logits(x))
+
+
+# --- slices -----------------------------------------------------------------------------------
+
+def parameters(model):
+    return [p.copy() for _, p, _ in model.parameters()]
+
+
+def test_learning_in_slices_gives_exactly_the_model_of_one_run():
+    chosen = examples(["+", "0", "7"], 3)
+    rehearsal = rehearsal_of(LABELS)
+    whole = Adaptation(make_model(), chosen, rehearsal=rehearsal, seed=4, steps=30).run()
+    sliced = Adaptation(make_model(), chosen, rehearsal=rehearsal, seed=4, steps=30)
+    progress, calls = None, 0
+    while not sliced.done:
+        progress = sliced.step(0.0)  # one unit of work a call, the smallest slice
+        calls += 1
+        assert progress["step"] == calls and progress["steps_total"] == sliced.steps_total
+        assert progress["seconds_left"] >= 0
+    assert progress["done"] and progress["loss"] is not None and np.isfinite(progress["loss"])
+    assert calls == sliced.steps_total
+    for a, b in zip(parameters(whole), parameters(sliced.result())):
+        assert np.array_equal(a, b)
+
+
+def test_result_before_done_is_refused():
+    adaptation = Adaptation(make_model(), examples(["1"], 1), rehearsal=(), steps=3)
+    with pytest.raises(AdaptError, match="not finished"):
+        adaptation.result()
+
+
+def test_an_adapted_model_saves_and_loads_with_the_safe_loader(tmp_path):
+    adapted = Adaptation(make_model(), examples(["arrow"], 3), rehearsal=(), steps=5).run()
+    path = tmp_path / "mine.npz"
+    save_model(adapted, path)
+    loaded = load_model(path)
+    assert loaded.labels == LABELS + ["arrow"]
+    x = adapt.render_examples(examples(["arrow"], 1))
+    assert np.array_equal(loaded.predict_logits(x), adapted.predict_logits(x))
+
+
+@pytest.mark.parametrize("chosen, message", [
+    ([], "no examples"),
+    ([Example("+", [(0.045, np.array([[0.5, 0.5], [0.6, 0.6]]))])], "fewer than 3"),
+    ([Example("1", [(0.045, np.array([[1.8, 1.8], [1.9, 1.9]]))])], "no ink on the pad"),
+])
+def test_adaptations_that_cannot_learn_say_why(chosen, message):
+    with pytest.raises(AdaptError, match=message):
+        Adaptation(make_model(), chosen, rehearsal=())
+
+
+def test_too_many_new_labels_are_refused():
+    chosen = [Example("s%d" % k, [(0.045, np.array([[0.2, 0.2], [0.7, 0.8]]))])
+              for k in range(adapt.MAX_CLASSES_ADDED + 1) for _ in range(3)]
+    with pytest.raises(AdaptError, match="65 new labels are too many; at most 64"):
+        Adaptation(make_model(), chosen, rehearsal=())
