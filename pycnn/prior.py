@@ -13,7 +13,7 @@ prior: with pi(c) the class frequency in the training split and K classes,
 tau = 1 swaps the training prior for a uniform one; tau = 0 changes nothing. The strength
 tau is chosen on the validation writers (never the test split) as the value with the best
 top-1 under the 47-class merge when digits, uppercase and lowercase weigh the same, which
-is what the page meets. The last layers are Dense -> Softmax, so the shift folds into the
+is what the page meets; a model that reads symbols weighs section 1d the same too. The last layers are Dense -> Softmax, so the shift folds into the
 Dense bias: the page and every tool run the adjusted model unchanged. The choice is
 recorded in the model's metadata, and a model is adjusted at most once.
 
@@ -42,7 +42,8 @@ from .nn.layers import softmax
 from .nn.serialize import printable
 
 TAUS = (0.0, 0.25, 0.5, 0.75, 1.0, 1.25, 1.5)
-BALANCED_OVER = ("1a", "1b", "1c")
+REQUIRED_SECTIONS = ("1a", "1b", "1c")
+BALANCED_OVER = REQUIRED_SECTIONS + ("1d",)  # 1d only where the validation drawings have it
 
 
 def class_prior(targets, n_classes):
@@ -62,8 +63,9 @@ def shift_probabilities(probabilities, shift):
 
 
 def balanced_merged_top1(report):
-    """Mean over the sections of top-1 under the 47-class merge."""
-    return float(np.mean([report["sections"][s]["top1_merged"] for s in BALANCED_OVER]))
+    """Mean over the sections present of top-1 under the 47-class merge."""
+    present = [s for s in BALANCED_OVER if report["sections"].get(s, {}).get("n")]
+    return float(np.mean([report["sections"][s]["top1_merged"] for s in present]))
 
 
 def choose_tau(probabilities, targets, labels, sections, prior, taus=TAUS):
@@ -109,7 +111,7 @@ def main(argv=None):
     data = load_stroke_files(args.data)
     split = writer_split(data)
     val = split["val"]
-    missing = [s for s in BALANCED_OVER if not np.any(data.section[val] == s)]
+    missing = [s for s in REQUIRED_SECTIONS if not np.any(data.section[val] == s)]
     if missing:
         raise UsageError("%s has no validation samples of section %s; the adjustment is "
                          "chosen on digits, uppercase and lowercase together"

@@ -100,3 +100,15 @@ def test_cli_chooses_on_validation_and_records_it(tmp_path, capsys, small_model,
     shift = prior.logit_shift(np.array(record["train_class_prior"]), record["tau"])
     np.testing.assert_allclose(b.layers[-2].params["bias"] - a.layers[-2].params["bias"],
                                shift, rtol=1e-4, atol=1e-4)
+
+
+def test_symbols_weigh_as_much_as_each_other_section_when_the_drawings_have_them():
+    def section(top1):
+        return {"n": 10, "top1_merged": top1}
+
+    alnum = {"sections": {"1a": section(0.9), "1b": section(0.6), "1c": section(0.6)}}
+    assert prior.balanced_merged_top1(alnum) == pytest.approx(0.7)
+    with_symbols = {"sections": dict(alnum["sections"], **{"1d": section(0.3)})}
+    assert prior.balanced_merged_top1(with_symbols) == pytest.approx(0.6)
+    empty_symbols = {"sections": dict(alnum["sections"], **{"1d": {"n": 0, "top1_merged": None}})}
+    assert prior.balanced_merged_top1(empty_symbols) == pytest.approx(0.7)
