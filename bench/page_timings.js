@@ -1,12 +1,20 @@
 // Page timings in this machine's Chromium: cold load to ready, and stroke end to prediction
 // shown, with real UNIPEN test-split characters replayed as mouse drags.
 //
-//   node bench/page_timings.js [--loads 3] [--samples 30] [--port 18732] [--screenshot FILE]
-//                              [--inside-screenshot FILE]
+//   node bench/page_timings.js [--loads 3] [--warm 4] [--samples 30] [--port 18732]
+//                              [--startup-only] [--screenshot FILE] [--inside-screenshot FILE]
 //
 // Builds and serves dist/ with build.py (on the model in weights/model.npz), then prints
 // the figures and the command. Each cold load uses a fresh browser context (no HTTP cache,
-// no service worker). "Stroke end to prediction" runs in the page, from the pointerup
+// no service worker). Warm loads (--warm N) are reloads of the last cold load's page once
+// its service worker holds the site: a second visit. For both, the start-up timeline: when
+// each phase the worker reports (web/worker.js `marks`) ended, in ms since navigation,
+// median over the loads. --startup-only stops there.
+//
+// Bytes downloaded on a first visit, counted by a proxy in front of the server
+// (tests/e2e/counting-proxy.js) until the service worker holds the whole site: in a fresh
+// private context (Playwright's default, like a private window) and in a fresh persistent
+// profile (a normal window). "Stroke end to prediction" runs in the page, from the pointerup
 // handler to the DOM holding the answer ("dom") and to the next animation frame, which
 // paints it ("painted"); the worker's own compute time is reported beside it.
 //
@@ -27,9 +35,14 @@ const os = require("node:os");
 const path = require("node:path");
 const { drawStrokes, enableTestHooks, runPython, settleInside } = require("../tests/e2e/helpers");
 const { option, startServer, launchChromium } = require("./browser");
+const { startCountingProxy, tally } = require("../tests/e2e/counting-proxy");
+const { CHROMIUM_PATH, CHROMIUM_ARGS } = require("../tests/e2e/env");
+const { chromium } = require("@playwright/test");
 
 
 const LOADS = option("loads", 3);
+const WARM = option("warm", 4);
+const STARTUP_ONLY = process.argv.includes("--startup-only");
 const SAMPLES = option("samples", 30);
 const STUTTER_SAMPLES = option("stutter-samples", 20);
 const PORT = option("port", 18732);
@@ -95,29 +108,137 @@ async function stutter(page, samples, open) {
   }, before);
 }
 
+/** Wait until the service worker controls nothing yet but holds every file of the site. */
+async function waitForOfflineCopy(page) {
+  await page.locator("#offline").waitFor({ state: "visible", timeout: 120_000 });
+  await page.waitForFunction(async () => {
+    const manifest = await (await fetch("files.json")).json();
+    const name = (await caches.keys()).find((n) => n.startsWith("pycnn-"));
+    if (!name) return false;
+    const cached = new Set((await (await caches.open(name)).keys()).map((r) => new URL(r.url).pathname));
+    return manifest.files.every((f) => cached.has(new URL(f.path, location.href).pathname));
+  }, null, { timeout: 120_000, polling: 250 });
+}
+
+async function loadTimes(page) {
+  await page.waitForFunction(() => document.body.dataset.ready === "true", null, { timeout: 120_000 });
+  return { ready: await page.evaluate(() => window.pycnnTest.readyAt()),
+    marks: await page.evaluate(() => window.pycnnTest.startup()) };
+}
+
+/** The start-up timeline of several loads: each mark's median time since navigation, in the
+ * order of the medians, with the step from the previous mark. */
+function timeline(loads) {
+  const times = new Map();
+  for (const { marks } of loads) {
+    const seen = new Map();
+    for (const [name, ms] of marks) {
+      const n = (seen.get(name) || 0) + 1; // a name can repeat (two imports of one script)
+      seen.set(name, n);
+      const key = n > 1 ? `${name} #${n}` : name;
+      if (!times.has(key)) times.set(key, []);
+      times.get(key).push(ms);
+    }
+  }
+  const rows = [...times].map(([name, values]) => [name, quantile(values, 0.5)]).sort((a, b) => a[1] - b[1]);
+  return rows.map(([name, ms], i) => `    ${name.padEnd(36)} ${fmt(ms).padStart(10)}  ` +
+    `(+${(ms - (i ? rows[i - 1][1] : 0)).toFixed(0)})`).join("\n");
+}
+
+/** Bytes fetched from the network on a first visit, until the offline copy is complete.
+ * `persistent`: a fresh normal profile (disk cache) instead of a private context. */
+async function firstVisitBytes(browser, siteUrl, persistent) {
+  const proxy = await startCountingProxy(siteUrl);
+  let context;
+  let profile = null;
+  try {
+    if (persistent) {
+      profile = fs.mkdtempSync(path.join(os.tmpdir(), "pycnn-profile-"));
+      context = await chromium.launchPersistentContext(profile, {
+        executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, viewport: { width: 1280, height: 800 },
+      });
+    } else {
+      context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    }
+    await enableTestHooks(context);
+    const page = await context.newPage();
+    await page.goto(proxy.url);
+    await loadTimes(page);
+    await waitForOfflineCopy(page);
+    await page.waitForTimeout(500);
+    return tally(proxy.requests);
+  } finally {
+    if (context) await context.close();
+    await proxy.close();
+    if (profile) fs.rmSync(profile, { recursive: true, force: true });
+  }
+}
+
+function bytesReport(name, { byPath, total }) {
+  const big = Object.entries(byPath).filter(([, e]) => e.bytes > 1e6)
+    .map(([p, e]) => `${p.slice(p.lastIndexOf("/") + 1)} ${e.count}x ${(e.bytes / 1e6).toFixed(1)} MB`);
+  const twice = Object.values(byPath).filter((e) => e.count > 1).length;
+  return `first visit, ${name}: ${(total / 1e6).toFixed(1)} MB from the network ` +
+    `(${Object.keys(byPath).length} paths, ${twice} fetched more than once; files over 1 MB: ${big.join(", ")})`;
+}
+
 function figures(values) {
   return `median ${fmt(quantile(values, 0.5))}, p95 ${fmt(quantile(values, 0.95))}`;
 }
 
 async function main() {
-  const samplesFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "pycnn-bench-")), "s.json");
-  runPython("export_samples.py", ["--count", String(SAMPLES), "--seed", "11", "--out", samplesFile]);
-  const { samples } = JSON.parse(fs.readFileSync(samplesFile, "utf-8"));
+  let samples = [];
+  if (!STARTUP_ONLY) {
+    const samplesFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "pycnn-bench-")), "s.json");
+    runPython("export_samples.py", ["--count", String(SAMPLES), "--seed", "11", "--out", samplesFile]);
+    ({ samples } = JSON.parse(fs.readFileSync(samplesFile, "utf-8")));
+  }
 
   const server = await startServer(PORT);
   const browser = await launchChromium();
   const url = `http://127.0.0.1:${PORT}/`;
   try {
-    const loads = [];
+    const coldLoads = [];
     let page;
     for (let i = 0; i < LOADS; i++) {
       const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
       await enableTestHooks(context); // the timings are read through the test hooks
       page = await context.newPage();
       await page.goto(url);
-      await page.waitForFunction(() => document.body.dataset.ready === "true", null, { timeout: 120_000 });
-      loads.push(await page.evaluate(() => window.pycnnTest.readyAt()));
+      coldLoads.push(await loadTimes(page));
       if (i < LOADS - 1) await context.close();
+    }
+    const loads = coldLoads.map((l) => l.ready);
+    const warmLoads = [];
+    if (WARM > 0) {
+      await waitForOfflineCopy(page);
+      // Chromium writes the compiled WebAssembly to its code cache a moment after compiling.
+      await page.waitForTimeout(3000);
+      for (let i = 0; i < WARM; i++) {
+        await page.reload();
+        warmLoads.push(await loadTimes(page));
+        await page.waitForTimeout(3000);
+      }
+    }
+    const describe = () => {
+      console.log(`Chromium ${browser.version()}, ${os.cpus().length} cores, load average ` +
+        `${os.loadavg().map((v) => v.toFixed(1)).join(" ")}`);
+      console.log(`cold load to ready (${LOADS} fresh contexts, localhost): median ${fmt(quantile(loads, 0.5))}, ` +
+        `min ${fmt(Math.min(...loads))}, max ${fmt(Math.max(...loads))}`);
+      console.log(`  timeline, median of the cold loads (ms since navigation; +step):\n${timeline(coldLoads)}`);
+      if (warmLoads.length) {
+        const warm = warmLoads.map((l) => l.ready);
+        console.log(`warm load to ready (${warm.length} reloads served by the service worker): median ` +
+          `${fmt(quantile(warm, 0.5))}, each: ${warm.map((v) => v.toFixed(0)).join(", ")} ms`);
+        console.log(`  timeline, median of the warm loads:\n${timeline(warmLoads)}`);
+      }
+    };
+    describe();
+    console.log(bytesReport("private context", await firstVisitBytes(browser, url, false)));
+    console.log(bytesReport("normal profile", await firstVisitBytes(browser, url, true)));
+    if (STARTUP_ONLY) {
+      console.log(`command: node bench/page_timings.js --loads ${LOADS} --warm ${WARM} --startup-only --port ${PORT}`);
+      return;
     }
 
     for (const [i, sample] of samples.entries()) {
@@ -160,10 +281,6 @@ async function main() {
     const openPainted = opened.map((l) => l.painted).filter((v) => v !== null);
     const openInside = opened.map((l) => l.inside).filter((v) => v !== null);
 
-    console.log(`Chromium ${browser.version()}, ${os.cpus().length} cores, load average ` +
-      `${os.loadavg().map((v) => v.toFixed(1)).join(" ")}`);
-    console.log(`cold load to ready (${LOADS} fresh contexts, localhost): median ${fmt(quantile(loads, 0.5))}, ` +
-      `min ${fmt(Math.min(...loads))}, max ${fmt(Math.max(...loads))}`);
     console.log(`Look inside panel CLOSED (${dom.length} strokes of ${samples.length} test-split characters):`);
     console.log(`  stroke end to prediction in the DOM: ${figures(dom)}`);
     console.log(`  stroke end to the frame that paints it: ${figures(painted)}`);
@@ -177,7 +294,7 @@ async function main() {
         `${s.task ? fmt(s.task) : "none (no task over 50 ms)"}`);
     }
     console.log(`worker compute for the last recognition (preprocess + network): ${fmt(computeMs)}`);
-    console.log(`command: node bench/page_timings.js --loads ${LOADS} --samples ${SAMPLES} ` +
+    console.log(`command: node bench/page_timings.js --loads ${LOADS} --warm ${WARM} --samples ${SAMPLES} ` +
       `--stutter-samples ${STUTTER_SAMPLES} --port ${PORT}`);
   } finally {
     await browser.close();

@@ -144,6 +144,7 @@ export class RecognizerClient extends EventTarget {
       const { type, ...detail } = message; // {step, steps, label, loaded, total}
       this.dispatchEvent(new CustomEvent("progress", { detail }));
     } else if (message.type === "ready") {
+      this.startup = message.startup; // when each start-up phase ended, for bench/
       this.onStarted();
     } else if (message.type === "reply" || message.type === "error") {
       const pending = this.replies.get(message.id);

@@ -103,6 +103,13 @@ export function installTestHooks({ recognizer, inside, pad, settled, strokeCount
     labels: () => info && info.labels,
     progressLog: () => progressLog.slice(),
     readyAt: () => readyAt,
+    // The worker's start-up phases, [[name, ms since this page's timeOrigin], ...], the page's
+    // own first (the worker's script requested), and the resources the page fetched.
+    startup: () => {
+      const { timeOrigin, marks } = recognizer.startup || { timeOrigin: 0, marks: [] };
+      const shift = timeOrigin - performance.timeOrigin;
+      return marks.map(([name, ms]) => [name, ms + shift]).concat([["ready", readyAt]]);
+    },
     lastPointerType: () => lastPointerType,
     settled,
     strokeCount,

@@ -15,7 +15,9 @@
  *               {type: "inspect", id, recognition, set, data: null}: the layers of
  *                recognition `recognition`, its probabilities within `set`
  * Messages out: {type: "progress", step, steps, label, loaded, total}
- *               {type: "ready"}: loaded and warmed up; requests are answered from now on
+ *               {type: "ready", startup}: loaded and warmed up; requests are answered from
+ *                now on. startup: {timeOrigin, marks: [[name, ms], ...]}, when each start-up
+ *                phase ended, in ms since this worker's timeOrigin (bench/page_timings.js)
  *               {type: "reply", id, reply, data: ArrayBuffer (transferred) | null, ms}
  *                reply is page_api's JSON, parsed:
  *                 info       {labels, network: {input_shape, layers, parameters},
@@ -54,6 +56,10 @@ const STEPS = [
 ];
 
 let handle = null; // PageApi.handle, a Python function, set once everything is loaded
+
+// When each start-up phase ended (ms since this worker's timeOrigin), posted with "ready".
+const marks = [["worker", performance.now()]];
+const mark = (name) => marks.push([name, performance.now()]);
 
 // ---------------------------------------------------------------------------------------
 // Progress by bytes. Pyodide fetches its parts three ways (importScripts for the JS,
@@ -127,7 +133,23 @@ class CountingXHR extends NativeXHR {
 
 function countingImportScripts(...urls) {
   nativeImportScripts(...urls);
-  for (const url of urls) countBytes(sizeOf(url));
+  for (const url of urls) {
+    countBytes(sizeOf(url));
+    mark(`imported ${url.slice(url.lastIndexOf("/") + 1)}`);
+  }
+}
+
+// Times the runtime's WebAssembly compilation (pyodide.asm.js calls instantiateStreaming).
+for (const name of ["instantiateStreaming", "compileStreaming"]) {
+  const native = WebAssembly[name];
+  if (typeof native !== "function") continue;
+  WebAssembly[name] = (...args) => {
+    mark(`wasm ${name} called`);
+    return native.apply(WebAssembly, args).then((result) => {
+      mark("wasm compiled");
+      return result;
+    });
+  };
 }
 
 function installCounters(on) {
@@ -167,11 +189,13 @@ async function load() {
     }
     importScripts(PYODIDE_DIR + "pyodide.js");
     const pyodide = await loadPyodide({ indexURL: PYODIDE_DIR });
+    mark("runtime");
 
     startStep(1);
     const problems = [];
     await pyodide.loadPackage(manifest.pyodide_packages, () => {}, (message) => problems.push(message));
     if (problems.length) throw new Error("NumPy did not load: " + problems.join("; "));
+    mark("numpy");
 
     startStep(2);
     const FS = pyodide._module.FS; // Pyodide 0.17 exposes the file system only here
@@ -183,15 +207,20 @@ async function load() {
       FS.writeFile(target, files[i]);
     });
     FS.writeFile("/home/pyodide/model.npz", await fetchBytes(MODEL_PATH));
-    const api = pyodide.runPython(`
+    mark("pycnn files");
+    pyodide.runPython(`
 import sys
 sys.path.insert(0, "${site}")
 import importlib
 importlib.invalidate_caches()
 from pycnn.page_api import PageApi
+`);
+    mark("pycnn import");
+    const api = pyodide.runPython(`
 page_api = PageApi("/home/pyodide/model.npz")
 page_api
 `);
+    mark("model");
     handle = api.handle;
     api.destroy();
 
@@ -201,10 +230,11 @@ page_api
     const warm = new Uint8Array(side * side * 4);
     for (let i = 0; i < side; i++) warm[(i * side + i) * 4 + 3] = 255;
     callPage("recognise", { id: 0, width: side, height: side }, warm.buffer);
+    mark("first answer");
 
     progress.loaded = progress.total;
     report(true);
-    postMessage({ type: "ready" });
+    postMessage({ type: "ready", startup: { timeOrigin: performance.timeOrigin, marks } });
   } finally {
     installCounters(false);
   }
