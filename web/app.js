@@ -6,6 +6,7 @@
 import { InsideView, percent } from "./inside.js";
 import { ReadAs } from "./read-as.js";
 import { RecognizerClient } from "./recognizer-client.js";
+import { Teach } from "./teach.js";
 import { installTestHooks } from "./test-hooks.js";
 
 const BRUSH_MIN = 0.025;
@@ -190,6 +191,15 @@ const inside = new InsideView({
   onRendered: (id, activations) => testHooks?.insideRendered(id, activations),
 });
 const readAs = new ReadAs({ select: $("#read-as"), notice: $("#set-notice") });
+// Corrections, teaching and the personal examples (web/teach.js): it reads the pad's strokes
+// and the answer on screen, and clears the pad between teaching drawings.
+const teach = new Teach({
+  recognizer,
+  drawing: () => ({ strokes: strokes.map((s) => ({ brush: s.brush, points: s.points.map((p) => p.slice()) })), padSide }),
+  answerIsCurrent: () => shown !== null && shownVersion === drawingVersion,
+  clearPad: () => clearPad(),
+  focusPad: () => pad.focus({ preventScroll: true }),
+});
 let ready = false;
 let loadFailed = false;
 let recognitions = 0;
@@ -312,6 +322,7 @@ function showPrediction(result) {
   top5El.replaceChildren(...top5.map(([name, p], rank) => top5Item(name, p, rank)));
   drawSeen(input);
   inside.showResult(result.id, input, set);
+  teach.showAnswer(result);
 }
 
 function showEmpty() {
@@ -327,6 +338,7 @@ function showEmpty() {
   top5El.replaceChildren();
   drawSeen(null);
   inside.showEmpty();
+  teach.showEmpty();
 }
 
 function top5Item(label, probability, rank) {

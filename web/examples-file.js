@@ -1,0 +1,226 @@
+// Personal examples as data: the limits, the one JSON file they are exported to and imported
+// from, and the checks every example passes before it is stored. No DOM, no IndexedDB, so the
+// same checks hold for a correction, a teaching drawing and an import.
+//
+// The file (shared with pycnn.adapt, which reads the same schema; keep the two in step):
+//
+//   {"format": "pycnn-examples", "version": 1,
+//    "examples": [
+//      {"label": "g",
+//       "strokes": [{"brush": 0.045, "points": [[0.31, 0.42], [0.33, 0.47]]}],
+//       "pad_side": 320,
+//       "created": "2026-11-29T19:00:00Z"}]}
+//
+// label: the character or a name (1 to LIMITS.labelLength characters, no control characters,
+// no spaces at either end). strokes: in drawing order; points are [x, y] in fractions of the
+// pad side (0 to 1 on the pad, a little beyond when a stroke left it); brush is the pen width
+// as a fraction of the side. pad_side: the pad's side in CSS pixels when it was drawn.
+// created: when, ISO 8601 in UTC. Nothing else is allowed in version 1: a key this page does
+// not know is refused rather than silently dropped.
+
+export const FORMAT = "pycnn-examples";
+export const VERSION = 1;
+
+// Every limit in one place (README, "Teach it your handwriting", quotes these).
+export const LIMITS = Object.freeze({
+  fileBytes: 8 * 1024 * 1024, // an import file larger than this is refused before it is read
+  examples: 2000, // examples kept on the device, all labels together
+  labelLength: 16, // characters (Unicode code points) in a label
+  newLabels: 32, // labels the shipped model does not know, at most
+  strokesPerExample: 64,
+  pointsPerExample: 5000, // all strokes of one example together
+  minNewLabelExamples: 3, // a new symbol is learnt from at least this many examples
+  nesting: 7, // file → examples → example → strokes → stroke → points → point
+  coordinate: 10, // |x|, |y| at most this many pad sides (a stroke may leave the pad)
+  brushMin: 0.005,
+  brushMax: 0.25,
+  padSideMax: 16384,
+});
+
+const EXAMPLE_KEYS = ["label", "strokes", "pad_side", "created"];
+const STROKE_KEYS = ["brush", "points"];
+const FILE_KEYS = ["format", "version", "examples"];
+const ISO_DATE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
+
+/** A problem with an example or a file, as one sentence a person can act on. */
+export class ExampleError extends Error {
+  constructor(message) {
+    super(message);
+    this.name = "ExampleError";
+  }
+}
+
+/** Why `label` can't be a label (a sentence), or null when it can. */
+export function labelProblem(label) {
+  if (typeof label !== "string") return "A label must be text.";
+  if (label.length === 0 || label.trim().length === 0) return "The label is empty: type a character or a short name.";
+  const length = [...label].length;
+  if (length > LIMITS.labelLength) {
+    return `“${[...label].slice(0, LIMITS.labelLength).join("")}…” is ${length} characters long; a label has at most ${LIMITS.labelLength}.`;
+  }
+  if (/[\p{Cc}\p{Cs}\u2028\u2029]/u.test(label)) return "A label can't contain control characters or line breaks.";
+  if (label !== label.trim()) return "A label can't start or end with a space.";
+  return null;
+}
+
+function isPlainObject(value) {
+  return value !== null && typeof value === "object" && !Array.isArray(value) &&
+    Object.getPrototypeOf(value) === Object.prototype;
+}
+
+// Refuses keys other than `allowed`; names prototype tricks on their own.
+function checkKeys(object, allowed, where) {
+  for (const key of Object.keys(object)) {
+    if (key === "__proto__" || key === "constructor" || key === "prototype") {
+      throw new ExampleError(`${where} has a key named “${key}”, which is not allowed.`);
+    }
+    if (!allowed.includes(key)) {
+      throw new ExampleError(`${where} has an unknown field “${key.slice(0, 40)}”.`);
+    }
+  }
+  for (const key of allowed) {
+    if (!Object.prototype.hasOwnProperty.call(object, key)) throw new ExampleError(`${where} has no “${key}”.`);
+  }
+}
+
+function finite(value) {
+  return typeof value === "number" && Number.isFinite(value);
+}
+
+/** A clean copy of one example ({label, strokes, pad_side, created}), or an ExampleError
+ * naming what is wrong. `where` names it in the sentence ("Example 3"). Accepts only plain
+ * data: the copy shares nothing with `raw`. */
+export function checkExample(raw, where = "The example") {
+  if (!isPlainObject(raw)) throw new ExampleError(`${where} is not an object.`);
+  checkKeys(raw, EXAMPLE_KEYS, where);
+  const problem = labelProblem(raw.label);
+  if (problem) throw new ExampleError(`${where}: ${problem}`);
+  if (!finite(raw.pad_side) || raw.pad_side <= 0 || raw.pad_side > LIMITS.padSideMax) {
+    throw new ExampleError(`${where} has a pad_side that is not a size between 0 and ${LIMITS.padSideMax} pixels.`);
+  }
+  if (typeof raw.created !== "string" || !ISO_DATE.test(raw.created) || Number.isNaN(Date.parse(raw.created))) {
+    throw new ExampleError(`${where} has a “created” that is not an ISO 8601 date and time.`);
+  }
+  if (!Array.isArray(raw.strokes) || raw.strokes.length === 0) {
+    throw new ExampleError(`${where} has no strokes: it is not a drawing.`);
+  }
+  if (raw.strokes.length > LIMITS.strokesPerExample) {
+    throw new ExampleError(`${where} has ${raw.strokes.length} strokes; at most ${LIMITS.strokesPerExample} are allowed.`);
+  }
+  let points = 0;
+  const strokes = raw.strokes.map((stroke, s) => {
+    const at = `${where}, stroke ${s + 1},`;
+    if (!isPlainObject(stroke)) throw new ExampleError(`${at} is not an object.`);
+    checkKeys(stroke, STROKE_KEYS, at.slice(0, -1));
+    if (!finite(stroke.brush) || stroke.brush < LIMITS.brushMin || stroke.brush > LIMITS.brushMax) {
+      throw new ExampleError(`${at} has a brush width outside ${LIMITS.brushMin} to ${LIMITS.brushMax} of the pad.`);
+    }
+    if (!Array.isArray(stroke.points) || stroke.points.length === 0) throw new ExampleError(`${at} has no points.`);
+    points += stroke.points.length;
+    if (points > LIMITS.pointsPerExample) {
+      throw new ExampleError(`${where} has more than ${LIMITS.pointsPerExample} points.`);
+    }
+    return {
+      brush: stroke.brush,
+      points: stroke.points.map((point) => {
+        if (!Array.isArray(point) || point.length !== 2 || !finite(point[0]) || !finite(point[1])) {
+          throw new ExampleError(`${at} has a point that is not two numbers.`);
+        }
+        if (Math.abs(point[0]) > LIMITS.coordinate || Math.abs(point[1]) > LIMITS.coordinate) {
+          throw new ExampleError(`${at} has a point far outside the pad.`);
+        }
+        return [point[0], point[1]];
+      }),
+    };
+  });
+  return { label: raw.label, strokes, pad_side: raw.pad_side, created: raw.created };
+}
+
+/** The deepest nesting of arrays and objects in JSON `text`, counted without parsing it, so a
+ * hostile file of a million brackets never reaches JSON.parse's recursion. */
+function nestingDepth(text, limit) {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 92) i++; // backslash: skip the escaped character
+      else if (c === 34) inString = false;
+    } else if (c === 34) {
+      inString = true;
+    } else if (c === 123 || c === 91) {
+      if (++depth > limit) return depth;
+    } else if (c === 125 || c === 93) {
+      depth--;
+    }
+  }
+  return depth;
+}
+
+/** Parse an examples file's text into clean examples, or throw an ExampleError with one
+ * sentence. Checks everything before returning: the caller stores all or nothing. */
+export function parseExamplesFile(text) {
+  if (typeof text !== "string") throw new ExampleError("The file could not be read as text.");
+  if (text.length > LIMITS.fileBytes) {
+    throw new ExampleError(`The file is larger than ${LIMITS.fileBytes / 1024 / 1024} MB, the most an examples file may be.`);
+  }
+  if (nestingDepth(text, LIMITS.nesting) > LIMITS.nesting) {
+    throw new ExampleError("The file is nested deeper than an examples file is: it is not one.");
+  }
+  let data;
+  try {
+    data = JSON.parse(text);
+  } catch {
+    throw new ExampleError("The file is not valid JSON, so it is not a pycnn examples file.");
+  }
+  if (!isPlainObject(data) || data.format !== FORMAT) {
+    throw new ExampleError("This is not a pycnn examples file (its “format” is not “pycnn-examples”).");
+  }
+  if (!Number.isInteger(data.version) || data.version < 1) {
+    throw new ExampleError("The file's “version” is not a version number.");
+  }
+  if (data.version > VERSION) {
+    throw new ExampleError(`The file was made by a newer pycnn (examples version ${data.version}); this page reads version ${VERSION}.`);
+  }
+  checkKeys(data, FILE_KEYS, "The file");
+  if (!Array.isArray(data.examples)) throw new ExampleError("The file's “examples” is not a list.");
+  if (data.examples.length > LIMITS.examples) {
+    throw new ExampleError(`The file has ${data.examples.length} examples; at most ${LIMITS.examples} can be kept.`);
+  }
+  return data.examples.map((raw, i) => checkExample(raw, `Example ${i + 1}`));
+}
+
+/** The file's text for `examples` (records with at least the schema's four fields). */
+export function examplesFileText(examples) {
+  const file = {
+    format: FORMAT,
+    version: VERSION,
+    examples: examples.map(({ label, strokes, pad_side: side, created }) => ({
+      label,
+      strokes: strokes.map(({ brush, points }) => ({ brush, points })),
+      pad_side: side,
+      created,
+    })),
+  };
+  return JSON.stringify(file);
+}
+
+/** The same drawing of the same label made at the same time: an import of a file exported
+ * from this device adds nothing twice. */
+export function exampleKey({ label, strokes, created }) {
+  return JSON.stringify([label, created, strokes.map(({ brush, points }) => [brush, points])]);
+}
+
+/** An example from the pad: strokes are copied, and points a stroke took far off the pad are
+ * pulled in to LIMITS.coordinate, so every example saved passes checkExample. */
+export function exampleFromPad({ label, strokes, padSide, input = null, source, now = new Date() }) {
+  const clamp = (v) => Math.max(-LIMITS.coordinate, Math.min(LIMITS.coordinate, v));
+  const example = {
+    label,
+    strokes: strokes.map(({ brush, points }) => ({ brush, points: points.map(([x, y]) => [clamp(x), clamp(y)]) })),
+    pad_side: padSide,
+    created: now.toISOString(),
+  };
+  const clean = checkExample(example);
+  return { ...clean, input: input ? Float32Array.from(input) : null, source };
+}
