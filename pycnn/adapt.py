@@ -484,7 +484,7 @@ class Adaptation:
                     for label in self.labels_added}
         self.model = grow_output(model, self.labels_added, of_label)
         index = {label: i for i, label in enumerate(self.model.labels)}
-        self.personal_labels = np.array([index[e.label] for e in self.examples], np.int64)
+        self.personal_labels = np.array([index[e.label] for e in self.examples], np.intp)
 
         # The work plan: personal images (the canonical ones, then augmented copies, with
         # strokes only), then rehearsal images, through the trunk; then the Adam steps.
@@ -498,11 +498,11 @@ class Adaptation:
             rehearsal = load_rehearsal()
         rehearsal = rehearsal if len(rehearsal) else (np.zeros((0, 28, 28), np.uint8), [])
         usable = np.array([k for k, label in enumerate(rehearsal[1]) if label in index],
-                          dtype=np.int64)
+                          dtype=np.intp)
         chosen = np.sort(self.rng.permutation(usable)[:rehearsal_used]) if len(usable) \
             else usable
         self.rehearsal_images = rehearsal[0][chosen]
-        self.rehearsal_labels = np.array([index[rehearsal[1][k]] for k in chosen], np.int64)
+        self.rehearsal_labels = np.array([index[rehearsal[1][k]] for k in chosen], np.intp)
         self.pending += [("rehearsal", k) for k in range(len(chosen))]
         self.feature_units = -(-len(self.pending) // FEATURE_CHUNK)
         n_personal = len(self.examples) * (1 + self.copies)
@@ -561,7 +561,8 @@ class Adaptation:
         """The cached features as arrays, and log pi: the share of each class in the
         training batches (half personal images, half rehearsal, each drawn uniformly)."""
         self.personal_features = np.array(self.personal_features, dtype=self.model.dtype)
-        self.personal_targets = np.array(self.personal_targets, dtype=np.int64)
+        # intp, not int64: bincount refuses int64 where intp is 32-bit (Pyodide's wasm).
+        self.personal_targets = np.array(self.personal_targets, dtype=np.intp)
         self.rehearsal_features = np.array(self.rehearsal_features, dtype=self.model.dtype)
         self.rehearsal_soft = np.array(self.rehearsal_soft).reshape(-1, self.old_classes)
         classes = len(self.model.labels)

@@ -35,6 +35,34 @@ raises CharsetError, a ValueError with a sentence, as every other bad request do
                                             probabilities within `set`), or None unless
                                             `recognition` is the latest traced recognition
 
+Learning (issue 11; `pycnn.adapt` does the work, imported on the first learn request so it
+costs the page's start-up nothing). The page's examples file is `pycnn.adapt`'s format.
+"mine" is the personal model, "original" the one the page loaded; recognise, reread,
+inspect and info use the one in use.
+
+    learn_begin   {examples?, from?: "mine" | "original", seed?, steps?}, data: the examples
+                  file as UTF-8 JSON bytes (or `examples`, the parsed object, in the fields)
+                                         -> {steps_total, classes_added, labels_added,
+                                             held_back, examples, from}
+                                            learning starts from "mine" when there is one
+                                            (default) or from the original; a learning
+                                            already under way is replaced
+    learn_step    {max_ms?}              -> {step, steps_total, loss, seconds_left, done,
+                                             labels}: works for about max_ms (default 40;
+                                            one unit of work at least, each about 60 ms in
+                                            the page at most); once done, the learnt model
+                                            becomes "mine" and is in use, and `labels` are
+                                            its labels (null before)
+    learn_cancel  {}                     -> {cancelled}: drops the learning under way, if any
+    model_export  {which?}               -> {which, bytes, labels}; payload: the model file
+                                            (.npz) of "mine" (default) or "original"
+    model_load    {use?}, data: .npz bytes
+                                         -> {labels, in_use}: the bytes checked by the safe
+                                            loader as any model file; becomes "mine" and, if
+                                            `use` (default true), the model in use
+    model_use     {which}                -> {which, labels}: "mine" or "original"
+    model_forget  {}                     -> {which: "original", labels}: drops "mine"
+
 top5 holds only labels in the set. lookalikes is null, or, in set "all" only, when the leading
 answers look alike: {labels: ["0", "O"], sets: the named sets that tell them apart}. unsure:
 the first answer's probability is below the model's calibrated threshold (pycnn.calibrate).
@@ -46,6 +74,8 @@ It runs in the page on Python 3.8 with NumPy 1.17.5, and is unit-tested in CPyth
 """
 
 import json
+import os
+import tempfile
 
 import numpy as np
 
@@ -72,6 +102,17 @@ def field(fields, name, request):
     return fields[name]
 
 
+def whole_number(fields, name, default, low, high):
+    """fields[name] as an int from low to high (default when absent), or a ValueError."""
+    value = fields.get(name, default)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ValueError("%s must be a whole number from %d to %d, not %r"
+                         % (name, low, high, value))
+    return value
+
+
 class PageApi:
     """One loaded model and the page's requests on it.
 
@@ -79,9 +120,16 @@ class PageApi:
     "inspect" serves the layers of the very pass that made an answer, or nothing.
     """
 
-    def __init__(self, model_path):
+    def __init__(self, model_path, rehearsal_path=None):
         self.recognizer = Recognizer(model_path)
         self.traced_id = None
+        self.original_path = model_path
+        self.original = self.recognizer
+        self.mine = None  # (Recognizer, model file bytes) of the personal model
+        self.adaptation = None
+        # The rehearsal set ships beside the model (weights/rehearsal.npz).
+        self.rehearsal_path = rehearsal_path or os.path.join(
+            os.path.dirname(os.path.abspath(model_path)), "rehearsal.npz")
 
     def handle(self, request_type, fields_json, data=None):
         """Run one request from the worker; [reply as JSON text, payload bytes or None]."""
@@ -160,6 +208,137 @@ class PageApi:
         layout, values = packed
         return {"layout": layout, "in_set": [bool(m) for m in mask]}, float32_bytes(values)
 
+    # --- learning ----------------------------------------------------------------------------
+    def _use(self, recognizer):
+        self.recognizer = recognizer
+        self.traced_id = None  # the kept pass belongs to the other model
+
+    def which(self):
+        return "mine" if self.mine is not None and self.recognizer is self.mine[0] else "original"
+
+    def learn_begin(self, fields, data):
+        """Start learning from the examples (the page's examples file); nothing changes in
+        the model in use until learn_step reports done."""
+        from pycnn.adapt import Adaptation, AdaptError, load_examples, load_rehearsal
+
+        source = fields.get("examples") if data is None else bytes(data)
+        if source is None:
+            raise ValueError("the learn_begin request needs the examples (the request's data "
+                             "or the field 'examples')")
+        start = fields.get("from", "mine" if self.mine is not None else "original")
+        if start not in ("mine", "original"):
+            raise ValueError("learning starts from 'mine' or 'original', not %r" % (start,))
+        if start == "mine" and self.mine is None:
+            raise ValueError("there is no personal model to start from")
+        examples = load_examples(source)
+        if not os.path.exists(self.rehearsal_path):
+            raise AdaptError("the rehearsal set (%s) is missing, so learning would make the "
+                             "model forget what it was not shown" % self.rehearsal_path)
+        model = (self.mine[0] if start == "mine" else self.original).model
+        self.adaptation = None
+        self.adaptation = Adaptation(model, examples, rehearsal=load_rehearsal(
+            self.rehearsal_path), seed=whole_number(fields, "seed", 0, 0, 2 ** 31 - 1),
+            steps=whole_number(fields, "steps", None, 0, 100000))
+        adaptation = self.adaptation
+        return {"steps_total": adaptation.steps_total,
+                "classes_added": adaptation.classes_added,
+                "labels_added": adaptation.labels_added, "held_back": adaptation.held_back,
+                "examples": len(adaptation.examples), "from": start}, None
+
+    def learn_step(self, fields, data):
+        """About max_ms of learning; when it finishes, the learnt model is "mine", in use."""
+        if self.adaptation is None:
+            raise ValueError("nothing is being learnt: send learn_begin first")
+        max_ms = fields.get("max_ms", 40)
+        if isinstance(max_ms, bool) or not isinstance(max_ms, (int, float)) \
+                or not 0 <= max_ms <= 60000:
+            raise ValueError("max_ms must be a number of milliseconds from 0 to 60000")
+        progress = self.adaptation.step(max_ms / 1000.0)
+        progress["labels"] = None
+        if progress["done"]:
+            from pycnn.nn.serialize import save_model
+
+            model = self.adaptation.result()
+            self.adaptation = None
+            with tempfile.TemporaryDirectory() as folder:
+                path = os.path.join(folder, "mine.npz")
+                save_model(model, path)
+                self._install_mine(path)
+            progress["labels"] = self.recognizer.labels
+        return progress, None
+
+    def learn_cancel(self, fields, data):
+        cancelled = self.adaptation is not None
+        self.adaptation = None
+        return {"cancelled": cancelled}, None
+
+    def _install_mine(self, path, use=True):
+        """Load the model file at `path` through the safe loader (as any model file) and
+        keep it, and its bytes, as "mine"."""
+        recognizer = Recognizer(path)
+        if tuple(recognizer.model.input_shape) != (1, 28, 28):
+            raise ValueError("this model takes input of shape %s, not the page's 28x28 "
+                             "drawings" % (tuple(recognizer.model.input_shape),))
+        with open(path, "rb") as handle:
+            self.mine = (recognizer, handle.read())
+        if use:
+            self._use(recognizer)
+
+    def model_export(self, fields, data):
+        """The model file (.npz bytes) of "mine" (default) or "original"."""
+        which = fields.get("which", "mine")
+        if which == "mine":
+            if self.mine is None:
+                raise ValueError("there is no personal model to export yet")
+            recognizer, payload = self.mine
+        elif which == "original":
+            recognizer = self.original
+            with open(self.original_path, "rb") as handle:
+                payload = handle.read()
+        else:
+            raise ValueError("which must be 'mine' or 'original', not %r" % (which,))
+        return {"which": which, "bytes": len(payload), "labels": recognizer.labels}, payload
+
+    def model_load(self, fields, data):
+        """A personal model from its file's bytes (an import, or the copy IndexedDB keeps),
+        refused with a sentence unless the safe loader accepts it; nothing changes then."""
+        from pycnn.nn.serialize import ModelFileError
+
+        if data is None:
+            raise ValueError("the model_load request needs the model file as its data")
+        with tempfile.TemporaryDirectory() as folder:
+            path = os.path.join(folder, "mine.npz")
+            with open(path, "wb") as handle:
+                handle.write(bytes(data))
+            try:
+                self._install_mine(path, use=bool(fields.get("use", True)))
+            except ModelFileError as err:
+                # The message names the temporary file; the page names the model itself.
+                raise ModelFileError("this model file cannot be used: %s"
+                                     % str(err).replace(path + ": ", "")) from None
+        return {"labels": self.mine[0].labels, "in_use": self.which()}, None
+
+    def model_use(self, fields, data):
+        which = field(fields, "which", "model_use")
+        if which == "mine":
+            if self.mine is None:
+                raise ValueError("there is no personal model yet: teach it first")
+            self._use(self.mine[0])
+        elif which == "original":
+            self._use(self.original)
+        else:
+            raise ValueError("which must be 'mine' or 'original', not %r" % (which,))
+        return {"which": which, "labels": self.recognizer.labels}, None
+
+    def model_forget(self, fields, data):
+        self.mine = None
+        self.adaptation = None
+        self._use(self.original)
+        return {"which": "original", "labels": self.recognizer.labels}, None
+
     # The protocol: request type -> method(self, fields, data) -> (reply dict, bytes or None).
     REQUESTS = {"info": info, "check_set": check_set, "recognise": recognise,
-                "reread": reread, "inspect": inspect}
+                "reread": reread, "inspect": inspect, "learn_begin": learn_begin,
+                "learn_step": learn_step, "learn_cancel": learn_cancel,
+                "model_export": model_export, "model_load": model_load,
+                "model_use": model_use, "model_forget": model_forget}

@@ -183,7 +183,9 @@ def test_info_without_a_convolution_has_no_filters(tmp_path):
 def test_bad_requests_are_clear_errors(model_path):
     api = PageApi(model_path)
     with pytest.raises(ValueError, match="unknown request type 'train' "
-                                         r"\(known: check_set, info, inspect, recognise, "
+                                         r"\(known: check_set, info, inspect, learn_begin, "
+                                         r"learn_cancel, learn_step, model_export, "
+                                         r"model_forget, model_load, model_use, recognise, "
                                          r"reread\)"):
         call(api, "train", id=1)
     with pytest.raises(ValueError, match="the reread request needs the field 'set'"):
