@@ -21,20 +21,24 @@
 export const FORMAT = "pycnn-examples";
 export const VERSION = 1;
 
-// Every limit in one place (README, "Teach it your handwriting", quotes these).
+// Every limit in one place. They are pycnn.adapt's (MAX_TEXT_BYTES, MAX_EXAMPLES, ...), so a
+// file this page writes is one pycnn.adapt reads, and the reverse; keep the two in step.
 export const LIMITS = Object.freeze({
-  fileBytes: 8 * 1024 * 1024, // an import file larger than this is refused before it is read
+  fileBytes: 16 * 1024 * 1024, // an import file larger than this is refused before it is read
   examples: 2000, // examples kept on the device, all labels together
   labelLength: 16, // characters (Unicode code points) in a label
-  newLabels: 32, // labels the shipped model does not know, at most
-  strokesPerExample: 64,
-  pointsPerExample: 5000, // all strokes of one example together
+  newLabels: 64, // labels the shipped model does not know, at most
+  strokesPerExample: 100,
+  pointsPerExample: 2000, // all strokes of one example together (the pad thins its strokes to fit)
   minNewLabelExamples: 3, // a new symbol is learnt from at least this many examples
   nesting: 7, // file → examples → example → strokes → stroke → points → point
-  coordinate: 10, // |x|, |y| at most this many pad sides (a stroke may leave the pad)
-  brushMin: 0.005,
+  coordinateMin: -1, // x and y in pad sides: a stroke may leave the pad a little
+  coordinateMax: 2,
+  brushMin: 0.005, // the pen's width in pad sides (the page's slider covers 0.025 to 0.08)
   brushMax: 0.25,
-  padSideMax: 16384,
+  padSideMin: 16, // CSS pixels
+  padSideMax: 4096,
+  decimals: 4, // coordinates saved from the pad are rounded to 1/10,000 of its side
 });
 
 const EXAMPLE_KEYS = ["label", "strokes", "pad_side", "created"];
@@ -58,7 +62,11 @@ export function labelProblem(label) {
   if (length > LIMITS.labelLength) {
     return `“${[...label].slice(0, LIMITS.labelLength).join("")}…” is ${length} characters long; a label has at most ${LIMITS.labelLength}.`;
   }
-  if (/[\p{Cc}\p{Cs}\u2028\u2029]/u.test(label)) return "A label can't contain control characters or line breaks.";
+  // What Python's str.isprintable() allows (pycnn.adapt checks it): no control, format or
+  // unassigned characters, and no separator but the plain space.
+  if (/[\p{C}\p{Zl}\p{Zp}]|(?! )\p{Zs}/u.test(label)) {
+    return "A label can't contain control characters, line breaks or special spaces.";
+  }
   if (label !== label.trim()) return "A label can't start or end with a space.";
   return null;
 }
@@ -95,8 +103,8 @@ export function checkExample(raw, where = "The example") {
   checkKeys(raw, EXAMPLE_KEYS, where);
   const problem = labelProblem(raw.label);
   if (problem) throw new ExampleError(`${where}: ${problem}`);
-  if (!finite(raw.pad_side) || raw.pad_side <= 0 || raw.pad_side > LIMITS.padSideMax) {
-    throw new ExampleError(`${where} has a pad_side that is not a size between 0 and ${LIMITS.padSideMax} pixels.`);
+  if (!finite(raw.pad_side) || raw.pad_side < LIMITS.padSideMin || raw.pad_side > LIMITS.padSideMax) {
+    throw new ExampleError(`${where} has a pad_side that is not a size from ${LIMITS.padSideMin} to ${LIMITS.padSideMax} pixels.`);
   }
   if (typeof raw.created !== "string" || !ISO_DATE.test(raw.created) || Number.isNaN(Date.parse(raw.created))) {
     throw new ExampleError(`${where} has a “created” that is not an ISO 8601 date and time.`);
@@ -126,8 +134,8 @@ export function checkExample(raw, where = "The example") {
         if (!Array.isArray(point) || point.length !== 2 || !finite(point[0]) || !finite(point[1])) {
           throw new ExampleError(`${at} has a point that is not two numbers.`);
         }
-        if (Math.abs(point[0]) > LIMITS.coordinate || Math.abs(point[1]) > LIMITS.coordinate) {
-          throw new ExampleError(`${at} has a point far outside the pad.`);
+        if (Math.min(...point) < LIMITS.coordinateMin || Math.max(...point) > LIMITS.coordinateMax) {
+          throw new ExampleError(`${at} has a point outside ${LIMITS.coordinateMin} to ${LIMITS.coordinateMax} pad sides.`);
         }
         return [point[0], point[1]];
       }),
@@ -211,16 +219,89 @@ export function exampleKey({ label, strokes, created }) {
   return JSON.stringify([label, created, strokes.map(({ brush, points }) => [brush, points])]);
 }
 
-/** An example from the pad: strokes are copied, and points a stroke took far off the pad are
- * pulled in to LIMITS.coordinate, so every example saved passes checkExample. */
+/** The parts of segment a→b inside the box [min, max]² (Liang–Barsky), or null. */
+function clipSegment(a, b, min, max) {
+  let t0 = 0;
+  let t1 = 1;
+  const d = [b[0] - a[0], b[1] - a[1]];
+  for (let axis = 0; axis < 2; axis++) {
+    for (const [p, q] of [[-d[axis], a[axis] - min], [d[axis], max - a[axis]]]) {
+      if (p === 0) {
+        if (q < 0) return null;
+      } else if (p < 0) {
+        t0 = Math.max(t0, q / p);
+      } else {
+        t1 = Math.min(t1, q / p);
+      }
+    }
+  }
+  if (t0 > t1) return null;
+  const at = (t) => (t === 0 ? a : t === 1 ? b : [a[0] + t * d[0], a[1] + t * d[1]]);
+  return [at(t0), at(t1)];
+}
+
+/** A stroke cut to the box the file allows: the parts outside it are dropped (their ink
+ * could never reach the pad: the box reaches a whole pad side beyond it, the widest brush a
+ * quarter), so one stroke may become several. */
+export function clipStroke({ brush, points }) {
+  const [min, max] = [LIMITS.coordinateMin, LIMITS.coordinateMax];
+  const inside = ([x, y]) => x >= min && x <= max && y >= min && y <= max;
+  if (points.every(inside)) return [{ brush, points: points.map((p) => [p[0], p[1]]) }];
+  const pieces = [];
+  let current = null;
+  if (points.length === 1) return inside(points[0]) ? [{ brush, points: [points[0]] }] : [];
+  for (let i = 1; i < points.length; i++) {
+    const clipped = clipSegment(points[i - 1], points[i], min, max);
+    if (!clipped) {
+      current = null;
+      continue;
+    }
+    const [from, to] = clipped;
+    const joined = current && current.points[current.points.length - 1];
+    if (!joined || joined[0] !== from[0] || joined[1] !== from[1]) {
+      current = { brush, points: [from] };
+      pieces.push(current);
+    }
+    current.points.push(to);
+    if (to[0] !== points[i][0] || to[1] !== points[i][1]) current = null; // it left the box
+  }
+  return pieces;
+}
+
+/** Strokes with at most `budget` points in all: points closer than `step` (pad sides) to the
+ * last one kept are dropped first (a fast mouse reports hundreds a second), then every n-th.
+ * The ends of each stroke stay. */
+function thinned(strokes, budget) {
+  const count = () => strokes.reduce((n, s) => n + s.points.length, 0);
+  for (let step = 0.002; count() > budget && step < 0.1; step *= 2) {
+    strokes = strokes.map(({ brush, points }) => {
+      const kept = [points[0]];
+      for (let i = 1; i < points.length; i++) {
+        const last = kept[kept.length - 1];
+        if (i === points.length - 1 || Math.hypot(points[i][0] - last[0], points[i][1] - last[1]) >= step) {
+          kept.push(points[i]);
+        }
+      }
+      return { brush, points: kept };
+    });
+  }
+  return strokes;
+}
+
+/** An example from the pad, so that it passes checkExample: strokes are copied, cut to the
+ * box of LIMITS.coordinateMin..Max (a stroke may leave the pad far), thinned to
+ * LIMITS.pointsPerExample and rounded to LIMITS.decimals. */
 export function exampleFromPad({ label, strokes, padSide, input = null, source, now = new Date() }) {
-  const clamp = (v) => Math.max(-LIMITS.coordinate, Math.min(LIMITS.coordinate, v));
+  const scale = 10 ** LIMITS.decimals;
+  const round = (v) => Math.round(v * scale) / scale;
+  const clipped = thinned(strokes.flatMap(clipStroke), LIMITS.pointsPerExample);
   const example = {
     label,
-    strokes: strokes.map(({ brush, points }) => ({ brush, points: points.map(([x, y]) => [clamp(x), clamp(y)]) })),
-    pad_side: padSide,
+    strokes: clipped.map(({ brush, points }) => ({ brush: round(brush), points: points.map(([x, y]) => [round(x), round(y)]) })),
+    pad_side: Math.round(Math.min(LIMITS.padSideMax, Math.max(LIMITS.padSideMin, padSide))),
     created: now.toISOString(),
   };
+  if (!example.strokes.length) throw new ExampleError("The drawing is all outside the pad: draw the character on it.");
   const clean = checkExample(example);
   return { ...clean, input: input ? Float32Array.from(input) : null, source };
 }

@@ -77,14 +77,22 @@ class IndexedDbStore {
     } catch (error) {
       throw storeError(error, doing);
     }
+    const ending = committed(transaction);
+    ending.catch(() => {}); // awaited below, or dropped for the error that aborted it
     const objects = transaction.objectStore(STORE);
     const ids = [];
-    for (const example of examples) {
-      const { id, ...record } = example;
-      objects.add(record).onsuccess = (event) => ids.push(event.target.result);
+    try {
+      for (const example of examples) {
+        const { id, ...record } = example;
+        objects.add(record).onsuccess = (event) => ids.push(event.target.result);
+      }
+    } catch (error) {
+      // A record the browser refuses at once (it could not be cloned, no room): none is kept.
+      transaction.abort();
+      throw storeError(error, examples.length === 1 ? "this example" : doing);
     }
     try {
-      await committed(transaction);
+      await ending;
     } catch (error) {
       throw storeError(error, examples.length === 1 ? "this example" : doing);
     }

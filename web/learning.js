@@ -1,24 +1,28 @@
-// The seam between the page's personal examples and learning in the worker. The page side is
-// ready; the Python side (pycnn/adapt.py, and the requests below in pycnn/page_api.py) is
-// what turns the Learn button on: the worker's "info" reply lists the requests it answers,
-// and learning is offered only when it lists both of these.
+// The seam between the page's personal examples and learning in the worker (issue 11). The
+// page side is ready; what turns the Learn button on is the worker saying it can learn: its
+// "info" reply lists the requests it answers (`requests`), and learning is offered only
+// when that list holds every one of LEARN_REQUESTS. (An "info" without `requests`, as
+// today's, means no learning: the page never guesses from a failed request.)
 //
-// The requests this module sends (through RecognizerClient.request, so worker.js needs no
-// change):
+// The requests (pycnn/page_api.py; sent through RecognizerClient.request, so worker.js
+// needs no change):
 //
-//   {type: "learn_begin", id, examples: <the examples file, web/examples-file.js: {format,
-//     version, examples: [{label, strokes, pad_side, created}]}>, data: null}
-//     -> reply {steps: number of learn_step calls planned, classes_added: [label, ...],
-//               examples: how many it will learn from}
-//   {type: "learn_step", id, data: null}: one short slice of fine-tuning, so a recognition
-//     sent meanwhile waits at most one slice
-//     -> reply {step, steps, loss, seconds_left: estimate | null, done: bool}
+//   {type: "learn_begin", id, data: the examples file (web/examples-file.js, the format
+//     pycnn.adapt reads) as UTF-8 JSON bytes}
+//     -> {steps_total, classes_added, labels_added, held_back, examples, from}
+//   {type: "learn_step", id, max_ms}: about max_ms of work, so a recognition sent meanwhile
+//     waits at most one slice
+//     -> {step, steps_total, loss, seconds_left, done, labels}: once done, the learnt model
+//        is the one in use and `labels` are its labels (null before)
+//   {type: "learn_cancel", id} -> {cancelled}
 //
-// After the last step (`done`), recognitions use the personal model.
+// The personal model itself (keeping it in IndexedDB, "my model" or "the original",
+// export) is model_export / model_load / model_use / model_forget, not used here yet.
 
 import { examplesFileText } from "./examples-file.js";
 
-export const LEARN_REQUESTS = ["learn_begin", "learn_step"];
+export const LEARN_REQUESTS = ["learn_begin", "learn_step", "learn_cancel"];
+const SLICE_MS = 40; // the worker's work per learn_step: recognitions wait at most this
 
 /** Whether the worker that sent `info` (the "info" reply) can learn. */
 export function canLearn(info) {
@@ -27,16 +31,20 @@ export function canLearn(info) {
 }
 
 /** Fine-tune the worker's model on `examples` (records with label, strokes, pad_side,
- * created). onProgress({step, steps, loss, secondsLeft}) after every slice; `signal` (an
- * AbortSignal) stops between slices. Resolves to {classesAdded, steps}. */
-export async function learnFromExamples(recognizer, examples, { onProgress = () => {}, signal } = {}) {
-  const file = JSON.parse(examplesFileText(examples));
-  const begun = (await recognizer.request("learn_begin", { examples: file })).reply;
-  let step = { step: 0, steps: begun.steps, done: begun.steps === 0 };
-  while (!step.done) {
-    if (signal && signal.aborted) throw new DOMException("Learning was stopped.", "AbortError");
-    step = (await recognizer.request("learn_step")).reply;
-    onProgress({ step: step.step, steps: step.steps, loss: step.loss, secondsLeft: step.seconds_left });
+ * created). onBegin(reply of learn_begin); onProgress({step, steps, loss, secondsLeft})
+ * after every slice; `signal` (an AbortSignal) cancels between slices. Resolves to
+ * {begun: learn_begin's reply, labels: the learnt model's labels}. */
+export async function learnFromExamples(recognizer, examples, { onBegin = () => {}, onProgress = () => {}, signal } = {}) {
+  const bytes = new TextEncoder().encode(examplesFileText(examples));
+  const begun = (await recognizer.request("learn_begin", {}, bytes.buffer)).reply;
+  onBegin(begun);
+  for (;;) {
+    if (signal && signal.aborted) {
+      await recognizer.request("learn_cancel");
+      throw new DOMException("Learning was stopped.", "AbortError");
+    }
+    const step = (await recognizer.request("learn_step", { max_ms: SLICE_MS })).reply;
+    onProgress({ step: step.step, steps: step.steps_total, loss: step.loss, secondsLeft: step.seconds_left });
+    if (step.done) return { begun, labels: step.labels };
   }
-  return { classesAdded: begun.classes_added || [], steps: begun.steps };
 }

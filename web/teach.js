@@ -727,8 +727,8 @@ export class Teach {
   // Learning (web/learning.js): offered once the worker can learn.
   updateLearn() {
     const { el } = this;
-    const ready = this.learnable && this.examples.length > 0 && !this.learning;
-    el.learn.disabled = !ready;
+    if (this.learning) return; // its own button ("Stop learning") and note while it runs
+    el.learn.disabled = !(this.learnable && this.examples.length > 0);
     if (!this.learnable) {
       const why = "Learning in the page is not available yet: this version of the network can only read. Your examples are kept for when it can.";
       el.learn.title = why;
@@ -742,21 +742,26 @@ export class Teach {
     }
   }
 
+  /** Learn from every example (pycnn.adapt holds back a new symbol with fewer than
+   * LIMITS.minNewLabelExamples and says so); pressed again while learning, it stops. */
   async learn() {
     const { el } = this;
-    if (!this.learnable || this.learning) return;
-    const counts = new Map();
-    for (const e of this.examples) counts.set(e.label, (counts.get(e.label) || 0) + 1);
-    const usable = this.examples.filter((e) =>
-      this.labels.includes(e.label) || counts.get(e.label) >= LIMITS.minNewLabelExamples);
-    const waiting = [...counts].filter(([l, n]) => !this.labels.includes(l) && n < LIMITS.minNewLabelExamples).map(([l]) => l);
+    if (this.learning) {
+      this.learning.abort();
+      return;
+    }
+    if (!this.learnable || !this.examples.length) return;
     this.learning = new AbortController();
-    this.updateLearn();
+    el.learn.textContent = "Stop learning";
     el.learnBar.hidden = false;
     el.learnBar.value = 0;
+    let heldBack = [];
     try {
-      const { classesAdded } = await learnFromExamples(this.recognizer, usable, {
+      const { begun, labels } = await learnFromExamples(this.recognizer, this.examples, {
         signal: this.learning.signal,
+        onBegin: (reply) => {
+          heldBack = reply.held_back || [];
+        },
         onProgress: ({ step, steps, loss, secondsLeft }) => {
           el.learnBar.max = steps || 1;
           el.learnBar.value = step;
@@ -764,13 +769,17 @@ export class Teach {
           el.learnNote.textContent = `Learning: step ${step} of ${steps}, loss ${Number(loss).toFixed(3)}${left}.`;
         },
       });
-      if (classesAdded.length) this.labels = [...this.labels, ...classesAdded];
-      el.learnNote.textContent = `Learnt from ${plural(usable.length, "example")}.` +
-        (waiting.length ? ` Not yet: ${waiting.join(", ")} (each needs ${LIMITS.minNewLabelExamples} examples).` : "");
+      if (Array.isArray(labels)) this.labels = labels;
+      const held = heldBack.map((h) => (typeof h === "string" ? h : h.label)).filter(Boolean);
+      el.learnNote.textContent = `Learnt from ${plural(begun.examples, "example")}.` +
+        (held.length ? ` Not yet: ${held.join(", ")} (each needs ${LIMITS.minNewLabelExamples} examples).` : "");
+      this.renderExamples();
     } catch (error) {
-      el.learnNote.textContent = `Learning stopped: ${error.message}`;
+      el.learnNote.textContent = error.name === "AbortError" ? "Learning stopped; the model is as it was."
+        : `Learning failed: ${error.message}.`;
     } finally {
       this.learning = null;
+      el.learn.textContent = "Learn from my examples";
       el.learnBar.hidden = true;
       el.learn.disabled = !(this.learnable && this.examples.length);
     }

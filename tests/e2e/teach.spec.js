@@ -359,3 +359,98 @@ test("axe-core finds no violations with the correction, the picker, teaching and
   await expect(page.locator("#examples-error")).toBeVisible();
   expect(await axeViolations(page)).toEqual([]);
 });
+
+test("a full device: the correction gives a message, and nothing stored is lost", async ({ page }) => {
+  // The browser refuses the write as a full disk would (QuotaExceededError), once asked to.
+  await page.addInitScript(() => {
+    const add = IDBObjectStore.prototype.add;
+    IDBObjectStore.prototype.add = function addOrRefuse(...args) {
+      if (window.pycnnFullDisk) throw new DOMException("The quota has been exceeded.", "QuotaExceededError");
+      return add.apply(this, args);
+    };
+  });
+  await openTeach(page);
+  await drawAndRecognise(page, SHAPES.seven);
+  await correctTyped(page, "T");
+  await page.evaluate(() => {
+    window.pycnnFullDisk = true;
+  });
+  await page.locator("#not-right").click();
+  await page.locator("#correct-label").fill("Y");
+  await page.locator("#correct-label").press("Enter");
+  await expect(page.locator("#correct-status")).toContainText("no room left for this example: nothing was changed");
+  expect(await page.evaluate(() => window.pycnnTest.strokeCount())).toBe(2); // the drawing is still there
+  // An import of two more: refused as a whole.
+  const file = { format: "pycnn-examples", version: 1, examples: ["a", "b"].map((label) => ({
+    label, strokes: [{ brush: 0.045, points: [[0.3, 0.3], [0.6, 0.7]] }], pad_side: 320, created: "2026-11-29T19:00:00Z",
+  })) };
+  await openMyExamples(page);
+  await page.locator("#examples-import").setInputFiles({ name: "two.json", mimeType: "application/json", buffer: Buffer.from(JSON.stringify(file)) });
+  await expect(page.locator("#examples-error")).toContainText("no room left for these examples");
+  expect(await listedLabels(page)).toEqual(["T"]);
+  await page.reload();
+  await openTeach(page);
+  await openMyExamples(page);
+  expect(await listedLabels(page)).toEqual(["T"]);
+});
+
+test("the modules: strokes off the pad are cut, long strokes thinned, and learning drives the worker's requests", async ({ page }) => {
+  // A document of the site that is not the page: the modules without Pyodide. (Chromium asks
+  // such a document for /favicon.ico, which the site has not.)
+  await page.route("**/favicon.ico", (route) => route.fulfill({ status: 204 }));
+  await page.goto("files.json");
+  const result = await page.evaluate(async () => {
+    const file = await import("./examples-file.js");
+    const learning = await import("./learning.js");
+    const out = {};
+    // A stroke that leaves the box the file allows and comes back: two strokes, cut at x = 2.
+    out.clipped = file.clipStroke({ brush: 0.04, points: [[0.5, 0.5], [1.5, 0.5], [5, 0.5], [5, 3], [0.5, 0.8], [0.6, 0.8]] });
+    // 5000 points of a slow stroke fit the 2000 allowed, with both ends kept.
+    const many = { brush: 0.045, points: Array.from({ length: 5000 }, (_, i) => [0.2 + (0.6 * i) / 4999, 0.5]) };
+    const thin = file.exampleFromPad({ label: "g", strokes: [many], padSide: 320, source: "teach" });
+    out.thin = { n: thin.strokes[0].points.length, first: thin.strokes[0].points[0], last: thin.strokes[0].points.at(-1) };
+    out.reparsed = file.parseExamplesFile(file.examplesFileText([thin])).length;
+    // learning.js against a stand-in worker: the file as bytes, slices until done, cancel.
+    const calls = [];
+    let steps = 0;
+    const recognizer = {
+      async request(type, fields = {}, data = null) {
+        calls.push({ type, fields, text: data && new TextDecoder().decode(data) });
+        if (type === "learn_begin") return { reply: { steps_total: 3, classes_added: 1, labels_added: ["π"], held_back: [], examples: 1, from: "original" } };
+        if (type === "learn_step") {
+          steps++;
+          return { reply: { step: steps, steps_total: 3, loss: 1 / steps, seconds_left: 3 - steps, done: steps === 3, labels: steps === 3 ? ["0", "π"] : null } };
+        }
+        return { reply: { cancelled: true } };
+      },
+    };
+    const progress = [];
+    const done = await learning.learnFromExamples(recognizer, [{ ...thin, label: "π" }], { onProgress: (p) => progress.push(p) });
+    out.learnt = { labels: done.labels, progress: progress.map((p) => p.step), types: calls.map((c) => c.type) };
+    out.sent = JSON.parse(calls[0].text);
+    out.maxMs = calls[1].fields.max_ms;
+    const controller = new AbortController();
+    calls.length = 0;
+    steps = 0;
+    const stopped = learning.learnFromExamples(recognizer, [thin], {
+      signal: controller.signal, onProgress: () => controller.abort(),
+    }).then(() => "finished", (error) => error.name);
+    out.stopped = { how: await stopped, types: calls.map((c) => c.type) };
+    out.canLearn = [learning.canLearn({ labels: [] }), learning.canLearn({ requests: ["learn_begin", "learn_step", "learn_cancel", "info"] })];
+    return out;
+  });
+  expect(result.clipped).toEqual([
+    { brush: 0.04, points: [[0.5, 0.5], [1.5, 0.5], [2, 0.5]] },
+    { brush: 0.04, points: [[2, expect.closeTo(1.5333, 3)], [0.5, 0.8], [0.6, 0.8]] },
+  ]);
+  expect(result.thin.n).toBeLessThanOrEqual(2000);
+  expect(result.thin.first).toEqual([0.2, 0.5]);
+  expect(result.thin.last).toEqual([0.8, 0.5]);
+  expect(result.reparsed).toBe(1);
+  expect(result.learnt).toEqual({ labels: ["0", "π"], progress: [1, 2, 3], types: ["learn_begin", "learn_step", "learn_step", "learn_step"] });
+  expect(Object.keys(result.sent)).toEqual(["format", "version", "examples"]);
+  expect(result.sent.examples[0].label).toBe("π");
+  expect(result.maxMs).toBeGreaterThan(0);
+  expect(result.stopped).toEqual({ how: "AbortError", types: ["learn_begin", "learn_step", "learn_cancel"] });
+  expect(result.canLearn).toEqual([false, true]);
+});
