@@ -1,7 +1,12 @@
 /* Service worker: keeps a copy of the whole built site so a reload without a network still
  * draws and recognises. build.py replaces the build id below with a digest of every other
  * file, so a new build installs a fresh cache and the old one is deleted. The list of files
- * comes from files.json, the same list the build wrote. */
+ * comes from files.json, the same list the build wrote.
+ *
+ * The page registers it once the recognizer is ready. By then the worker (web/worker.js) has
+ * put what it downloaded into this same cache, so installing only adds what is missing: a
+ * first visit downloads each large file once. Responses are served as they are stored (not
+ * copies), so Chromium can keep the compiled WebAssembly with the cached pyodide.asm.wasm. */
 "use strict";
 
 const CACHE = "pycnn-__PYCNN_BUILD_ID__";
@@ -13,7 +18,9 @@ self.addEventListener("install", (event) => {
       if (!response.ok) throw new Error(`files.json: HTTP ${response.status}`);
       const manifest = await response.json();
       const cache = await caches.open(CACHE);
-      await cache.addAll(["./", "files.json", ...manifest.files.map((f) => f.path)]);
+      const held = new Set((await cache.keys()).map((request) => request.url));
+      const wanted = ["./", "files.json", ...manifest.files.map((f) => f.path)];
+      await cache.addAll(wanted.filter((path) => !held.has(new URL(path, self.location.href).href)));
       await self.skipWaiting();
     })(),
   );

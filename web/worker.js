@@ -62,10 +62,8 @@ const marks = [["worker", performance.now()]];
 const mark = (name) => marks.push([name, performance.now()]);
 
 // ---------------------------------------------------------------------------------------
-// Progress by bytes. Pyodide fetches its parts three ways (importScripts for the JS,
-// fetch for the wasm, XMLHttpRequest for the .data archives); each is wrapped only while
-// loading, to count the bytes as they arrive.
-const progress = { step: 0, loaded: 0, total: 0, sizes: new Map(), lastPost: 0 };
+// Progress by bytes: every large file is fetched here, by readAll, which counts its chunks.
+const progress = { step: 0, loaded: 0, total: 0, lastPost: 0 };
 
 function report(force) {
   const now = performance.now();
@@ -81,163 +79,245 @@ function report(force) {
   });
 }
 
-function countBytes(n) {
-  progress.loaded += n;
-  report(false);
-}
-
 function startStep(index) {
   progress.step = index;
   report(true);
 }
 
-function sizeOf(url) {
-  const path = new URL(url, self.location.href).pathname;
-  for (const [name, size] of progress.sizes) {
-    if (path.endsWith("/" + name)) return size;
-  }
-  return 0;
-}
-
-const nativeFetch = self.fetch.bind(self);
 const nativeImportScripts = self.importScripts.bind(self);
-const NativeXHR = self.XMLHttpRequest;
+const imported = new Set();
 
-async function countingFetch(input, init) {
-  const response = await nativeFetch(input, init);
-  if (!response.ok || !response.body) return response;
-  const counter = new TransformStream({
-    transform(chunk, controller) {
-      countBytes(chunk.byteLength);
-      controller.enqueue(chunk);
-    },
-  });
-  // Same status and headers (application/wasm matters for streaming compilation).
-  return new Response(response.body.pipeThrough(counter), {
-    status: response.status,
-    statusText: response.statusText,
-    headers: response.headers,
-  });
-}
-
-class CountingXHR extends NativeXHR {
-  constructor() {
-    super();
-    let seen = 0;
-    this.addEventListener("progress", (event) => {
-      countBytes(event.loaded - seen);
-      seen = event.loaded;
-    });
-  }
-}
-
-function countingImportScripts(...urls) {
-  nativeImportScripts(...urls);
+// pyodide.js imports pyodide.asm.js itself; the worker imports it first (while the wasm and
+// the standard library download), so the second import is skipped.
+self.importScripts = (...urls) => {
   for (const url of urls) {
-    countBytes(sizeOf(url));
-    mark(`imported ${url.slice(url.lastIndexOf("/") + 1)}`);
+    const name = url.slice(url.lastIndexOf("/") + 1);
+    if (imported.has(name)) continue;
+    nativeImportScripts(url);
+    imported.add(name);
+    mark(`imported ${name}`);
   }
+};
+
+// ---------------------------------------------------------------------------------------
+// Downloads. Everything starts at once, as soon as this worker runs, instead of one file
+// after another as Pyodide would ask for them.
+//
+// A first visit fetches each file once: what the worker fetched from the network goes into
+// the service worker's cache (the cache for the build named in files.json), and the service
+// worker, installed once the page is ready, only adds what is still missing (web/sw.js).
+// Files that came from that cache already (a second visit) are not written again.
+
+const filesJson = fetch("files.json").then((response) => {
+  if (!response.ok) {
+    throw new Error(`the site's file list (files.json) is missing (HTTP ${response.status})`);
+  }
+  return response.json();
+});
+
+// The cache this build's files belong in, and the paths it already holds (null: no caching).
+const offlineCache = filesJson.then(async (manifest) => {
+  if (!self.caches || !manifest.build) return null;
+  try {
+    const cache = await caches.open(`pycnn-${manifest.build}`);
+    const held = new Set((await cache.keys()).map((request) => new URL(request.url).pathname));
+    return { cache, held };
+  } catch (error) {
+    return null; // storage refused (a private window may): the service worker fetches it
+  }
+});
+const cacheWrites = [];
+
+function notDownloaded(path, response) {
+  return new Error(`the file ${path} could not be downloaded (HTTP ${response.status})`);
 }
 
-// Times the runtime's WebAssembly compilation (pyodide.asm.js calls instantiateStreaming).
-for (const name of ["instantiateStreaming", "compileStreaming"]) {
-  const native = WebAssembly[name];
-  if (typeof native !== "function") continue;
-  WebAssembly[name] = (...args) => {
-    mark(`wasm ${name} called`);
-    return native.apply(WebAssembly, args).then((result) => {
-      mark("wasm compiled");
-      return result;
-    });
+/** Put a copy of a fetched response into the offline cache, unless it is already there. */
+function keepOffline(path, response) {
+  const url = new URL(path, self.location.href);
+  cacheWrites.push(offlineCache.then((offline) => {
+    if (!offline || offline.held.has(url.pathname)) return response.body && response.body.cancel();
+    return offline.cache.put(url, response);
+  }).catch(() => {})); // the service worker fetches what could not be kept
+}
+
+/** A fetched body as one ArrayBuffer, counting bytes as they arrive. */
+async function readAll(response) {
+  const reader = response.body.getReader();
+  const chunks = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    chunks.push(value);
+    size += value.byteLength;
+    progress.loaded += value.byteLength;
+    report(false);
+  }
+  const bytes = new Uint8Array(size);
+  let at = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, at);
+    at += chunk.byteLength;
+  }
+  return bytes.buffer;
+}
+
+/** Fetch `path` (relative to this worker): its bytes as an ArrayBuffer, a copy kept offline. */
+async function download(path) {
+  const response = await fetch(path);
+  if (!response.ok) throw notDownloaded(path, response);
+  keepOffline(path, response.clone());
+  return readAll(response);
+}
+
+/** Compile the runtime's WebAssembly while it downloads. A streaming compilation of the
+ * response as fetched (not a copy: a constructed Response has no URL and no code cache) lets
+ * Chromium keep the compiled code with the cached file and reuse it on the next visit. */
+async function compileRuntime() {
+  const path = PYODIDE_DIR + "pyodide.asm.wasm";
+  const response = await fetch(path);
+  if (!response.ok) throw notDownloaded(path, response);
+  const copy = response.clone();
+  keepOffline(path, copy.clone());
+  const counted = readAll(copy); // the progress bar's share of the wasm
+  const module = await WebAssembly.compileStreaming(response);
+  await counted;
+  mark("wasm compiled");
+  return module;
+}
+
+const runtimeWasm = compileRuntime();
+const runtimeData = download(PYODIDE_DIR + "pyodide.asm.data");
+runtimeWasm.catch(() => {});
+runtimeData.catch(() => {});
+
+// Pyodide 0.17.1's loader takes no options for these, so its module factory is wrapped: the
+// compiled WebAssembly is instantiated through Emscripten's instantiateWasm hook, and the
+// .data archives come from getPreloadedPackage (both part of Emscripten's Module API).
+const preloaded = new Map(); // file name -> ArrayBuffer, taken once
+let runtimeFailed = null; // rejects when the hooked instantiation fails
+function hookRuntime() {
+  const create = self._createPyodideModule;
+  let fail;
+  runtimeFailed = new Promise((_, reject) => {
+    fail = reject;
+  });
+  self._createPyodideModule = (Module) => {
+    Module.instantiateWasm = (imports, receiveInstance) => {
+      runtimeWasm
+        .then((module) => WebAssembly.instantiate(module, imports).then((instance) => {
+          mark("wasm instantiated");
+          receiveInstance(instance, module);
+        }))
+        .catch(fail);
+      return {}; // the exports arrive through receiveInstance
+    };
+    Module.getPreloadedPackage = (url) => {
+      const name = url.slice(url.lastIndexOf("/") + 1);
+      const bytes = preloaded.get(name) || null;
+      preloaded.delete(name);
+      return bytes;
+    };
+    return create(Module);
   };
 }
 
-function installCounters(on) {
-  self.fetch = on ? countingFetch : nativeFetch;
-  self.XMLHttpRequest = on ? CountingXHR : NativeXHR;
-  self.importScripts = on ? countingImportScripts : nativeImportScripts;
-}
-
 // ---------------------------------------------------------------------------------------
-async function fetchBytes(path) {
-  const response = await fetch(path);
-  if (!response.ok) {
-    throw new Error(`the file ${path} could not be downloaded (HTTP ${response.status})`);
-  }
-  return new Uint8Array(await response.arrayBuffer());
-}
-
 async function load() {
-  const listResponse = await nativeFetch("files.json");
-  if (!listResponse.ok) {
-    throw new Error(`the site's file list (files.json) is missing (HTTP ${listResponse.status})`);
+  if (typeof WebAssembly !== "object") {
+    throw new Error("this browser cannot run WebAssembly, which the recognizer needs");
   }
-  const manifest = await listResponse.json();
-  const pycnnFiles = manifest.files.filter((f) => f.path.startsWith("pycnn/"));
+  startStep(0);
+  const manifest = await filesJson;
   for (const f of manifest.files) {
-    if (f.path.startsWith("pyodide/") || f.path.startsWith("pycnn/") || f.path === MODEL_PATH) {
-      progress.sizes.set(f.path, f.size);
+    if (f.path.startsWith("pycnn/") || f.path === MODEL_PATH ||
+        /^pyodide\/.*\.(wasm|data)$/.test(f.path)) {
       progress.total += f.size;
     }
   }
+  const packageData = manifest.pyodide_packages.map((name) => download(`${PYODIDE_DIR}${name}.data`));
+  packageData.forEach((p) => p.catch(() => {}));
+  const pycnnFiles = manifest.files.filter((f) => f.path.startsWith("pycnn/"));
+  const pycnnBytes = Promise.all(pycnnFiles.map((f) => download(f.path)));
+  const modelBytes = download(MODEL_PATH);
+  pycnnBytes.catch(() => {});
+  modelBytes.catch(() => {});
 
-  installCounters(true);
-  try {
-    startStep(0);
-    if (typeof WebAssembly !== "object") {
-      throw new Error("this browser cannot run WebAssembly, which the recognizer needs");
-    }
-    importScripts(PYODIDE_DIR + "pyodide.js");
-    const pyodide = await loadPyodide({ indexURL: PYODIDE_DIR });
-    mark("runtime");
+  importScripts(PYODIDE_DIR + "pyodide.js", PYODIDE_DIR + "pyodide.asm.js");
+  hookRuntime();
+  preloaded.set("pyodide.asm.data", await runtimeData);
+  mark("runtime downloaded");
+  const pyodide = await Promise.race([loadPyodide({ indexURL: PYODIDE_DIR }), runtimeFailed]);
+  mark("runtime");
 
-    startStep(1);
-    const problems = [];
-    await pyodide.loadPackage(manifest.pyodide_packages, () => {}, (message) => problems.push(message));
-    if (problems.length) throw new Error("NumPy did not load: " + problems.join("; "));
-    mark("numpy");
+  startStep(1);
+  const data = await Promise.all(packageData);
+  manifest.pyodide_packages.forEach((name, i) => preloaded.set(`${name}.data`, data[i]));
+  const problems = [];
+  await pyodide.loadPackage(manifest.pyodide_packages, () => {}, (message) => problems.push(message));
+  if (problems.length) throw new Error("NumPy did not load: " + problems.join("; "));
+  mark("numpy");
 
-    startStep(2);
-    const FS = pyodide._module.FS; // Pyodide 0.17 exposes the file system only here
-    const site = "/home/pyodide/site";
-    const files = await Promise.all(pycnnFiles.map((f) => fetchBytes(f.path)));
-    pycnnFiles.forEach((f, i) => {
-      const target = `${site}/${f.path}`;
-      FS.mkdirTree(target.slice(0, target.lastIndexOf("/")));
-      FS.writeFile(target, files[i]);
-    });
-    FS.writeFile("/home/pyodide/model.npz", await fetchBytes(MODEL_PATH));
-    mark("pycnn files");
-    pyodide.runPython(`
+  startStep(2);
+  const FS = pyodide._module.FS; // Pyodide 0.17 exposes the file system only here
+  const site = "/home/pyodide/site";
+  const files = await pycnnBytes;
+  pycnnFiles.forEach((f, i) => {
+    const target = `${site}/${f.path}`;
+    FS.mkdirTree(target.slice(0, target.lastIndexOf("/")));
+    FS.writeFile(target, new Uint8Array(files[i]));
+  });
+  FS.writeFile("/home/pyodide/model.npz", new Uint8Array(await modelBytes));
+  mark("pycnn files");
+  // NumPy's __init__ imports numpy.ma and numpy.polynomial, which the page never uses (about
+  // 15% of importing NumPy here): they load on first use instead (importlib's LazyLoader).
+  pyodide.runPython(`
 import sys
 sys.path.insert(0, "${site}")
-import importlib
+import importlib, importlib.abc, importlib.machinery, importlib.util
+
+class _LoadOnFirstUse(importlib.abc.MetaPathFinder):
+    names = {"numpy.ma", "numpy.polynomial"}
+
+    def find_spec(self, name, path, target=None):
+        if name not in self.names:
+            return None
+        spec = importlib.machinery.PathFinder.find_spec(name, path)
+        if spec is not None and spec.loader is not None:
+            spec.loader = importlib.util.LazyLoader(spec.loader)
+        return spec
+
+sys.meta_path.insert(0, _LoadOnFirstUse())
 importlib.invalidate_caches()
-from pycnn.page_api import PageApi
+import numpy
 `);
-    mark("pycnn import");
-    const api = pyodide.runPython(`
+  mark("numpy import");
+  pyodide.runPython("from pycnn.page_api import PageApi");
+  mark("pycnn import");
+  const api = pyodide.runPython(`
 page_api = PageApi("/home/pyodide/model.npz")
 page_api
 `);
-    mark("model");
-    handle = api.handle;
-    api.destroy();
+  mark("model");
+  handle = api.handle;
+  api.destroy();
 
-    startStep(3);
-    // One throwaway recognition so the first real one is not slowed by first-call costs.
-    const side = 64;
-    const warm = new Uint8Array(side * side * 4);
-    for (let i = 0; i < side; i++) warm[(i * side + i) * 4 + 3] = 255;
-    callPage("recognise", { id: 0, width: side, height: side }, warm.buffer);
-    mark("first answer");
+  startStep(3);
+  // One throwaway recognition so the first real one is not slowed by first-call costs.
+  const side = 64;
+  const warm = new Uint8Array(side * side * 4);
+  for (let i = 0; i < side; i++) warm[(i * side + i) * 4 + 3] = 255;
+  callPage("recognise", { id: 0, width: side, height: side }, warm.buffer);
+  mark("first answer");
 
-    progress.loaded = progress.total;
-    report(true);
-    postMessage({ type: "ready", startup: { timeOrigin: performance.timeOrigin, marks } });
-  } finally {
-    installCounters(false);
-  }
+  // The offline copy is complete before the page registers the service worker, which then
+  // finds these files in its cache instead of downloading them a second time.
+  await Promise.all(cacheWrites);
+  mark("kept offline");
+  progress.loaded = progress.total;
+  report(true);
+  postMessage({ type: "ready", startup: { timeOrigin: performance.timeOrigin, marks } });
 }
 
 // One request to PageApi.handle: {reply: parsed JSON, data: ArrayBuffer | null}.
