@@ -1,5 +1,4 @@
-"""python -m pycnn.calibrate: make the model's confidence mean what it says, and decide when
-the page should say "I'm not sure".
+"""python -m pycnn.calibrate: make the model's confidence mean what it says.
 
 A network trained with cross-entropy is often over-confident: it says 100% for a "+" it has
 never seen. Temperature scaling divides the logits by one number T > 0,
@@ -11,10 +10,10 @@ on the **validation** writers as the value with the least negative log-likelihoo
 `TEMPERATURES`), then folded into the last Dense layer (weights and bias divided by T), so
 the page and the tools run the calibrated model unchanged.
 
-The "I'm not sure" threshold is chosen on the same writers, after calibration: the largest
-confidence in `UNSURE_GRID` below which the answers are right at most half the time. Under
-it, the answer is more likely wrong than right. It is stored in the model's metadata
-(`calibration.unsure_below`), where the recognizer reads it.
+The "I'm not sure" threshold is chosen after this, by `pycnn.derive_lookalikes`: it judges
+what the page shows ("0 or O" counts as one answer), so it needs the look-alike table that
+step makes from the calibrated model. It is stored beside the temperature, in the model's
+`calibration.unsure_below`.
 
 Exit status (pycnn.cli): 0 on success, 2 for a bad option, model, stroke file or --out, or a
 model already calibrated; 130 when interrupted.
@@ -28,6 +27,7 @@ from .cli import (
     ProgressBar,
     UsageError,
     check_output_file,
+    data_for_model,
     load_usable_model,
     parse_model_step_args,
     run_cli,
@@ -40,7 +40,6 @@ from .prior import final_dense
 
 TEMPERATURES = tuple(float(t) for t in np.round(np.exp(np.linspace(np.log(0.5), np.log(4.0),
                                                                    43)), 4))
-UNSURE_GRID = tuple(round(0.05 * k, 2) for k in range(2, 17))  # 0.10 .. 0.80
 ECE_BINS = 15
 
 
@@ -76,24 +75,6 @@ def choose_temperature(logits, targets, temperatures=TEMPERATURES):
     return best[0], tried
 
 
-def choose_unsure_below(probabilities, targets, grid=UNSURE_GRID):
-    """(threshold, [(c, share of answers below c, their accuracy), ...]).
-
-    The largest c whose answers below it are right at most half the time; 0 (never unsure)
-    when even the least confident answers are mostly right.
-    """
-    confidence = probabilities.max(axis=1)
-    right = probabilities.argmax(axis=1) == np.asarray(targets)
-    tried, chosen = [], 0.0
-    for c in grid:
-        below = confidence < c
-        accuracy = float(right[below].mean()) if below.any() else None
-        tried.append((c, float(below.mean()), accuracy))
-        if accuracy is not None and accuracy <= 0.5:
-            chosen = c
-    return chosen, tried
-
-
 def softmax(z):
     return np.exp(log_softmax(z))
 
@@ -111,7 +92,7 @@ def main(argv=None):
         raise UsageError("%s is already calibrated; calibrate the model that training (and "
                          "the prior step) wrote instead" % printable(args.model))
     dense = final_dense(model)  # refuse an unsuitable model before minutes of evaluation
-    data = load_stroke_files(args.data)
+    data = load_stroke_files(data_for_model(args.data, model.labels))
     val = writer_split(data)["val"]
     if len(val) == 0:
         raise UsageError("%s has no validation writers" % printable(data.path))
@@ -121,7 +102,6 @@ def main(argv=None):
     temperature, tried = choose_temperature(logits, targets)
     before = softmax(logits)
     after = softmax(logits / temperature)
-    unsure_below, unsure_tried = choose_unsure_below(after, targets)
 
     print("validation writers (%d samples)" % len(val))
     print("temperature %.3f (least NLL on a grid of %d from %.2f to %.2f): NLL %.4f -> %.4f, "
@@ -129,28 +109,19 @@ def main(argv=None):
           % (temperature, len(tried), tried[0][0], tried[-1][0], nll(logits, targets, 1.0),
              nll(logits, targets, temperature), 100 * expected_calibration_error(before, targets),
              100 * expected_calibration_error(after, targets)))
-    print("\"I'm not sure\" below a confidence of %.2f; answers below each confidence:"
-          % unsure_below)
-    for c, share, accuracy in unsure_tried:
-        print("  < %.2f: %5.1f%% of answers, right %s%s" % (
-            c, 100 * share, "-" if accuracy is None else "%.1f%%" % (100 * accuracy),
-            "  <- chosen" if c == unsure_below else ""))
-
     for name in ("weight", "bias"):
         dense.params[name] /= np.asarray(temperature, dtype=dense.params[name].dtype)
     model.metadata["calibration"] = {
         "temperature": temperature,
-        "unsure_below": unsure_below,
-        "chosen_on": "validation writers: the temperature with the least NLL, then the largest "
-                     "confidence under which answers are right at most half the time",
+        "chosen_on": "validation writers: the temperature with the least NLL",
         "validation_nll": [round(nll(logits, targets, 1.0), 6),
                            round(nll(logits, targets, temperature), 6)],
         "validation_ece": [round(expected_calibration_error(before, targets), 6),
                            round(expected_calibration_error(after, targets), 6)],
     }
     save_model(model, args.out)
-    print("wrote %s (temperature %.3f, unsure below %.2f)"
-          % (printable(args.out), temperature, unsure_below))
+    print("wrote %s (temperature %.3f); choose \"I'm not sure\" next with "
+          "python -m pycnn.derive_lookalikes" % (printable(args.out), temperature))
     return 0
 
 

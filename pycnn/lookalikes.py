@@ -17,8 +17,14 @@ look-alikes of each other and the runner-up has at least `min_share` of the prob
 That share is chosen on the validation writers too, as the smallest one at which the leading
 answer, when "0 or O" is shown, is right at most `MAX_LEADER_ACCURACY` of the time: below
 it, the page would hedge answers it gets right. It is stored in the table, and
-`pycnn.evaluate` counts an answer in the truth's group as right for `top1_lookalike`. This
-module runs on the page's Python (3.8, NumPy 1.17).
+`pycnn.evaluate` counts an answer in the truth's group as right for `top1_lookalike`.
+
+"I'm not sure" judges what is shown, not the first label alone: "0 or O" at 48% + 41% is a
+sure answer that the drawing is one of them. `shown_answer` gives the labels shown and their
+summed probability, and `choose_unsure_below` picks the threshold on the same validation
+drawings, after the share (so it lives in the same step; the model's
+`calibration.unsure_below` records it). This module runs on the page's Python (3.8, NumPy
+1.17).
 """
 
 import json
@@ -30,6 +36,7 @@ TABLE_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "lookalike
 THRESHOLD = 0.10
 MIN_SHARES = (0.05, 0.10, 0.15, 0.20, 0.25, 0.30, 0.35, 0.40)
 MAX_LEADER_ACCURACY = 2 / 3
+UNSURE_GRID = tuple(round(0.05 * k, 2) for k in range(2, 17))  # 0.10 .. 0.80
 
 
 def groups_from_confusion(confusion, labels, threshold=THRESHOLD):
@@ -85,8 +92,11 @@ def load_groups(path=TABLE_PATH):
     return [str(group) for group in load_table(path).get("groups", [])]
 
 
+# Read once at import: the page starts faster without a second parse of the same file.
+_TABLE = load_table()
+GROUPS = tuple(str(group) for group in _TABLE.get("groups", []))
 # The runner-up's least probability for "0 or O", chosen on validation (see above).
-MIN_SHARE = float(load_table().get("min_share", MIN_SHARES[-1]))
+MIN_SHARE = float(_TABLE.get("min_share", MIN_SHARES[-1]))
 
 
 def choose_min_share(tops, truths, groups, shares=MIN_SHARES,
@@ -129,6 +139,37 @@ def leading_lookalikes(top, groups, min_share=MIN_SHARE):
             break
         leading.append(str(label))
     return leading if len(leading) > 1 else None
+
+
+def shown_answer(top, groups, min_share=MIN_SHARE):
+    """What the page shows for `top` ([[label, probability], ...], most likely first):
+    (labels, confidence). labels are the leading look-alikes ("0 or O") or the first answer
+    alone, and confidence is their summed probability: the chance that the drawing is one
+    of the characters shown, which is what "I'm not sure" must judge."""
+    if not top:
+        return [], 0.0
+    labels = leading_lookalikes(top, groups, min_share) or [str(top[0][0])]
+    return labels, float(sum(p for _, p in top[: len(labels)]))
+
+
+def choose_unsure_below(confidences, rights, grid=UNSURE_GRID):
+    """(threshold, [(c, share of answers below c, their accuracy), ...]).
+
+    confidences and rights: per validation drawing, the confidence of what is shown and
+    whether the truth is among it (`shown_answer`). The threshold is the largest c under
+    which the answers shown are right at most half the time: below it an answer is more
+    likely wrong than right. 0 (never unsure) when even the least confident are mostly right.
+    """
+    confidences = np.asarray(confidences, dtype=np.float64)
+    rights = np.asarray(rights, dtype=bool)
+    tried, chosen = [], 0.0
+    for c in grid:
+        below = confidences < c
+        accuracy = float(rights[below].mean()) if below.any() else None
+        tried.append((c, float(below.mean()) if len(below) else 0.0, accuracy))
+        if accuracy is not None and accuracy <= 0.5:
+            chosen = c
+    return chosen, tried
 
 
 def hits(predicted, truth, labels, groups):

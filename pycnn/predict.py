@@ -48,10 +48,10 @@ from .cli import (
     set_mask_of,
     write_line,
 )
-from .lookalikes import leading_lookalikes, load_groups
+from .lookalikes import GROUPS, MIN_SHARE
 from .nn.serialize import UnreadableFile, open_regular_file, printable
 from .preprocess import EmptyImageError, preprocess
-from .recognizer import unsure_below
+from .recognizer import shown, top_labels, unsure_below
 
 TOP = 5
 FORMATS = ("PNG", "JPEG", "GIF", "BMP", "WEBP", "TIFF")
@@ -136,14 +136,9 @@ def _pixels(image):
     return np.asarray(image.convert("RGBA" if has_alpha else "RGB"))
 
 
-def top_labels(model, probabilities, mask, k=TOP):
-    """The k most probable labels within the set, most likely first."""
-    order = [i for i in np.argsort(-probabilities, kind="stable") if mask[i]][:k]
-    return [[model.labels[i], round(float(probabilities[i]), 6)] for i in order]
-
-
 def predict_file(model, path, mask, groups):
-    """{"file", "top5", "lookalikes"} for a readable image, {"file", "error"} otherwise.
+    """{"file", "top5", "lookalikes", "unsure"} for a readable image (presented as the page
+    presents it, `recognizer.shown`), {"file", "error"} otherwise.
     groups: the look-alike groups to name, or [] when reading within a set."""
     name = printable(path)
     try:
@@ -156,9 +151,10 @@ def predict_file(model, path, mask, groups):
     if not np.all(np.isfinite(logits)):
         return {"file": name, "error": "the model's output for this image is not a number "
                                        "(NaN or infinite): the model is broken"}
-    top5 = top_labels(model, restrict(logits, mask), mask)
-    return {"file": name, "top5": top5, "lookalikes": leading_lookalikes(top5, groups),
-            "unsure": top5[0][1] < unsure_below(model.metadata)}
+    top5 = top_labels(model.labels, restrict(logits, mask), mask, TOP)
+    answer = shown(top5, groups, MIN_SHARE, unsure_below(model.metadata))
+    answer["top5"] = [[label, round(p, 6)] for label, p in top5]
+    return dict({"file": name}, **answer)
 
 
 def describe(result):
@@ -181,7 +177,7 @@ def main(argv=None):
     args = p.parse_args(argv)
     model = load_usable_model(args.model)
     mask = set_mask_of(args.set, model.labels)
-    groups = load_groups() if args.set == "all" else []
+    groups = GROUPS if args.set == "all" else ()
     results = [predict_file(model, path, mask, groups) for path in args.images]
     for r in results:
         if "error" in r:

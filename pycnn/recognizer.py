@@ -16,7 +16,7 @@ import numbers
 import numpy as np
 
 from pycnn.charsets import NAMED_SETS, CharsetError, restrict, set_mask
-from pycnn.lookalikes import MIN_SHARE, leading_lookalikes, load_groups
+from pycnn.lookalikes import GROUPS, MIN_SHARE, shown_answer
 from pycnn.nn.layers import Conv2D
 from pycnn.nn.serialize import load_model
 from pycnn.preprocess import EmptyImageError, check_model_compatible, preprocess
@@ -90,10 +90,31 @@ def separating_sets(chars):
 
 
 def unsure_below(metadata):
-    """The confidence under which an answer is more often wrong than right on the validation
-    writers (`pycnn.calibrate`); 0 for a model that was never calibrated: never unsure."""
-    calibration = (metadata or {}).get("calibration")
-    return float(calibration.get("unsure_below", 0.0)) if isinstance(calibration, dict) else 0.0
+    """The summed probability of what is shown under which it is more often wrong than right
+    on the validation writers (`pycnn.derive_lookalikes`); 0 for a model without that
+    choice: never unsure."""
+    unsure = (metadata or {}).get("unsure")
+    below = unsure.get("below", 0.0) if isinstance(unsure, dict) else 0.0
+    usable = isinstance(below, (int, float)) and not isinstance(below, bool) and 0 <= below <= 1
+    return float(below) if usable else 0.0
+
+
+def top_labels(labels, probabilities, mask=None, k=5):
+    """The k most probable [[label, p], ...] among the classes where `mask` is True."""
+    # A stable sort, so ties keep the label order and CPython and Pyodide agree.
+    order = np.argsort(-np.asarray(probabilities), kind="mergesort")
+    if mask is not None:
+        order = order[np.asarray(mask, dtype=bool)[order]]
+    return [[str(labels[i]), float(probabilities[i])] for i in order[:k]]
+
+
+def shown(top, groups, min_share, unsure_threshold):
+    """{"top5", "lookalikes", "unsure"} for a top list: the one way the page and
+    `pycnn.predict` present an answer. lookalikes: the leading look-alike labels or None
+    (pass no groups to name none, as within a set)."""
+    labels, confidence = shown_answer(top, groups, min_share)
+    return {"top5": top, "lookalikes": labels if len(labels) > 1 else None,
+            "unsure": bool(top) and confidence < unsure_threshold}
 
 
 class Recognizer:
@@ -112,7 +133,7 @@ class Recognizer:
         self.labels = [str(label) for label in self.model.labels]
         self.metadata = dict(getattr(self.model, "metadata", {}) or {})
         self.top_k = min(top_k, len(self.labels))
-        self.lookalike_groups = load_groups()
+        self.lookalike_groups = list(GROUPS)
         self.lookalike_min_share = MIN_SHARE
         self.unsure_below = unsure_below(self.metadata)
         self.last_input = None
@@ -178,20 +199,19 @@ class Recognizer:
         set). lookalikes, only when the set is "all" (elsewhere nothing competes with a
         look-alike): {"labels": the leading answers that look alike, e.g. ["0", "O"],
         "sets": the named sets that tell them apart, e.g. ["digits", "upper"], or []}, or
-        None when the first answer stands alone. unsure: the first answer's probability is
-        below the model's calibrated `unsure_below`.
+        None when the first answer stands alone. unsure: what is shown (the look-alikes
+        together, or the first answer) has a summed probability below the model's
+        `unsure_below` (see `pycnn.lookalikes.shown_answer`).
         """
         if mask is None:
             mask = self.charset_mask(charset)
-        probabilities = restrict(logits, mask)
-        top = self.top(probabilities, mask)
-        lookalikes = None
-        if charset == "all":
-            leading = leading_lookalikes(top, self.lookalike_groups, self.lookalike_min_share)
-            if leading:
-                lookalikes = {"labels": leading, "sets": separating_sets(leading)}
-        return {"top5": top, "lookalikes": lookalikes,
-                "unsure": bool(top) and top[0][1] < self.unsure_below}
+        top = top_labels(self.labels, restrict(logits, mask), mask, self.top_k)
+        answer = shown(top, self.lookalike_groups if charset == "all" else (),
+                       self.lookalike_min_share, self.unsure_below)
+        if answer["lookalikes"]:
+            answer["lookalikes"] = {"labels": answer["lookalikes"],
+                                    "sets": separating_sets(answer["lookalikes"])}
+        return answer
 
     def reread(self, charset):
         """The latest drawing's answer within another set, from its kept logits: no second
@@ -205,14 +225,6 @@ class Recognizer:
         """Class probabilities (n_classes,) for one preprocessed (28, 28) image."""
         batch = np.asarray(image, dtype=np.float32).reshape(1, 1, 28, 28)
         return np.asarray(self.model.predict_proba(batch))[0]
-
-    def top(self, probabilities, mask=None):
-        """The top_k [[label, p], ...] among the classes where `mask` is True (default all)."""
-        # A stable sort, so ties keep the label order and CPython and Pyodide agree.
-        order = np.argsort(-probabilities, kind="mergesort")
-        if mask is not None:
-            order = order[np.asarray(mask, dtype=bool)[order]]
-        return [[self.labels[i], float(probabilities[i])] for i in order[: self.top_k]]
 
     # --- the page's "Look inside" view -------------------------------------------------
     def network(self):

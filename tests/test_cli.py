@@ -296,3 +296,29 @@ def test_train_on_letters_and_symbols_together_reads_94_classes(tmp_path, unipen
     assert len(model.labels) == 94 and "+" in model.labels and '"' in model.labels
     assert model.metadata["training"]["data"] == (
         "unipen_alnum_strokes.npz + unipen_symbols_strokes.npz")
+
+
+def test_derive_lookalikes_writes_the_table_and_the_models_unsure_threshold(tmp_path,
+                                                                             small_model,
+                                                                             capsys):
+    from pycnn import derive_lookalikes
+    from pycnn.recognizer import unsure_below
+
+    table_path, model_out = tmp_path / "table.json", tmp_path / "model.npz"
+    assert derive_lookalikes.main(["--model", str(small_model), "--out", str(table_path),
+                                   "--model-out", str(model_out), "--quiet"]) == 0
+    table = json.loads(table_path.read_text())
+    model = load_model(model_out)
+    assert table["split"] == "val" and table["min_share"] > 0
+    assert model.metadata["unsure"]["below"] == table["unsure_below"]
+    assert unsure_below(model.metadata) == table["unsure_below"]
+    trials = model.metadata["unsure"]["trials"]
+    # The threshold's promise holds on the drawings it was chosen on: below it, what is
+    # shown is right at most half the time; above the next grid step, more often.
+    chosen = [t for t in trials if t[0] == table["unsure_below"]]
+    assert not chosen or chosen[0][2] is None or chosen[0][2] <= 0.5
+    assert all(t[2] is None or t[2] > 0.5 for t in trials if t[0] > table["unsure_below"])
+    x = np.random.RandomState(0).rand(3, 1, 28, 28).astype(np.float32)
+    np.testing.assert_array_equal(model.predict_logits(x),
+                                  load_model(small_model).predict_logits(x))
+    assert "I'm not sure" in capsys.readouterr().out

@@ -6,14 +6,17 @@ Only pytest, numpy and pycnn: this file also runs on the page's Python 3.8 + Num
 import json
 
 import numpy as np
+import pytest
 
 from pycnn import lookalikes
 from pycnn.lookalikes import (
     choose_min_share,
+    choose_unsure_below,
     groups_from_confusion,
     hits,
     leading_lookalikes,
     load_groups,
+    shown_answer,
     table_from_confusion,
 )
 
@@ -75,6 +78,28 @@ def test_the_share_is_the_smallest_at_which_shown_leaders_are_often_wrong():
     assert tried[0] == (0.1, 1.0, 0.7)  # shown for all ten, leader right 7 times: > 2/3
     assert tried[1] == (0.3, 0.6, 0.5)
     assert tried[2] == (0.5, 0.0, None)
+
+
+def test_what_is_shown_is_the_leading_lookalikes_with_their_summed_probability():
+    groups = ["0O"]
+    assert shown_answer([["0", 0.48], ["O", 0.41], ["7", 0.11]], groups, 0.05) == \
+        (["0", "O"], pytest.approx(0.89))
+    assert shown_answer([["0", 0.48], ["O", 0.41]], [], 0.05) == (["0"], 0.48)
+    assert shown_answer([["0", 0.9], ["O", 0.04]], groups, 0.05) == (["0"], 0.9)
+    assert shown_answer([], groups) == ([], 0.0)
+
+
+def test_unsure_below_is_the_largest_confidence_under_which_what_is_shown_is_mostly_wrong():
+    confidences = [0.7] * 4 + [0.55] * 4 + [0.95] * 4
+    rights = [1, 0, 0, 0] + [1, 1, 0, 0] + [1] * 4  # right: 1/4 at 0.7, 2/4 at 0.55
+    chosen, tried = choose_unsure_below(confidences, rights, grid=(0.6, 0.75, 0.9, 0.96))
+    # Below 0.75 and below 0.9 alike: 3 right of 8; below 0.96: 7 of 12, mostly right.
+    assert chosen == 0.9
+    accuracy = {c: a for c, _, a in tried}
+    assert accuracy[0.6] == pytest.approx(2 / 4) and accuracy[0.9] == pytest.approx(3 / 8)
+    assert accuracy[0.96] == pytest.approx(7 / 12)
+    assert {c: below for c, below, _ in tried}[0.75] == pytest.approx(8 / 12)
+    assert choose_unsure_below([0.9], [True], grid=(0.5, 0.95))[0] == 0.0  # never unsure
 
 
 def test_hits_count_an_answer_in_the_truths_group_as_right():

@@ -297,17 +297,47 @@ def test_bad_sets_are_errors_with_sentences_before_any_work(model_path, charset,
     assert set_mask("7" * MAX_SET_LENGTH, LABELS).sum() == 1  # long, but not too long
 
 
-def test_unsure_follows_the_calibrated_threshold_in_the_model_file(model_path, tmp_path):
+def test_unsure_follows_the_threshold_in_the_model_file(model_path, tmp_path):
     recognizer = Recognizer(model_path)
-    assert recognizer.unsure_below == 0.0  # never calibrated: never unsure
+    recognizer.lookalike_groups = []  # the first answer alone is what is shown
+    assert recognizer.unsure_below == 0.0  # no threshold chosen: never unsure
     answer = recognizer.recognise_rgba(canvas().tobytes(), 120, 90)
     assert answer["unsure"] is False
     best = answer["top5"][0][1]
     for threshold, unsure in ((best + 0.01, True), (best - 0.01, False)):
         model = load_model(model_path)
-        model.metadata["calibration"] = {"temperature": 1.0, "unsure_below": threshold}
+        model.metadata["unsure"] = {"below": threshold}
         path = tmp_path / ("calibrated%.3f.npz" % threshold)
         save_model(model, path)
         calibrated = Recognizer(path)
+        calibrated.lookalike_groups = []
         assert calibrated.recognise_rgba(canvas().tobytes(), 120, 90)["unsure"] is unsure
         assert calibrated.reread("all")["unsure"] is unsure
+
+
+def test_unsure_judges_the_lookalikes_shown_together(model_path):
+    # "0 or A" (as if they looked alike) at 0.48 + 0.41 is a sure answer that the drawing
+    # is one of them.
+    recognizer = Recognizer(model_path)
+    recognizer.unsure_below, recognizer.lookalike_min_share = 0.6, 0.05
+    labels = recognizer.labels
+    logits = np.full(len(labels), -30.0)
+    logits[labels.index("0")], logits[labels.index("A")] = np.log(0.48), np.log(0.41)
+    logits[labels.index("7")] = np.log(0.11)
+    recognizer.lookalike_groups = ["0A"]
+    together = recognizer.read(logits)
+    assert together["lookalikes"]["labels"] == ["0", "A"] and together["unsure"] is False
+    recognizer.lookalike_groups = []
+    alone = recognizer.read(logits)
+    assert alone["lookalikes"] is None and alone["unsure"] is True  # 0.48 alone
+    within = recognizer.read(logits, "digits")  # 0 at 0.48 / 0.59 of the digits
+    assert within["top5"][0][0] == "0" and within["unsure"] is False
+
+
+@pytest.mark.parametrize("stored", [True, "0.5", -0.1, 1.5, float("nan"), None, [0.5]])
+def test_a_nonsense_threshold_in_a_model_file_means_never_unsure(stored):
+    from pycnn.recognizer import unsure_below
+
+    assert unsure_below({"unsure": {"below": stored}}) == 0.0
+    assert unsure_below({"unsure": "high"}) == 0.0
+    assert unsure_below({"unsure": {"below": 0.65}}) == 0.65
