@@ -76,7 +76,9 @@ bench: py-deps
 
 # Single-threaded BLAS: on 2 shared cores OpenBLAS's spinning threads cost more than they give.
 # Train; undo UNIPEN's class prior (pycnn/prior.py); calibrate the confidence
-# (pycnn/calibrate.py); remake the look-alike table (pycnn/derive_lookalikes.py). Every step
+# (pycnn/calibrate.py); remake the look-alike table and choose when the page says "I'm not
+# sure" (pycnn/derive_lookalikes.py). Training reads the alnum and symbols files (94 classes)
+# and each later step the files that hold the model's classes, by default. Every step
 # after training chooses what it chooses on the validation writers.
 train: py-deps
 	OPENBLAS_NUM_THREADS=1 $(VPY) -m pycnn.train $(TRAIN_ARGS)

@@ -38,12 +38,32 @@ class ArgumentParser(argparse.ArgumentParser):
         raise UsageError("%s (see %s --help)" % (message, self.prog))
 
 
-def add_data_option(parser, default_help="data/unipen/unipen_alnum_strokes.npz"):
+DATA_FOR_MODEL_HELP = ("the carried files holding the model's classes: "
+                      "data/unipen/unipen_alnum_strokes.npz, plus unipen_symbols_strokes.npz "
+                      "for a model that reads symbols")
+
+
+def add_data_option(parser, default_help=DATA_FOR_MODEL_HELP):
     """--data FILE [FILE ...]: one stroke file, or several to combine (the alnum and symbols
-    files give 94 classes); None when not given."""
+    files give 94 classes); None when not given (see `data_for_model`)."""
     parser.add_argument("--data", nargs="+", default=None, metavar="FILE",
                         help="stroke file(s), combined when several (default: %s)"
                         % default_help)
+
+
+def data_for_model(paths, labels):
+    """--data as given; else the stroke files the repository carries that hold the model's
+    classes: the alnum file ($PYCNN_UNIPEN if set), and the symbols file too when the model
+    reads any symbol, so a 94-class model is scored on its symbols without being told."""
+    from .charsets import SYMBOLS
+    from .data.unipen import SYMBOLS_FILE_NAME, default_data_path
+
+    if paths is not None:
+        return paths
+    files = [default_data_path()]
+    if any(str(label) in SYMBOLS for label in labels):
+        files.append(default_data_path(SYMBOLS_FILE_NAME))
+    return files
 
 
 def parse_model_step_args(prog, description, what, argv):

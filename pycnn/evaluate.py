@@ -32,6 +32,7 @@ from .cli import (
     UsageError,
     add_data_option,
     add_set_option,
+    data_for_model,
     load_usable_model,
     run_cli,
     set_mask_of,
@@ -123,7 +124,7 @@ def main(argv=None):
         indices = np.arange(len(data))
         what = args.strokes
     else:
-        data = load_stroke_files(args.data)
+        data = load_stroke_files(data_for_model(args.data, model.labels))
         indices = writer_split(data)[args.split]
         what = "%s split of %s" % (args.split, data.path)
     if len(indices) == 0:

@@ -12,10 +12,11 @@ prior: with pi(c) the class frequency in the training split and K classes,
 
 tau = 1 swaps the training prior for a uniform one; tau = 0 changes nothing. The strength
 tau is chosen on the validation writers (never the test split) as the value with the best
-top-1 under the 47-class merge when digits, uppercase and lowercase weigh the same, which
-is what the page meets; a model that reads symbols weighs section 1d the same too. The last layers are Dense -> Softmax, so the shift folds into the
-Dense bias: the page and every tool run the adjusted model unchanged. The choice is
-recorded in the model's metadata, and a model is adjusted at most once.
+top-1 under the 47-class merge when digits, uppercase and lowercase (and symbols, for a
+model that reads them) weigh the same, which is what the page meets. The last layers are
+Dense -> Softmax, so the shift folds into the Dense bias: the page and every tool run the
+adjusted model unchanged. The choice is recorded in the model's metadata, and a model is
+adjusted at most once.
 
 Exit status (pycnn.cli): 0 on success, 2 for a bad option, model, stroke file or --out,
 130 when interrupted. --out is checked before the minutes of evaluation.
@@ -30,6 +31,7 @@ from .cli import (
     UsageError,
     check_model_input,
     check_output_file,
+    data_for_model,
     load_usable_model,
     parse_model_step_args,
     run_cli,
@@ -108,7 +110,7 @@ def main(argv=None):
                              done.get("tau") if isinstance(done, dict) else done)))
     final_dense(model)  # refuse an unsuitable model before the minutes of evaluation
     check_model_input(model, args.model)
-    data = load_stroke_files(args.data)
+    data = load_stroke_files(data_for_model(args.data, model.labels))
     split = writer_split(data)
     val = split["val"]
     missing = [s for s in REQUIRED_SECTIONS if not np.any(data.section[val] == s)]

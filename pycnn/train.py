@@ -38,7 +38,7 @@ from .cli import (
     run_cli,
 )
 from .data.dataset import render_batch
-from .data.unipen import default_data_path, load_stroke_files, writer_split
+from .data.unipen import SYMBOLS_FILE_NAME, default_data_path, load_stroke_files, writer_split
 from .metrics import accuracy_report, confusion_matrix
 from .nn import (
     Adam,
@@ -88,7 +88,8 @@ ARCHITECTURES = ("tiny", "small", "default")
 
 def parse_args(argv):
     p = ArgumentParser(prog="python -m pycnn.train", description=__doc__.split("\n")[0])
-    add_data_option(p, "$PYCNN_UNIPEN or data/unipen/unipen_alnum_strokes.npz")
+    add_data_option(p, "data/unipen/unipen_alnum_strokes.npz ($PYCNN_UNIPEN if set) "
+                       "and data/unipen/unipen_symbols_strokes.npz: 94 classes")
     p.add_argument("--out", default="weights/model.npz", help="where the best model goes")
     p.add_argument("--report-dir", default=None,
                    help="metrics.json, curves.png, confusion.png (default: next to --out)")
@@ -118,7 +119,8 @@ def parse_args(argv):
     out_dir = os.path.dirname(os.path.abspath(args.out))
     args.report_dir = args.report_dir or out_dir
     args.checkpoint = args.checkpoint or os.path.join(out_dir, "checkpoint.npz")
-    args.data = args.data or [default_data_path()]
+    # The shipped model reads every printable character: digits, letters and symbols.
+    args.data = args.data or [default_data_path(), default_data_path(SYMBOLS_FILE_NAME)]
     return args
 
 
