@@ -308,13 +308,22 @@ function showPrediction(result) {
   predictionEl.dataset.set = set;
   predictionEl.dataset.lookalikes = String(alike.length > 1);
   const readAsWords = set === "all" ? "" : `Read as ${readAs.title(set)}. `;
-  if (lookalikes) {
+  // Below the model's calibrated threshold (pycnn.calibrate) the answer is more often wrong
+  // than right: the guesses stay, worded as guesses, on screen and for screen readers alike.
+  const unsure = result.unsure === true;
+  predictionEl.dataset.unsure = String(unsure);
+  const spokenShares = listed(alike.map((name) => spokenPercent(top5.find(([l]) => l === name)[1])));
+  if (unsure) {
+    const same = alike.length > 1 ? " They look the same." : "";
+    noteEl.textContent = `Not sure — maybe ${listed(alike, "or")} (${listed(shares)})`;
+    announceEl.textContent = `${readAsWords}Not sure. Maybe ${listed(alike.map(spoken), "or")}, ` +
+      `${spokenShares}.${same}`;
+  } else if (lookalikes) {
     const sets = lookalikes.sets.map((name) => readAs.title(name));
     const apart = sets.length ? ` Choose ${listed(sets, "or")} to tell them apart.` : "";
     noteEl.textContent = `${listed(alike)} look the same (${listed(shares)}).${apart}`;
     announceEl.textContent = `Top guess: ${listed(alike.map(spoken), "or")}, ` +
-      `${listed(alike.map((name) => spokenPercent(top5.find(([l]) => l === name)[1])))}. ` +
-      `They look the same.${apart}`;
+      `${spokenShares}. They look the same.${apart}`;
   } else {
     noteEl.textContent = `${percent(probability)} sure`;
     announceEl.textContent = `${readAsWords}Top guess: ${spoken(label)}, ${spokenPercent(probability)} sure.`;
@@ -331,6 +340,7 @@ function showEmpty() {
   predictionEl.dataset.empty = "true";
   delete predictionEl.dataset.set;
   predictionEl.dataset.lookalikes = "false";
+  predictionEl.dataset.unsure = "false";
   if (loadFailed) noteEl.textContent = "";
   else if (ready) noteEl.textContent = "The pad is empty: draw a digit or a letter.";
   else noteEl.textContent = "Draw a digit or a letter while the network loads.";

@@ -70,7 +70,7 @@ export function installTestHooks({ recognizer, inside, pad, settled, strokeCount
     // The exact pixels of the last recognition sent, for CPython to read the same drawing.
     lastPixels: () =>
       lastSent && { width: lastSent.width, height: lastSent.height, base64: toBase64(lastSent.pixels) },
-    lastResult: () => lastResult && { ms: lastResult.ms },
+    lastResult: () => lastResult && { ms: lastResult.ms, unsure: lastResult.unsure, top5: lastResult.top5 },
     // Stroke end -> answer in the DOM, -> the frame that paints it, -> the open panel drawn.
     latencies: () => latencies.map(({ id, dom, painted, inside: drawn, insideOpen }) =>
       ({ id, dom, painted, inside: drawn, insideOpen })),
