@@ -3,7 +3,10 @@
 "use strict";
 
 const { chromium } = require("@playwright/test");
-const { spawn } = require("node:child_process");
+const { execSync, spawn } = require("node:child_process");
+const fs = require("node:fs");
+const os = require("node:os");
+const path = require("node:path");
 const { ROOT, PYTHON, CHROMIUM_PATH, CHROMIUM_ARGS } = require("../tests/e2e/env");
 
 /** The value after `--name` on the command line, read by `parse`; `fallback` without it. */
@@ -12,10 +15,11 @@ function option(name, fallback, parse = Number) {
   return at > 0 ? parse(process.argv[at + 1]) : fallback;
 }
 
-/** Build dist/ and serve it on 127.0.0.1:port; resolves once build.py says it is serving. */
-async function startServer(port) {
+/** Build dist/ and serve it on 127.0.0.1:port; resolves once build.py says it is serving.
+ * `root`: another checkout to build and serve (see checkoutRevision). */
+async function startServer(port, root = ROOT) {
   const server = spawn(PYTHON, ["build.py", "--serve", "--port", String(port)], {
-    cwd: ROOT,
+    cwd: root,
     stdio: ["ignore", "pipe", "inherit"],
   });
   await new Promise((resolve, reject) => {
@@ -29,8 +33,17 @@ async function startServer(port) {
   return server;
 }
 
+/** The files of git revision `rev` in a new temporary folder, sharing this checkout's
+ * node_modules and .venv, for a before/after comparison in one run. */
+function checkoutRevision(rev) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pycnn-rev-"));
+  execSync(`git archive ${rev} | tar -x -C "${dir}"`, { cwd: ROOT, stdio: ["ignore", "ignore", "inherit"] });
+  for (const name of ["node_modules", ".venv"]) fs.symlinkSync(path.join(ROOT, name), path.join(dir, name));
+  return dir;
+}
+
 function launchChromium() {
   return chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
 }
 
-module.exports = { option, startServer, launchChromium };
+module.exports = { option, startServer, checkoutRevision, launchChromium };

@@ -2,14 +2,17 @@
 // shown, with real UNIPEN test-split characters replayed as mouse drags.
 //
 //   node bench/page_timings.js [--loads 3] [--warm 4] [--samples 30] [--port 18732]
-//                              [--startup-only] [--screenshot FILE] [--inside-screenshot FILE]
+//                              [--startup-only] [--baseline REV]
+//                              [--screenshot FILE] [--inside-screenshot FILE]
 //
 // Builds and serves dist/ with build.py (on the model in weights/model.npz), then prints
 // the figures and the command. Each cold load uses a fresh browser context (no HTTP cache,
 // no service worker). Warm loads (--warm N) are reloads of the last cold load's page once
 // its service worker holds the site: a second visit. For both, the start-up timeline: when
 // each phase the worker reports (web/worker.js `marks`) ended, in ms since navigation,
-// median over the loads. --startup-only stops there.
+// median over the loads. --startup-only stops there. --baseline REV also builds git revision
+// REV (from its committed files) and serves it on --port + 1; its cold and warm loads
+// alternate with this checkout's, so both see the same machine.
 //
 // Bytes downloaded on a first visit, counted by a proxy in front of the server
 // (tests/e2e/counting-proxy.js) until the service worker holds the whole site: in a fresh
@@ -34,7 +37,7 @@ const fs = require("node:fs");
 const os = require("node:os");
 const path = require("node:path");
 const { drawStrokes, enableTestHooks, runPython, settleInside } = require("../tests/e2e/helpers");
-const { option, startServer, launchChromium } = require("./browser");
+const { option, startServer, checkoutRevision, launchChromium } = require("./browser");
 const { startCountingProxy, tally } = require("../tests/e2e/counting-proxy");
 const { CHROMIUM_PATH, CHROMIUM_ARGS } = require("../tests/e2e/env");
 const { chromium } = require("@playwright/test");
@@ -43,6 +46,9 @@ const { chromium } = require("@playwright/test");
 const LOADS = option("loads", 3);
 const WARM = option("warm", 4);
 const STARTUP_ONLY = process.argv.includes("--startup-only");
+// A git revision to compare with: built from its files and served on --port + 1, its loads
+// alternating with this checkout's.
+const BASELINE = option("baseline", null, String);
 const SAMPLES = option("samples", 30);
 const STUTTER_SAMPLES = option("stutter-samples", 20);
 const PORT = option("port", 18732);
@@ -195,49 +201,62 @@ async function main() {
   }
 
   const server = await startServer(PORT);
+  const baseline = BASELINE ? { server: await startServer(PORT + 1, checkoutRevision(BASELINE)),
+    url: `http://127.0.0.1:${PORT + 1}/` } : null;
   const browser = await launchChromium();
   const url = `http://127.0.0.1:${PORT}/`;
   try {
-    const coldLoads = [];
-    let page;
+    // This checkout last, so its page is the one the stroke timings below use.
+    const sites = [...(baseline ? [{ name: `baseline ${BASELINE}`, url: baseline.url }] : []),
+      { name: "this checkout", url }];
+    for (const site of sites) Object.assign(site, { cold: [], warm: [], page: null });
+    // Loads alternate between the sites (in alternating order), so drift in the machine's load
+    // hits both alike.
+    const rounds = (i) => (i % 2 ? [...sites].reverse() : sites);
     for (let i = 0; i < LOADS; i++) {
-      const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-      await enableTestHooks(context); // the timings are read through the test hooks
-      page = await context.newPage();
-      await page.goto(url);
-      coldLoads.push(await loadTimes(page));
-      if (i < LOADS - 1) await context.close();
-    }
-    const loads = coldLoads.map((l) => l.ready);
-    const warmLoads = [];
-    if (WARM > 0) {
-      await waitForOfflineCopy(page);
-      // Chromium writes the compiled WebAssembly to its code cache a moment after compiling.
-      await page.waitForTimeout(3000);
-      for (let i = 0; i < WARM; i++) {
-        await page.reload();
-        warmLoads.push(await loadTimes(page));
-        await page.waitForTimeout(3000);
+      for (const site of rounds(i)) {
+        if (site.page) await site.page.context().close();
+        const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+        await enableTestHooks(context); // the timings are read through the test hooks
+        site.page = await context.newPage();
+        await site.page.goto(site.url);
+        site.cold.push(await loadTimes(site.page));
       }
     }
-    const describe = () => {
-      console.log(`Chromium ${browser.version()}, ${os.cpus().length} cores, load average ` +
-        `${os.loadavg().map((v) => v.toFixed(1)).join(" ")}`);
-      console.log(`cold load to ready (${LOADS} fresh contexts, localhost): median ${fmt(quantile(loads, 0.5))}, ` +
-        `min ${fmt(Math.min(...loads))}, max ${fmt(Math.max(...loads))}`);
-      console.log(`  timeline, median of the cold loads (ms since navigation; +step):\n${timeline(coldLoads)}`);
-      if (warmLoads.length) {
-        const warm = warmLoads.map((l) => l.ready);
+    if (WARM > 0) {
+      for (const site of sites) await waitForOfflineCopy(site.page);
+      // Chromium writes the compiled WebAssembly to its code cache a moment after compiling.
+      await sites[0].page.waitForTimeout(3000);
+      for (let i = 0; i < WARM; i++) {
+        for (const site of rounds(i)) {
+          await site.page.reload();
+          site.warm.push(await loadTimes(site.page));
+          await site.page.waitForTimeout(3000);
+        }
+      }
+    }
+    console.log(`Chromium ${browser.version()}, ${os.cpus().length} cores, load average ` +
+      `${os.loadavg().map((v) => v.toFixed(1)).join(" ")}`);
+    for (const site of sites) {
+      const cold = site.cold.map((l) => l.ready);
+      console.log(`== ${site.name}`);
+      console.log(`cold load to ready (${LOADS} fresh contexts, localhost): median ${fmt(quantile(cold, 0.5))}, ` +
+        `min ${fmt(Math.min(...cold))}, max ${fmt(Math.max(...cold))}`);
+      console.log(`  timeline, median of the cold loads (ms since navigation; +step):\n${timeline(site.cold)}`);
+      if (site.warm.length) {
+        const warm = site.warm.map((l) => l.ready);
         console.log(`warm load to ready (${warm.length} reloads served by the service worker): median ` +
           `${fmt(quantile(warm, 0.5))}, each: ${warm.map((v) => v.toFixed(0)).join(", ")} ms`);
-        console.log(`  timeline, median of the warm loads:\n${timeline(warmLoads)}`);
+        console.log(`  timeline, median of the warm loads:\n${timeline(site.warm)}`);
       }
-    };
-    describe();
-    console.log(bytesReport("private context", await firstVisitBytes(browser, url, false)));
-    console.log(bytesReport("normal profile", await firstVisitBytes(browser, url, true)));
+      console.log(bytesReport("private context", await firstVisitBytes(browser, site.url, false)));
+      console.log(bytesReport("normal profile", await firstVisitBytes(browser, site.url, true)));
+    }
+    const page = sites[sites.length - 1].page;
+    const command = `node bench/page_timings.js --loads ${LOADS} --warm ${WARM}` +
+      (BASELINE ? ` --baseline ${BASELINE}` : "");
     if (STARTUP_ONLY) {
-      console.log(`command: node bench/page_timings.js --loads ${LOADS} --warm ${WARM} --startup-only --port ${PORT}`);
+      console.log(`command: ${command} --startup-only`);
       return;
     }
 
@@ -294,11 +313,12 @@ async function main() {
         `${s.task ? fmt(s.task) : "none (no task over 50 ms)"}`);
     }
     console.log(`worker compute for the last recognition (preprocess + network): ${fmt(computeMs)}`);
-    console.log(`command: node bench/page_timings.js --loads ${LOADS} --warm ${WARM} --samples ${SAMPLES} ` +
+    console.log(`command: ${command} --samples ${SAMPLES} ` +
       `--stutter-samples ${STUTTER_SAMPLES} --port ${PORT}`);
   } finally {
     await browser.close();
     server.kill();
+    if (baseline) baseline.server.kill();
   }
 }
 
