@@ -155,7 +155,11 @@ function openDatabase() {
         db.createObjectStore(STORE, { keyPath: "id", autoIncrement: true });
       }
     };
-    request.onsuccess = () => resolve(request.result);
+    request.onsuccess = () => {
+      const db = request.result;
+      db.onversionchange = () => db.close(); // a newer page in another tab needs the upgrade
+      resolve(db);
+    };
     request.onerror = () => reject(request.error);
     request.onblocked = () => reject(new Error("another tab holds an older copy of the page's storage open"));
   });

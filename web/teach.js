@@ -198,6 +198,15 @@ export class Teach {
       this.labels = info.labels;
       this.learnable = canLearn(info);
     }
+    // Another tab of the page changed the examples: read them again.
+    if (store.persistent && typeof BroadcastChannel === "function") {
+      this.channel = new BroadcastChannel("pycnn-examples");
+      this.channel.onmessage = async () => {
+        this.examples = await store.list();
+        this.renderExamples();
+        this.updateLearn();
+      };
+    }
     this.renderExamples();
     this.updateLearn();
     document.body.dataset.examplesReady = "true";
@@ -465,8 +474,7 @@ export class Teach {
       return null;
     }
     this.examples.push(example);
-    this.renderExamples();
-    this.updateLearn();
+    this.changed();
     return example;
   }
 
@@ -510,8 +518,15 @@ export class Teach {
     el.promptLabel.textContent = label;
     el.promptSpoken.textContent = spokenLabel(label);
     const kept = session.kept.filter((k) => k.label === label).length;
-    const position = session.queue.length > 1 ? ` Character ${session.index + 1} of ${session.queue.length}.` : "";
-    el.count.textContent = `${kept} of ${TEACH_PER_LABEL} drawings of “${label}” kept.${position} ${this.countSentence(label)}`;
+    const position = session.queue.length > 1 ? ` (character ${session.index + 1} of ${session.queue.length})` : "";
+    let note = "";
+    if (this.labels.length && !this.labels.includes(label)) {
+      const total = this.examples.filter((e) => e.label === label).length;
+      note = total < LIMITS.minNewLabelExamples
+        ? ` New symbol: it needs at least ${LIMITS.minNewLabelExamples} examples, ${total} so far.`
+        : " New symbol: it has enough examples to be learnt.";
+    }
+    el.count.textContent = `${kept} of ${TEACH_PER_LABEL} drawings of “${label}” kept${position}.${note}`;
     el.count.dataset.kept = String(kept);
     el.redo.disabled = session.kept.length === 0;
     el.next.textContent = session.index + 1 < session.queue.length ? "Next character" : "Finish";
@@ -572,6 +587,13 @@ export class Teach {
 
   // -------------------------------------------------------------------------------------
   // My examples.
+  /** The examples changed here: other tabs of the page are told. */
+  changed() {
+    if (this.channel) this.channel.postMessage("changed");
+    this.renderExamples();
+    this.updateLearn();
+  }
+
   renderExamples() {
     const { el } = this;
     const count = this.examples.length;
@@ -642,8 +664,7 @@ export class Teach {
     // Keep the keyboard's place: focus moves to the next Delete button (or the list's tools).
     const listItem = this.el.list.querySelector(`li[data-id="${id}"]`);
     const next = listItem && (listItem.nextElementSibling || listItem.previousElementSibling);
-    this.renderExamples();
-    this.updateLearn();
+    this.changed();
     if (announce) {
       this.el.examplesStatus.textContent = `Deleted an example of “${example.label}”.`;
       const target = next && this.el.list.querySelector(`li[data-id="${next.dataset.id}"] .delete`);
@@ -662,8 +683,7 @@ export class Teach {
     const n = this.examples.length;
     this.examples = [];
     el.confirmClear.hidden = true;
-    this.renderExamples();
-    this.updateLearn();
+    this.changed();
     el.examplesStatus.textContent = `Deleted all ${plural(n, "example")}.`;
     el.importButton.focus();
   }
@@ -712,8 +732,7 @@ export class Teach {
         example.id = ids[i];
       });
       this.examples.push(...fresh);
-      this.renderExamples();
-      this.updateLearn();
+      this.changed();
       const skipped = examples.length - fresh.length;
       el.examplesStatus.textContent = `Imported ${plural(fresh.length, "example")}` +
         (skipped ? ` (${plural(skipped, "example")} already here, skipped).` : ".");

@@ -315,13 +315,13 @@ test("a new symbol: a name of up to 16 characters, and it shows it needs 3 examp
   await page.locator("#teach-new").press("Enter");
   await expect(page.locator("#teach-error")).toBeHidden();
   await expect(page.locator("#teach-label")).toHaveText("heart");
-  await expect(page.locator("#teach-count")).toContainText("needs at least 3 examples");
+  await expect(page.locator("#teach-count")).toContainText("New symbol: it needs at least 3 examples, 0 so far.");
   for (let i = 0; i < 3; i++) {
     await drawAndRecognise(page, SHAPES.circle);
     await page.locator("#teach-keep").click();
     await expect(page.locator("#teach-count")).toHaveAttribute("data-kept", String(i + 1));
   }
-  await expect(page.locator("#teach-count")).toContainText("has enough examples to be learnt");
+  await expect(page.locator("#teach-count")).toContainText("New symbol: it has enough examples to be learnt.");
   await page.locator("#teach-stop").click();
   await openMyExamples(page);
   await expect(page.locator("#examples-labels li[data-label='heart']")).toHaveText("heart × 3 (new)");
