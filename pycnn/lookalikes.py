@@ -9,8 +9,9 @@ matrix on the **validation** writers (never the test split):
 
 Two classes a, b are look-alikes when the model reads at least `THRESHOLD` of either one's
 validation samples as the other: max(C[a,b] / n_a, C[b,a] / n_b) >= THRESHOLD, where C is
-the confusion matrix (rows: truth, columns: answer). A group is a connected set of such
-pairs.
+the confusion matrix (rows: truth, columns: answer). Symbols that differ only by size or
+position (`SAME_ONCE_SCALED`: "-" "_", and ". , ' `") are linked too, by construction. A
+group is a connected set of such pairs.
 
 The page and the CLI use `leading_lookalikes` to show "0 or O" when the leading answers are
 look-alikes of each other and the runner-up has at least `min_share` of the probability.
@@ -37,10 +38,16 @@ THRESHOLD = 0.10
 MIN_SHARES = (0.05, 0.10, 0.15, 0.20, 0.25, 0.30, 0.35, 0.40)
 MAX_LEADER_ACCURACY = 2 / 3
 UNSURE_GRID = tuple(round(0.05 * k, 2) for k in range(2, 17))  # 0.10 .. 0.80
+# Symbols that differ only by size or by where they sit on the line: preprocessing crops and
+# scales every drawing, which removes both, so they are look-alikes by construction, however
+# seldom the validation writers happen to be confused. A dash high or low ("-" "_"); a small
+# mark low or high (". , ' `": a quick comma is a dot, a comma raised is an apostrophe).
+SAME_ONCE_SCALED = ("-_", ".,'`")
 
 
-def groups_from_confusion(confusion, labels, threshold=THRESHOLD):
-    """Look-alike groups (strings of labels, in model order) from a confusion matrix."""
+def groups_from_confusion(confusion, labels, threshold=THRESHOLD, same=SAME_ONCE_SCALED):
+    """Look-alike groups (strings of labels, in model order) from a confusion matrix, with
+    the labels of each string in `same` joined whatever the confusion says."""
     confusion = np.asarray(confusion, dtype=np.float64)
     n = np.maximum(confusion.sum(axis=1, keepdims=True), 1.0)
     rate = confusion / n
@@ -54,8 +61,13 @@ def groups_from_confusion(confusion, labels, threshold=THRESHOLD):
             i = parent[i]
         return i
 
-    for a, b in zip(*np.nonzero(linked)):
-        parent[root(int(a))] = root(int(b))
+    pairs = [(int(a), int(b)) for a, b in zip(*np.nonzero(linked))]
+    index = {str(label): i for i, label in enumerate(labels)}
+    for chars in same:
+        present = [index[c] for c in chars if c in index]
+        pairs.extend(zip(present, present[1:]))
+    for a, b in pairs:
+        parent[root(a)] = root(b)
     members = {}
     for i in range(len(labels)):
         members.setdefault(root(i), []).append(i)
@@ -64,8 +76,9 @@ def groups_from_confusion(confusion, labels, threshold=THRESHOLD):
     return ["".join(str(labels[i]) for i in m) for m in groups]
 
 
-def table_from_confusion(confusion, labels, threshold=THRESHOLD):
-    """The JSON-ready table: the groups, plus the evidence for every linked pair."""
+def table_from_confusion(confusion, labels, threshold=THRESHOLD, same=SAME_ONCE_SCALED):
+    """The JSON-ready table: the groups, the evidence for every linked pair, and the groups
+    that are look-alikes by construction."""
     confusion = np.asarray(confusion, dtype=np.float64)
     rate = confusion / np.maximum(confusion.sum(axis=1, keepdims=True), 1.0)
     pairs = []
@@ -75,8 +88,9 @@ def table_from_confusion(confusion, labels, threshold=THRESHOLD):
                 pairs.append({"a": str(labels[a]), "b": str(labels[b]),
                               "a_read_as_b": round(float(rate[a, b]), 4),
                               "b_read_as_a": round(float(rate[b, a]), 4)})
-    return {"threshold": threshold, "groups": groups_from_confusion(confusion, labels, threshold),
-            "pairs": pairs}
+    return {"threshold": threshold,
+            "groups": groups_from_confusion(confusion, labels, threshold, same),
+            "pairs": pairs, "same_once_scaled": list(same)}
 
 
 def load_table(path=TABLE_PATH):

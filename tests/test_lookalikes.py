@@ -119,6 +119,19 @@ def test_the_table_carries_the_evidence_for_each_group():
     ]
 
 
+def test_symbols_that_differ_only_by_size_or_position_are_lookalikes_by_construction():
+    labels = LABELS + list("-_.,'`+")
+    c = np.zeros((len(labels), len(labels)))
+    np.fill_diagonal(c, 50)  # never confused on validation
+    assert groups_from_confusion(c, labels) == ["-_", ".,'`"]
+    assert groups_from_confusion(c, labels, same=()) == []
+    n = len(LABELS)
+    assert groups_from_confusion(c[:n, :n], LABELS) == []  # a model without symbols
+    c[labels.index("+"), labels.index("-")] = 20  # and confusion still links as before
+    assert groups_from_confusion(c, labels) == ["-_+", ".,'`"]
+    assert table_from_confusion(c, labels)["same_once_scaled"] == ["-_", ".,'`"]
+
+
 def test_the_checked_in_table_is_well_formed():
     with open(lookalikes.TABLE_PATH, encoding="utf-8") as handle:
         table = json.load(handle)
