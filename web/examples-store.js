@@ -8,6 +8,7 @@
 //   await store.addAll(examples);               // one transaction: all of them or none
 //   (await store.list())                        // every record, oldest first, each with its id
 //   await store.delete(id); await store.clear();
+//   await store.putModel({name: "mine", bytes, labels, saved}); await store.getModel("mine");
 //
 // A write the device has no room for (QuotaExceededError) rejects with a StoreError whose
 // sentence says so; the transaction is aborted, so nothing that was stored is lost, and the
@@ -16,6 +17,9 @@
 const DB_NAME = "pycnn";
 const DB_VERSION = 1;
 const STORE = "examples";
+// The personal model's file (pycnn/page_api.py's model_export bytes), under the name "mine":
+// made with the database so that keeping the model later needs no upgrade of it.
+const MODELS = "models";
 
 export class StoreError extends Error {
   constructor(message, { quota = false } = {}) {
@@ -110,12 +114,37 @@ class IndexedDbStore {
     transaction.objectStore(STORE).clear();
     await committed(transaction);
   }
+
+  /** The kept model called `name` ({name, bytes: ArrayBuffer, labels, saved}), or null. */
+  async getModel(name) {
+    const record = await done(this.db.transaction(MODELS, "readonly").objectStore(MODELS).get(name));
+    return record || null;
+  }
+
+  async putModel(record) {
+    const transaction = this.db.transaction(MODELS, "readwrite");
+    const ending = committed(transaction);
+    try {
+      transaction.objectStore(MODELS).put(record);
+      await ending;
+    } catch (error) {
+      ending.catch(() => {});
+      throw storeError(error, "your model");
+    }
+  }
+
+  async deleteModel(name) {
+    const transaction = this.db.transaction(MODELS, "readwrite");
+    transaction.objectStore(MODELS).delete(name);
+    await committed(transaction);
+  }
 }
 
 /** The same interface in memory: kept for this visit only. */
 class MemoryStore {
   constructor(reason) {
     this.records = new Map();
+    this.models = new Map();
     this.nextId = 1;
     this.persistent = false;
     this.reason = reason;
@@ -144,6 +173,18 @@ class MemoryStore {
   async clear() {
     this.records.clear();
   }
+
+  async getModel(name) {
+    return this.models.get(name) || null;
+  }
+
+  async putModel(record) {
+    this.models.set(record.name, record);
+  }
+
+  async deleteModel(name) {
+    this.models.delete(name);
+  }
 }
 
 function openDatabase() {
@@ -154,6 +195,7 @@ function openDatabase() {
       if (!db.objectStoreNames.contains(STORE)) {
         db.createObjectStore(STORE, { keyPath: "id", autoIncrement: true });
       }
+      if (!db.objectStoreNames.contains(MODELS)) db.createObjectStore(MODELS, { keyPath: "name" });
     };
     request.onsuccess = () => {
       const db = request.result;

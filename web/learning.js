@@ -16,8 +16,11 @@
 //        is the one in use and `labels` are its labels (null before)
 //   {type: "learn_cancel", id} -> {cancelled}
 //
-// The personal model itself (keeping it in IndexedDB, "my model" or "the original",
-// export) is model_export / model_load / model_use / model_forget, not used here yet.
+// Not wired yet, for whoever adds the model switch: after `done`, keep the personal model
+// with model_export ({which: "mine"} -> its .npz bytes) and the store's putModel({name:
+// "mine", bytes, labels, saved}); on start, getModel("mine") and model_load (data: the
+// bytes), falling back to the shipped model with a notice when it is refused; model_use
+// {which: "mine" | "original"} and model_forget for the switch and its reset.
 
 import { examplesFileText } from "./examples-file.js";
 

@@ -437,6 +437,14 @@ test("the modules: strokes off the pad are cut, long strokes thinned, and learni
     }).then(() => "finished", (error) => error.name);
     out.stopped = { how: await stopped, types: calls.map((c) => c.type) };
     out.canLearn = [learning.canLearn({ labels: [] }), learning.canLearn({ requests: ["learn_begin", "learn_step", "learn_cancel", "info"] })];
+    // The store keeps a model file beside the examples (for the personal model, later).
+    const { openExamplesStore } = await import("./examples-store.js");
+    const store = await openExamplesStore();
+    await store.putModel({ name: "mine", bytes: new Uint8Array([1, 2, 3]).buffer, labels: ["0"], saved: "2026-11-29T19:00:00Z" });
+    const kept = await store.getModel("mine");
+    out.model = { persistent: store.persistent, bytes: [...new Uint8Array(kept.bytes)], labels: kept.labels };
+    await store.deleteModel("mine");
+    out.modelGone = await store.getModel("mine");
     return out;
   });
   expect(result.clipped).toEqual([
@@ -453,4 +461,6 @@ test("the modules: strokes off the pad are cut, long strokes thinned, and learni
   expect(result.maxMs).toBeGreaterThan(0);
   expect(result.stopped).toEqual({ how: "AbortError", types: ["learn_begin", "learn_step", "learn_cancel"] });
   expect(result.canLearn).toEqual([false, true]);
+  expect(result.model).toEqual({ persistent: true, bytes: [1, 2, 3], labels: ["0"] });
+  expect(result.modelGone).toBeNull();
 });
