@@ -350,6 +350,17 @@ def make_rehearsal(out=REHEARSAL_PATH, per_class=REHEARSAL_PER_CLASS, seed=REHEA
     return len(images), os.path.getsize(out)
 
 
+def stratified(labels, classes, count, rng):
+    """Sorted indices of about `count` of `labels`, as many of each of `classes` as it
+    has up to ceil(count / len(classes)), chosen at random."""
+    labels = np.array(labels)
+    each = -(-count // max(len(classes), 1))
+    chosen = [rng.permutation(np.flatnonzero(labels == c))[:each] for c in classes]
+    chosen = [c for c in chosen if len(c)]
+    return np.sort(np.concatenate(chosen)).astype(np.intp) if chosen \
+        else np.zeros(0, dtype=np.intp)
+
+
 # --- the model's head -----------------------------------------------------------------------
 
 HEAD_LAYERS = (Dense, ReLU, Dropout, Softmax)
@@ -497,10 +508,8 @@ class Adaptation:
         if rehearsal is None:
             rehearsal = load_rehearsal()
         rehearsal = rehearsal if len(rehearsal) else (np.zeros((0, 28, 28), np.uint8), [])
-        usable = np.array([k for k, label in enumerate(rehearsal[1]) if label in index],
-                          dtype=np.intp)
-        chosen = np.sort(self.rng.permutation(usable)[:rehearsal_used]) if len(usable) \
-            else usable
+        chosen = stratified(rehearsal[1], [label for label in model.labels], rehearsal_used,
+                            self.rng)
         self.rehearsal_images = rehearsal[0][chosen]
         self.rehearsal_labels = np.array([index[rehearsal[1][k]] for k in chosen], np.intp)
         self.pending += [("rehearsal", k) for k in range(len(chosen))]
@@ -569,8 +578,12 @@ class Adaptation:
         share = np.bincount(self.personal_targets, minlength=classes) / len(
             self.personal_targets)
         if len(self.rehearsal_labels):
-            share = (share + np.bincount(self.rehearsal_labels, minlength=classes)
-                     / len(self.rehearsal_labels)) / 2.0
+            # The rehearsal half counts as spread evenly over the old classes: its targets are
+            # the model's own answers, and an uneven pi there would move the old classes'
+            # logits against each other by log pi (z = z_before - log pi + constant).
+            uniform = np.zeros(classes)
+            uniform[:self.old_classes] = 1.0 / self.old_classes
+            share = (share + uniform) / 2.0
         self.log_share = np.log(np.maximum(share, 1e-4))
 
     def _batch(self):
