@@ -192,12 +192,97 @@ const runtimeData = download(PYODIDE_DIR + "pyodide.asm.data");
 runtimeWasm.catch(() => {});
 runtimeData.catch(() => {});
 
+// ---------------------------------------------------------------------------------------
+// Python bytecode. Pyodide 0.17 ships sources only and writes no bytecode, so every start
+// compiled each module it imports (over 200: the standard library's start-up, NumPy, pycnn)
+// from source. After the first start the worker compiles them once more, in slices between
+// requests, into .pyc files that Python loads without checking their source (PEP 552
+// "unchecked hash": the files belong to one build, and the cache they are kept in is this
+// build's: a new build starts without them), and keeps them, one archive, in the offline
+// cache. Later starts write them into the file system before Python starts.
+const BYTECODE = "python-bytecode.bin"; // a cache entry beside the site's files, not a file of it
+const savedBytecode = offlineCache.then(async (offline) => {
+  const hit = offline && (await offline.cache.match(new URL(BYTECODE, self.location.href)));
+  return hit ? hit.arrayBuffer() : null;
+}).catch(() => null);
+
+/** Write an archive of .pyc files ([header length: u32 LE][JSON [[path, size], ...]][bytes])
+ * into Emscripten's file system `FS`. */
+function restoreBytecode(FS, archive) {
+  const headerLength = new DataView(archive).getUint32(0, true);
+  const index = JSON.parse(new TextDecoder().decode(new Uint8Array(archive, 4, headerLength)));
+  let at = 4 + headerLength;
+  for (const [path, size] of index) {
+    FS.mkdirTree(path.slice(0, path.lastIndexOf("/")));
+    FS.writeFile(path, new Uint8Array(archive, at, size));
+    at += size;
+  }
+  return index.length;
+}
+
+const COMPILE_BYTECODE = `
+import importlib.util, py_compile, sys
+
+def _bytecode_todo():
+    todo = set()
+    for module in list(sys.modules.values()):
+        spec = getattr(module, "__spec__", None)
+        origin = getattr(spec, "origin", None)
+        if origin and origin.endswith(".py") and getattr(spec, "cached", None):
+            todo.add(origin)
+    return sorted(todo)
+
+def _bytecode_step(todo, count):
+    """Compile up to count of the sources in todo (a list, emptied as it goes); the .pyc paths."""
+    done = []
+    for _ in range(min(count, len(todo))):
+        source = todo.pop()
+        target = importlib.util.cache_from_source(source)
+        try:
+            py_compile.compile(source, cfile=target, doraise=True,
+                               invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)
+            done.append(target)
+        except Exception:
+            pass  # that module is compiled from source next time, as before
+    return done
+`;
+
+/** Compile every imported module to bytecode, a few at a time so requests get through, and
+ * keep the archive in the offline cache. Runs once per build and browser. */
+async function keepBytecode(pyodide) {
+  const offline = await offlineCache;
+  if (!offline || (await savedBytecode)) return;
+  pyodide.runPython(COMPILE_BYTECODE);
+  const todo = pyodide.globals.get("_bytecode_todo")();
+  const step = pyodide.globals.get("_bytecode_step");
+  const paths = [];
+  try {
+    while (todo.length) {
+      await new Promise((resolve) => setTimeout(resolve, 20)); // a request waiting goes first
+      const done = step(todo, 6);
+      paths.push(...done.toJs());
+      done.destroy();
+    }
+  } finally {
+    todo.destroy();
+    step.destroy();
+  }
+  const FS = pyodide._module.FS;
+  const files = paths.map((path) => FS.readFile(path));
+  const header = new TextEncoder().encode(JSON.stringify(paths.map((path, i) => [path, files[i].length])));
+  const length = new Uint8Array(4);
+  new DataView(length.buffer).setUint32(0, header.length, true);
+  await offline.cache.put(new URL(BYTECODE, self.location.href), new Response(new Blob([length, header, ...files]),
+    { headers: { "Content-Type": "application/octet-stream" } }));
+  mark(`bytecode kept (${paths.length} modules)`);
+}
+
 // Pyodide 0.17.1's loader takes no options for these, so its module factory is wrapped: the
 // compiled WebAssembly is instantiated through Emscripten's instantiateWasm hook, and the
 // .data archives come from getPreloadedPackage (both part of Emscripten's Module API).
 const preloaded = new Map(); // file name -> ArrayBuffer, taken once
 let runtimeFailed = null; // rejects when the hooked instantiation fails
-function hookRuntime() {
+function hookRuntime(bytecode) {
   const create = self._createPyodideModule;
   let fail;
   runtimeFailed = new Promise((_, reject) => {
@@ -213,6 +298,10 @@ function hookRuntime() {
         .catch(fail);
       return {}; // the exports arrive through receiveInstance
     };
+    // Before Python starts (Emscripten runs preRun once the file system exists).
+    Module.preRun = [() => {
+      if (bytecode) mark(`bytecode restored (${restoreBytecode(Module.FS, bytecode)} modules)`);
+    }];
     Module.getPreloadedPackage = (url) => {
       const name = url.slice(url.lastIndexOf("/") + 1);
       const bytes = preloaded.get(name) || null;
@@ -245,7 +334,7 @@ async function load() {
   modelBytes.catch(() => {});
 
   importScripts(PYODIDE_DIR + "pyodide.js", PYODIDE_DIR + "pyodide.asm.js");
-  hookRuntime();
+  hookRuntime(await savedBytecode);
   preloaded.set("pyodide.asm.data", await runtimeData);
   mark("runtime downloaded");
   const pyodide = await Promise.race([loadPyodide({ indexURL: PYODIDE_DIR }), runtimeFailed]);
@@ -318,6 +407,7 @@ page_api
   progress.loaded = progress.total;
   report(true);
   postMessage({ type: "ready", startup: { timeOrigin: performance.timeOrigin, marks } });
+  keepBytecode(pyodide).catch((error) => console.warn("pycnn worker: no bytecode kept:", error.message));
 }
 
 // One request to PageApi.handle: {reply: parsed JSON, data: ArrayBuffer | null}.

@@ -1,5 +1,6 @@
 // A first visit downloads each file once, and later visits come from the service worker's
-// cache, compiling the runtime's WebAssembly from Chromium's code cache (issue 12, finding 4).
+// cache, with the runtime's WebAssembly from Chromium's code cache and the Python bytecode the
+// worker kept (issue 12, finding 4).
 // A counting proxy in front of the site (counting-proxy.js) sees every request that reaches
 // the network; being another origin, it also gives every test a site never visited before.
 const fs = require("node:fs");
@@ -101,8 +102,17 @@ test("later visits take the site from the service worker and the compiled wasm f
     };
     const second = await visit(10_000);
     expect(second("v8.wasm.cachedModule"), "the second visit kept no compiled wasm").toBe(true);
+    // The worker keeps the Python bytecode it compiled once it is idle (web/worker.js).
+    await page.waitForFunction(async () => {
+      const manifest = await (await fetch("files.json")).json();
+      return !!(await (await caches.open(`pycnn-${manifest.build}`)).match("python-bytecode.bin"));
+    }, null, { timeout: 120_000, polling: 500 });
     const third = await visit(0);
     expect(third("v8.wasm.moduleCacheHit"), "the third visit compiled the wasm again").toBe(true);
+    const marks = (await page.evaluate(() => window.pycnnTest.startup())).map(([name]) => name);
+    const restored = marks.map((name) => /^bytecode restored \((\d+) modules\)$/.exec(name)).find(Boolean);
+    expect(restored, `no bytecode restored: ${marks.join(", ")}`).toBeTruthy();
+    expect(Number(restored[1])).toBeGreaterThan(100);
 
     const later = tally(proxy.requests.slice(before)).byPath;
     expect(Object.keys(later).filter((p) => !p.endsWith("/sw.js"))).toEqual([]); // all from the cache
