@@ -200,9 +200,12 @@ async function main() {
     ({ samples } = JSON.parse(fs.readFileSync(samplesFile, "utf-8")));
   }
 
+  const baselineRoot = BASELINE ? checkoutRevision(BASELINE) : null;
   const server = await startServer(PORT);
-  const baseline = BASELINE ? { server: await startServer(PORT + 1, checkoutRevision(BASELINE)),
-    url: `http://127.0.0.1:${PORT + 1}/` } : null;
+  const baseline = BASELINE ? { server: await startServer(PORT + 1, baselineRoot).catch((error) => {
+    server.kill();
+    throw error;
+  }), url: `http://127.0.0.1:${PORT + 1}/` } : null;
   const browser = await launchChromium();
   const url = `http://127.0.0.1:${PORT}/`;
   try {
