@@ -2,7 +2,7 @@
 // shown, with real UNIPEN test-split characters replayed as mouse drags.
 //
 //   node bench/page_timings.js [--loads 3] [--warm 4] [--samples 30] [--port 18732]
-//                              [--startup-only] [--baseline REV]
+//                              [--startup-only] [--baseline REV|DIR]
 //                              [--screenshot FILE] [--inside-screenshot FILE]
 //
 // Builds and serves dist/ with build.py (on the model in weights/model.npz), then prints
@@ -11,8 +11,8 @@
 // its service worker holds the site: a second visit. For both, the start-up timeline: when
 // each phase the worker reports (web/worker.js `marks`) ended, in ms since navigation,
 // median over the loads. --startup-only stops there. --baseline REV also builds git revision
-// REV (from its committed files) and serves it on --port + 1; its cold and warm loads
-// alternate with this checkout's, so both see the same machine.
+// REV (from its committed files; or a folder holding a checkout) and serves it on --port + 1;
+// its cold and warm loads alternate with this checkout's, so both see the same machine.
 //
 // Bytes downloaded on a first visit, counted by a proxy in front of the server
 // (tests/e2e/counting-proxy.js) until the service worker holds the whole site: in a fresh
@@ -46,8 +46,8 @@ const { chromium } = require("@playwright/test");
 const LOADS = option("loads", 3);
 const WARM = option("warm", 4);
 const STARTUP_ONLY = process.argv.includes("--startup-only");
-// A git revision to compare with: built from its files and served on --port + 1, its loads
-// alternating with this checkout's.
+// A git revision (or a folder with a checkout) to compare with: built from its files and
+// served on --port + 1, its loads alternating with this checkout's.
 const BASELINE = option("baseline", null, String);
 const SAMPLES = option("samples", 30);
 const STUTTER_SAMPLES = option("stutter-samples", 20);
@@ -200,7 +200,7 @@ async function main() {
     ({ samples } = JSON.parse(fs.readFileSync(samplesFile, "utf-8")));
   }
 
-  const baselineRoot = BASELINE ? checkoutRevision(BASELINE) : null;
+  const baselineRoot = BASELINE && (fs.existsSync(BASELINE) ? path.resolve(BASELINE) : checkoutRevision(BASELINE));
   const server = await startServer(PORT);
   const baseline = BASELINE ? { server: await startServer(PORT + 1, baselineRoot).catch((error) => {
     server.kill();
@@ -216,20 +216,38 @@ async function main() {
     // Loads alternate between the sites (in alternating order), so drift in the machine's load
     // hits both alike.
     const rounds = (i) => (i % 2 ? [...sites].reverse() : sites);
+    const open = async (site) => {
+      const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+      await enableTestHooks(context); // the timings are read through the test hooks
+      site.page = await context.newPage();
+      await site.page.goto(site.url);
+      return loadTimes(site.page);
+    };
     for (let i = 0; i < LOADS; i++) {
       for (const site of rounds(i)) {
-        if (site.page) await site.page.context().close();
-        const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-        await enableTestHooks(context); // the timings are read through the test hooks
-        site.page = await context.newPage();
-        await site.page.goto(site.url);
-        site.cold.push(await loadTimes(site.page));
+        site.cold.push(await open(site));
+        // Closed at once: what a page does once ready (its service worker's install, the
+        // worker keeping bytecode) must not slow the next load.
+        await site.page.context().close();
       }
     }
+    if (WARM === 0) await open(sites[sites.length - 1]); // the page the strokes are drawn on
     if (WARM > 0) {
-      for (const site of sites) await waitForOfflineCopy(site.page);
-      // Chromium writes the compiled WebAssembly to its code cache a moment after compiling.
-      await sites[0].page.waitForTimeout(3000);
+      // A first visit for each site, left until it is idle: the site held by its service
+      // worker, the bytecode kept (when the worker keeps it), the compiled wasm cached.
+      for (const site of sites) {
+        await open(site);
+        await waitForOfflineCopy(site.page);
+        const keeps = (await site.page.evaluate(() => window.pycnnTest.startup()))
+          .some(([name]) => name === "kept offline");
+        if (keeps) {
+          await site.page.waitForFunction(async () => {
+            const name = (await caches.keys()).find((n) => n.startsWith("pycnn-"));
+            return !!(await (await caches.open(name)).match("python-bytecode.bin"));
+          }, null, { timeout: 120_000, polling: 500 });
+        }
+        await site.page.waitForTimeout(3000);
+      }
       for (let i = 0; i < WARM; i++) {
         for (const site of rounds(i)) {
           await site.page.reload();
