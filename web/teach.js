@@ -243,7 +243,7 @@ export class Teach {
 
     el.charsForm.addEventListener("submit", (event) => {
       event.preventDefault();
-      const chars = [...new Set([...el.charsInput.value].filter((c) => c.trim()))];
+      const chars = [...new Set([...el.charsInput.value.normalize("NFC")].filter((c) => c.trim()))];
       if (!chars.length) {
         this.showError(el.teachError, "Type the characters you want to teach, for example gq9.");
         el.charsInput.focus();
@@ -257,7 +257,7 @@ export class Teach {
     });
     el.newForm.addEventListener("submit", (event) => {
       event.preventDefault();
-      const label = el.newInput.value.trim();
+      const label = el.newInput.value.trim().normalize("NFC");
       const problem = labelProblem(label) || this.newLabelProblem(label);
       if (problem) {
         this.showError(el.teachError, problem);
@@ -398,7 +398,8 @@ export class Teach {
   }
 
   async correct(rawLabel) {
-    const label = typeof rawLabel === "string" ? rawLabel.trim() : rawLabel;
+    // NFC: "é" typed as e + accent is the same label as "é" picked.
+    const label = typeof rawLabel === "string" ? rawLabel.trim().normalize("NFC") : rawLabel;
     const el = this.el;
     const problem = labelProblem(label) || this.limitProblem(label);
     if (problem) {
@@ -454,6 +455,7 @@ export class Teach {
   /** The drawing on the pad kept as an example of `label`; its record, or null (the reason is
    * shown in `statusEl`). */
   async save(label, source, statusEl) {
+    if (!this.store) await this.ready; // the store opens in milliseconds; the network takes seconds
     const { strokes, padSide } = this.drawing();
     if (!strokes.length) {
       statusEl.textContent = "The pad is empty: draw the character first.";
