@@ -84,15 +84,15 @@ MIN_NEW_CLASS_EXAMPLES = 3
 
 # Training recipe (see the module docstring and the benches).
 RENDER_PAD = TRAINING_PAD_SIZE  # pad side (px) of augmented renderings, as training uses
-MAX_CANONICAL_PAD = 512  # an example drawn as seen is rendered at its pad_side, at most this
-AUGMENTED_IMAGES = 400
-MIN_COPIES, MAX_COPIES = 2, 16
+AUGMENTED_IMAGES = 300
+MIN_COPIES, MAX_COPIES = 1, 16
 REHEARSAL_USED = 300
 BATCH_PERSONAL, BATCH_REHEARSAL = 16, 16
 LEARNING_RATE = 1e-3
 EPOCHS = 3  # passes over the personal images, bounded by MIN_STEPS..MAX_STEPS
 MIN_STEPS, MAX_STEPS = 60, 300
-FEATURE_CHUNK = 8  # images through the trunk per unit of work: ~60 ms in the page
+FEATURE_CHUNK = 4  # images through the trunk per unit of work: ~30-60 ms in the page
+CACHED_CHUNK = 64  # rehearsal images per unit whose trunk features are already cached
 
 REHEARSAL_PATH = os.path.join(
     os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "weights", "rehearsal.npz")
@@ -261,11 +261,12 @@ def render_examples(examples, rng=None, pad_size=None):
     """Examples with strokes -> (N, 1, 28, 28) float32 network inputs.
 
     rng None: each drawn as the page drew it, points at (x, y) * S px and every stroke with
-    its own brush * S px, on a pad of S = pad_size px (default: the example's pad_side, at
-    most MAX_CANONICAL_PAD). With rng: a seeded augmentation of each, `pycnn.data.augment`
-    on its strokes and a random size, place and brush (one per example), on a RENDER_PAD
-    pad, as training renders UNIPEN. Then the canvas's 8-bit alpha and `preprocess_ink`.
-    An example whose ink does not reach the pad gives an all-zero image.
+    its own brush * S px, on a pad of S = pad_size px (default RENDER_PAD, the side training
+    renders at: the 28x28 input hardly depends on it, the time it takes does). With rng: a
+    seeded augmentation of each, `pycnn.data.augment` on its strokes and a random size,
+    place and brush (one per example), on a RENDER_PAD pad, as training renders UNIPEN.
+    Then the canvas's 8-bit alpha and `preprocess_ink`. An example whose ink does not
+    reach the pad gives an all-zero image.
 
     Each stroke is rasterised as its own "sample" of `render.rasterize`, so it keeps its
     own width, and an example's ink is the maximum over its strokes (ink coverage on a
@@ -283,7 +284,7 @@ def render_examples(examples, rng=None, pad_size=None):
         connects = np.ones(len(xy), dtype=bool)
         connects[np.cumsum(counts) - 1] = False
         if rng is None:
-            side = pad_size or int(min(max(example.pad_side, RENDER_PAD), MAX_CANONICAL_PAD))
+            side = pad_size or RENDER_PAD
             placed = xy * side
             widths = brushes * side
         else:
@@ -359,6 +360,30 @@ def stratified(labels, classes, count, rng):
     chosen = [c for c in chosen if len(c)]
     return np.sort(np.concatenate(chosen)).astype(np.intp) if chosen \
         else np.zeros(0, dtype=np.intp)
+
+
+def chunks(items, size):
+    return [items[i:i + size] for i in range(0, len(items), size)]
+
+
+def ink_on_pad(example):
+    """Whether any stroke's ink (its points, widened by half the brush) reaches the pad."""
+    for brush, xy in example.strokes:
+        low, high = xy.min(axis=0) + brush / 2, xy.max(axis=0) - brush / 2
+        if np.all(low < 1.0) and np.all(high > 0.0):
+            return True
+    return False
+
+
+def trunk_fingerprint(model, upto):
+    """SHA-1 of the parameters of the layers before `upto`: the trunk's identity."""
+    import hashlib
+
+    digest = hashlib.sha1()
+    for layer in model.layers[:upto]:
+        for name in sorted(layer.params):
+            digest.update(np.ascontiguousarray(layer.params[name]).tobytes())
+    return digest.hexdigest()
 
 
 # --- the model's head -----------------------------------------------------------------------
@@ -447,12 +472,14 @@ class Adaptation:
     images (N, 28, 28), labels) or None for the shipped file, () for none. train: "head"
     (every layer after the trunk) or "last" (the last Dense layer only). steps: Adam steps,
     default from EPOCHS. `step(max_seconds)` works until the time is up and returns the
-    progress; `result()` the adapted model once `done`.
+    progress; `result()` the adapted model once `done`. feature_cache: a dict kept by the
+    caller between adaptations (the page's worker), where the trunk's features of rehearsal
+    images are kept, keyed by a fingerprint of the trunk, which never learns.
     """
 
     def __init__(self, model, examples, rehearsal=None, seed=0, steps=None, train="head",
                  rehearsal_used=REHEARSAL_USED, augmented_images=AUGMENTED_IMAGES,
-                 learning_rate=LEARNING_RATE):
+                 learning_rate=LEARNING_RATE, feature_cache=None):
         if train not in TRAIN_CHOICES:
             raise AdaptError("train must be one of %s, not %s"
                              % (", ".join(TRAIN_CHOICES), _show(train)))
@@ -483,56 +510,55 @@ class Adaptation:
             raise AdaptError("every label is new and has fewer than %d examples: draw more "
                              "of them first" % MIN_NEW_CLASS_EXAMPLES)
 
-        canonical = render_examples(self.examples)
-        blank = [k for k in range(len(canonical)) if not canonical[k].any()]
-        if blank:
-            raise AdaptError("example %d (%s) has no ink on the pad"
-                             % (blank[0] + 1, _show(self.examples[blank[0]].label)))
+        for k, e in enumerate(self.examples):
+            if e.image is None and not ink_on_pad(e):
+                raise AdaptError("example %d (%s) has no ink on the pad" % (k + 1, _show(e.label)))
         self.head = head_start(model)
         self.out_index = last_dense(model)
-        features = model.forward(canonical, upto=self.out_index)
-        of_label = {label: features[[e.label == label for e in self.examples]]
-                    for label in self.labels_added}
-        self.model = grow_output(model, self.labels_added, of_label)
-        index = {label: i for i, label in enumerate(self.model.labels)}
+        # The first layer that learns; every image's features are computed up to it once.
+        self.first_learning = self.head if train == "head" else self.out_index
+        self.model = copy_model(model)  # grown once the new labels' features are known
+        self.old_classes = len(model.labels)
+        labels = list(model.labels) + self.labels_added
+        index = {label: i for i, label in enumerate(labels)}
         self.personal_labels = np.array([index[e.label] for e in self.examples], np.intp)
-
-        # The work plan: personal images (the canonical ones, then augmented copies, with
-        # strokes only), then rehearsal images, through the trunk; then the Adam steps.
-        with_strokes = [k for k, e in enumerate(self.examples) if e.image is None]
-        copies = min(MAX_COPIES, max(MIN_COPIES, -(-augmented_images // len(self.examples))))
-        self.copies = copies if with_strokes else 0
-        self.pending = [("canonical", k) for k in range(len(self.examples))]
-        self.pending += [("augmented", k) for _ in range(self.copies) for k in with_strokes]
-        self.canonical = canonical
         if rehearsal is None:
             rehearsal = load_rehearsal()
         rehearsal = rehearsal if len(rehearsal) else (np.zeros((0, 28, 28), np.uint8), [])
-        chosen = stratified(rehearsal[1], [label for label in model.labels], rehearsal_used,
-                            self.rng)
-        self.rehearsal_images = rehearsal[0][chosen]
+        chosen = stratified(rehearsal[1], list(model.labels), rehearsal_used, self.rng)
+        self.rehearsal_images = rehearsal[0]
         self.rehearsal_labels = np.array([index[rehearsal[1][k]] for k in chosen], np.intp)
-        self.pending += [("rehearsal", k) for k in range(len(chosen))]
-        self.feature_units = -(-len(self.pending) // FEATURE_CHUNK)
-        n_personal = len(self.examples) * (1 + self.copies)
+        self.cache = feature_cache if feature_cache is not None else {}
+        self.cache_key = (trunk_fingerprint(self.model, self.first_learning),
+                          len(rehearsal[1]))
+
+        # The work plan, in units of at most FEATURE_CHUNK images through the trunk: each
+        # example as drawn, then growing the output layer (from those), then augmented
+        # copies of the examples with strokes, then the rehearsal images; then Adam steps.
+        with_strokes = [k for k, e in enumerate(self.examples) if e.image is None]
+        self.copies = 0 if not with_strokes else min(
+            MAX_COPIES, max(MIN_COPIES, augmented_images // len(self.examples)))
+        canonical = [("canonical", k) for k in range(len(self.examples))]
+        augmented = [("augmented", k) for _ in range(self.copies) for k in with_strokes]
+        cached = self.cache.get(self.cache_key, {})
+        fresh = [("rehearsal", int(k)) for k in chosen if int(k) not in cached]
+        known = [("rehearsal", int(k)) for k in chosen if int(k) in cached]
+        self.units = (chunks(canonical, FEATURE_CHUNK) + [[("grow", None)]]
+                      + chunks(augmented, FEATURE_CHUNK) + chunks(fresh, FEATURE_CHUNK)
+                      + chunks(known, CACHED_CHUNK))
+        self.feature_units = len(self.units)
+        n_personal = len(canonical) + len(augmented)
         if steps is None:
             steps = min(MAX_STEPS, max(MIN_STEPS, EPOCHS * n_personal // BATCH_PERSONAL))
         self.train_steps = int(steps)
         self.steps_total = self.feature_units + self.train_steps
         self.steps_done = 0
         self.personal_features, self.personal_targets = [], []
-        self.rehearsal_features, self.rehearsal_soft = [], []
-        self.old_classes = len(model.labels)
+        self.rehearsal_features, self.rehearsal_soft, self.rehearsal_order = [], [], []
         self.losses = []
         self.unit_seconds = {"features": [], "train": []}
-
-        trainable = self.model.layers[self.head if train == "head" else self.out_index:]
-        self.trainable = [layer for layer in trainable if layer.params]
-        self.optimizer = Adam(learning_rate)
+        self.learning_rate = learning_rate
         self.train = train
-        for i, layer in enumerate(self.model.layers):
-            if isinstance(layer, Dropout):
-                layer.rng = np.random.RandomState([self.seed, i])
 
     @property
     def done(self):
@@ -542,29 +568,54 @@ class Adaptation:
     def classes_added(self):
         return len(self.labels_added)
 
+    def _grow(self):
+        """Add the new labels' outputs (`grow_output`, from the penultimate features of
+        their examples as drawn), then set up what learns."""
+        features = np.array(self.personal_features[:len(self.examples)])
+        for layer in self.model.layers[self.first_learning:self.out_index]:
+            features = layer.forward(features, training=False)
+        targets = self.personal_labels
+        of_label = {label: features[targets == self.old_classes + i]
+                    for i, label in enumerate(self.labels_added)}
+        self.model = grow_output(self.model, self.labels_added, of_label)
+        self.trainable = [layer for layer in self.model.layers[self.first_learning:]
+                          if layer.params]
+        self.optimizer = Adam(self.learning_rate)
+        for i, layer in enumerate(self.model.layers):
+            if isinstance(layer, Dropout):
+                layer.rng = np.random.RandomState([self.seed, i])
+
     def _features_unit(self):
-        batch, self.pending = self.pending[:FEATURE_CHUNK], self.pending[FEATURE_CHUNK:]
-        images, personal, rehearsal = [], [], []
-        for kind, k in batch:
+        unit = self.units[self.steps_done]
+        if unit[0][0] == "grow":
+            self._grow()
+            return
+        kind = unit[0][0]
+        cached = self.cache.setdefault(self.cache_key, {})
+        if kind == "rehearsal" and unit[0][1] in cached:
+            features = np.stack([cached[k] for _, k in unit])
+        else:
             if kind == "canonical":
-                images.append(self.canonical[k])
+                images = render_examples([self.examples[k] for _, k in unit])
             elif kind == "augmented":
-                images.append(render_examples([self.examples[k]], rng=self.rng)[0])
+                images = render_examples([self.examples[k] for _, k in unit], rng=self.rng)
             else:
-                images.append(self.rehearsal_images[k][None].astype(np.float32) / 255.0)
-            (rehearsal if kind == "rehearsal" else personal).append(k)
-        start = self.head if self.train == "head" else self.out_index
-        features = self.model.forward(np.stack(images).astype(self.model.dtype), upto=start)
-        n = len(personal)
-        self.personal_features.extend(features[:n])
-        self.personal_targets.extend(self.personal_labels[personal])
-        self.rehearsal_features.extend(features[n:])
-        if len(features) > n:
-            # What the model read in each rehearsal image before learning anything (the
-            # head is untouched until every feature is computed), over its old classes.
-            logits = self._head_forward(features[n:], training=False)[:, :self.old_classes]
-            shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
-            self.rehearsal_soft.extend(shifted / shifted.sum(axis=1, keepdims=True))
+                images = self.rehearsal_images[[k for _, k in unit]][:, None] / np.float32(255)
+            features = self.model.forward(images.astype(self.model.dtype),
+                                          upto=self.first_learning)
+        if kind != "rehearsal":
+            self.personal_features.extend(features)
+            self.personal_targets.extend(self.personal_labels[[k for _, k in unit]])
+            return
+        for (_, k), feature in zip(unit, features):
+            cached[k] = feature  # the trunk never learns: the same next time
+        self.rehearsal_features.extend(features)
+        self.rehearsal_order.extend(k for _, k in unit)
+        # What the model read in each rehearsal image before learning anything (the head
+        # is untouched until every feature is computed), over its old classes.
+        logits = self._head_forward(features, training=False)[:, :self.old_classes]
+        shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
+        self.rehearsal_soft.extend(shifted / shifted.sum(axis=1, keepdims=True))
 
     def _pools(self):
         """The cached features as arrays, and log pi: the share of each class in the
@@ -574,6 +625,10 @@ class Adaptation:
         self.personal_targets = np.array(self.personal_targets, dtype=np.intp)
         self.rehearsal_features = np.array(self.rehearsal_features, dtype=self.model.dtype)
         self.rehearsal_soft = np.array(self.rehearsal_soft).reshape(-1, self.old_classes)
+        # In the rehearsal file's order, however many came from the cache.
+        order = np.argsort(np.array(self.rehearsal_order, dtype=np.intp), kind="stable")
+        self.rehearsal_features = self.rehearsal_features[order]
+        self.rehearsal_soft = self.rehearsal_soft[order]
         classes = len(self.model.labels)
         share = np.bincount(self.personal_targets, minlength=classes) / len(
             self.personal_targets)
@@ -605,7 +660,7 @@ class Adaptation:
 
     def _head_layers(self):
         """The layers that run on the cached features, up to the logits."""
-        start = self.head if self.train == "head" else self.out_index
+        start = self.first_learning
         end = len(self.model.layers) - (1 if isinstance(self.model.layers[-1], Softmax) else 0)
         return self.model.layers[start:end]
 

@@ -127,6 +127,9 @@ class PageApi:
         self.original = self.recognizer
         self.mine = None  # (Recognizer, model file bytes) of the personal model
         self.adaptation = None
+        # The trunk's features of rehearsal images: the trunk never learns, so a second
+        # learning skips them (pycnn.adapt.Adaptation's feature_cache).
+        self.feature_cache = {}
         # The rehearsal set ships beside the model (weights/rehearsal.npz).
         self.rehearsal_path = rehearsal_path or os.path.join(
             os.path.dirname(os.path.abspath(model_path)), "rehearsal.npz")
@@ -238,7 +241,8 @@ class PageApi:
         self.adaptation = None
         self.adaptation = Adaptation(model, examples, rehearsal=load_rehearsal(
             self.rehearsal_path), seed=whole_number(fields, "seed", 0, 0, 2 ** 31 - 1),
-            steps=whole_number(fields, "steps", None, 0, 100000))
+            steps=whole_number(fields, "steps", None, 0, 100000),
+            feature_cache=self.feature_cache)
         adaptation = self.adaptation
         return {"steps_total": adaptation.steps_total,
                 "classes_added": adaptation.classes_added,

@@ -13,8 +13,18 @@ import pytest
 from pycnn import adapt
 from pycnn.adapt import Adaptation, AdaptError, Example, grow_output, load_examples
 from pycnn.data.render import rasterize
-from pycnn.nn import Conv2D, Dense, Dropout, Flatten, MaxPool2D, ReLU, Sequential, Softmax
-from pycnn.nn import load_model, save_model
+from pycnn.nn import (
+    Conv2D,
+    Dense,
+    Dropout,
+    Flatten,
+    MaxPool2D,
+    ReLU,
+    Sequential,
+    Softmax,
+    load_model,
+    save_model,
+)
 from pycnn.preprocess import preprocess
 
 LABELS = ["1", "-", "0", "7", "L"]
@@ -247,6 +257,24 @@ def test_learning_in_slices_gives_exactly_the_model_of_one_run():
     assert calls == sliced.steps_total
     for a, b in zip(parameters(whole), parameters(sliced.result())):
         assert np.array_equal(a, b)
+
+
+def test_a_second_adaptation_takes_rehearsal_features_from_the_cache():
+    chosen = examples(["+", "7"], 3)
+    rehearsal = rehearsal_of(LABELS)
+    cache = {}
+    first = Adaptation(make_model(), chosen, rehearsal=rehearsal, seed=6, steps=20,
+                       feature_cache=cache)
+    first_model = first.run()
+    second = Adaptation(make_model(), chosen, rehearsal=rehearsal, seed=6, steps=20,
+                        feature_cache=cache)
+    assert second.steps_total < first.steps_total  # no trunk pass for rehearsal images
+    # Equal up to rounding: the distillation targets come from batches of other sizes.
+    for a, b in zip(parameters(first_model), parameters(second.run())):
+        assert np.allclose(a, b, rtol=1e-4, atol=1e-6)
+    other_trunk = Adaptation(make_model(seed=4), chosen, rehearsal=rehearsal, seed=6,
+                             steps=20, feature_cache=cache)
+    assert other_trunk.steps_total == first.steps_total  # another trunk: nothing cached
 
 
 def test_result_before_done_is_refused():
