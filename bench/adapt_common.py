@@ -11,14 +11,11 @@ import sys
 
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-from pycnn.adapt import Example, head_start  # noqa: E402
-from pycnn.data.dataset import render_batch  # noqa: E402
-from pycnn.data.render import DEFAULT_FILL, DEFAULT_LINE_WIDTH_FRACTION  # noqa: E402
-from pycnn.data.render import normalize_points  # noqa: E402
-from pycnn.metrics import accuracy_report  # noqa: E402
-from pycnn.nn import Softmax  # noqa: E402
+from pycnn.adapt import Example, head_start
+from pycnn.data.dataset import render_batch
+from pycnn.data.render import DEFAULT_FILL, DEFAULT_LINE_WIDTH_FRACTION, normalize_points
+from pycnn.metrics import accuracy_report
+from pycnn.nn import Softmax
 
 
 def to_example(data, i):

@@ -7,7 +7,8 @@ drawings, and score it on other writers' drawings of it and on its old classes.
 The model must never have seen the symbols: bench/models/model62.npz is the 62-class model
 (digits and letters) shipped before the symbols were trained in. For each symbol and K, the
 K examples come from the training-split writers of the UNIPEN symbols file, as few writers
-as possible (the writer with most drawings of it first), turned into the page's personal
+as possible (the writer with most drawings of it first; --spread: each from another
+writer), turned into the page's personal
 examples; each symbol is taught alone, as the page's "add a symbol" does, with
 `pycnn.adapt.Adaptation`. Scores, in percent: the symbol's drawings by the --split writers
 (never those who taught it) read as that symbol, top-1 over every class; the 62 old classes
@@ -29,9 +30,16 @@ from pycnn.nn import load_model
 DEFAULT_SYMBOLS = "+=?#%&@$"
 
 
-def teaching_samples(data, train, c, k):
-    """k training-split samples of class c from as few writers as possible."""
+def teaching_samples(data, train, c, k, spread=False, seed=0):
+    """k training-split samples of class c from as few writers as possible (the writer with
+    most drawings of it first), or, with `spread`, each from another writer (seeded)."""
     members = train[data.labels[train] == c]
+    if spread:
+        rng = np.random.RandomState([seed, int(c)])
+        writers = sorted(set(data.writers[members].tolist()))
+        rng.shuffle(writers)
+        chosen = [int(rng.choice(members[data.writers[members] == w])) for w in writers[:k]]
+        return chosen, len(chosen)
     writers, counts = np.unique(data.writers[members], return_counts=True)
     order = writers[np.lexsort((writers, -counts))]
     chosen = []
@@ -52,6 +60,8 @@ def main():
     p.add_argument("--steps", type=int, default=None)
     p.add_argument("--lr", type=float, default=None)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--spread", action="store_true",
+                   help="each example from another writer (default: as few writers as can)")
     p.add_argument("--split", default="test", choices=("val", "test"),
                    help="the writers to score on (val: to choose the recipe)")
     args = p.parse_args()
@@ -88,7 +98,8 @@ def main():
         if not len(rows_here):
             continue
         for k in ks:
-            chosen, n_writers = teaching_samples(symbols, split["train"], c, k)
+            chosen, n_writers = teaching_samples(symbols, split["train"], c, k,
+                                                 spread=args.spread, seed=args.seed)
             examples = [to_example(symbols, i) for i in chosen]
             begin = time.time()
             adapted = Adaptation(model, examples, rehearsal=rehearsal, seed=args.seed,
