@@ -354,9 +354,15 @@ test("axe-core finds no violations with the correction, the picker, teaching and
   expect(await axeViolations(page)).toEqual([]);
   await page.locator("#teach-new").fill("arrow");
   await page.locator("#teach-new").press("Enter");
+  await drawAndRecognise(page, SHAPES.one);
+  await page.locator("#teach-keep").click();
+  await expect(page.locator("#examples-labels li.needs")).toHaveText("arrow × 1 (new: needs 3)");
   await page.locator("#examples-clear").click();
   await page.locator("#examples-import").setInputFiles({ name: "bad.json", mimeType: "application/json", buffer: Buffer.from("{") });
   await expect(page.locator("#examples-error")).toBeVisible();
+  expect(await axeViolations(page)).toEqual([]);
+  // The same in the dark theme (contrast of the new panels' own colours).
+  await page.emulateMedia({ colorScheme: "dark" });
   expect(await axeViolations(page)).toEqual([]);
 });
 
