@@ -414,7 +414,7 @@ async function onReady({ labels, network, filters, sets }) {
   document.body.dataset.ready = "true";
   // A drawing made while loading is already waiting in the client; it is sent now.
   if (!strokes.length) showEmpty();
-  registerServiceWorker();
+  recognizer.kept.then(registerServiceWorker); // after the worker's copies: nothing fetched twice
 }
 
 function showError(text) {

@@ -4,6 +4,7 @@
 //   const recognizer = new RecognizerClient(new URL("./worker.js", import.meta.url));
 //   recognizer.addEventListener("progress", (event) => show(event.detail));
 //   const { labels, network, filters, sets } = await recognizer.ready;
+//   recognizer.kept.then(registerServiceWorker);  // the worker's downloads are in the cache
 //   const result = await recognizer.recognise(pixels, width, height, "digits"); // null: superseded
 //   const again = await recognizer.reread(result.id, "upper");  // same drawing, another set
 //   const layers = await recognizer.inspect(result.id, "upper");                // null: gone
@@ -53,6 +54,11 @@ export class RecognizerClient extends EventTarget {
       return { ...reply, filters: filters && { ...filters, values: new Float32Array(data) } };
     });
     this.ready.catch(() => {}); // callers see the rejection; no unhandled-rejection warning
+    // Resolves once the worker has put what it downloaded into the offline cache: the time to
+    // register the service worker, whose install then downloads only what is missing.
+    this.kept = new Promise((resolve) => {
+      this.onKept = resolve;
+    });
     this.worker.addEventListener("message", (event) => this.onMessage(event.data));
     this.worker.addEventListener("error", (event) => {
       event.preventDefault();
@@ -146,6 +152,8 @@ export class RecognizerClient extends EventTarget {
     } else if (message.type === "ready") {
       this.startup = message.startup; // when each start-up phase ended, for bench/
       this.onStarted();
+    } else if (message.type === "kept") {
+      this.onKept();
     } else if (message.type === "reply" || message.type === "error") {
       const pending = this.replies.get(message.id);
       if (message.id === null) {

@@ -18,6 +18,8 @@
  *               {type: "ready", startup}: loaded and warmed up; requests are answered from
  *                now on. startup: {timeOrigin, marks: [[name, ms], ...]}, when each start-up
  *                phase ended, in ms since this worker's timeOrigin (bench/page_timings.js)
+ *               {type: "kept"}: after "ready", what the worker downloaded is in the offline
+ *                cache (or could not be put there); the page registers the service worker
  *               {type: "reply", id, reply, data: ArrayBuffer (transferred) | null, ms}
  *                reply is page_api's JSON, parsed:
  *                 info       {labels, network: {input_shape, layers, parameters},
@@ -103,10 +105,12 @@ self.importScripts = (...urls) => {
 // Downloads. Everything starts at once, as soon as this worker runs, instead of one file
 // after another as Pyodide would ask for them.
 //
-// A first visit fetches each file once: what the worker fetched from the network goes into
-// the service worker's cache (the cache for the build named in files.json), and the service
-// worker, installed once the page is ready, only adds what is still missing (web/sw.js).
-// Files that came from that cache already (a second visit) are not written again.
+// A first visit fetches each file once: once the page is ready, the worker puts what it
+// fetched from the network into the service worker's cache (the cache for the build named
+// in files.json) and then says "kept"; only then does the page register the service worker,
+// whose install adds only what is still missing (web/sw.js). Writing 27 MB while Python
+// starts would compete with it for the CPU, so the copies wait. Files that came from that
+// cache already (a second visit) are not written again.
 
 const filesJson = fetch("files.json").then((response) => {
   if (!response.ok) {
@@ -126,19 +130,22 @@ const offlineCache = filesJson.then(async (manifest) => {
     return null; // storage refused (a private window may): the service worker fetches it
   }
 });
-const cacheWrites = [];
+const toKeep = []; // [path, Headers, ArrayBuffer] of every file fetched here
 
 function notDownloaded(path, response) {
   return new Error(`the file ${path} could not be downloaded (HTTP ${response.status})`);
 }
 
-/** Put a copy of a fetched response into the offline cache, unless it is already there. */
-function keepOffline(path, response) {
-  const url = new URL(path, self.location.href);
-  cacheWrites.push(offlineCache.then((offline) => {
-    if (!offline || offline.held.has(url.pathname)) return response.body && response.body.cancel();
-    return offline.cache.put(url, response);
-  }).catch(() => {})); // the service worker fetches what could not be kept
+/** Put what this worker downloaded into the offline cache, one file at a time, skipping what
+ * the cache already holds. A file that could not be kept is left to the service worker. */
+async function keepOffline() {
+  const offline = await offlineCache.catch(() => null);
+  while (toKeep.length) {
+    const [path, headers, bytes] = toKeep.shift();
+    const url = new URL(path, self.location.href);
+    if (!offline || offline.held.has(url.pathname)) continue;
+    await offline.cache.put(url, new Response(bytes, { headers })).catch(() => {});
+  }
 }
 
 /** A fetched body as one ArrayBuffer, counting bytes as they arrive. */
@@ -163,12 +170,13 @@ async function readAll(response) {
   return bytes.buffer;
 }
 
-/** Fetch `path` (relative to this worker): its bytes as an ArrayBuffer, a copy kept offline. */
+/** Fetch `path` (relative to this worker): its bytes as an ArrayBuffer, kept for the cache. */
 async function download(path) {
   const response = await fetch(path);
   if (!response.ok) throw notDownloaded(path, response);
-  keepOffline(path, response.clone());
-  return readAll(response);
+  const bytes = await readAll(response);
+  toKeep.push([path, response.headers, bytes]);
+  return bytes;
 }
 
 /** Compile the runtime's WebAssembly while it downloads. A streaming compilation of the
@@ -178,11 +186,10 @@ async function compileRuntime() {
   const path = PYODIDE_DIR + "pyodide.asm.wasm";
   const response = await fetch(path);
   if (!response.ok) throw notDownloaded(path, response);
-  const copy = response.clone();
-  keepOffline(path, copy.clone());
-  const counted = readAll(copy); // the progress bar's share of the wasm
+  const copy = response.clone(); // for the progress bar and the offline cache
+  const bytes = readAll(copy);
   const module = await WebAssembly.compileStreaming(response);
-  await counted;
+  toKeep.push([path, copy.headers, await bytes]);
   mark("wasm compiled");
   return module;
 }
@@ -400,14 +407,20 @@ page_api
   callPage("recognise", { id: 0, width: side, height: side }, warm.buffer);
   mark("first answer");
 
-  // The offline copy is complete before the page registers the service worker, which then
-  // finds these files in its cache instead of downloading them a second time.
-  await Promise.all(cacheWrites);
-  mark("kept offline");
   progress.loaded = progress.total;
   report(true);
   postMessage({ type: "ready", startup: { timeOrigin: performance.timeOrigin, marks } });
-  keepBytecode(pyodide).catch((error) => console.warn("pycnn worker: no bytecode kept:", error.message));
+
+  afterReady(pyodide); // not awaited: requests are answered meanwhile
+}
+
+/** In the background once ready: the offline copy of what was downloaded (the page
+ * registers the service worker on "kept", which then finds these files in its cache instead
+ * of downloading them a second time), then the Python bytecode. */
+async function afterReady(pyodide) {
+  await keepOffline().catch(() => {});
+  postMessage({ type: "kept" });
+  await keepBytecode(pyodide).catch((error) => console.warn("pycnn worker: no bytecode kept:", error.message));
 }
 
 // One request to PageApi.handle: {reply: parsed JSON, data: ArrayBuffer | null}.
