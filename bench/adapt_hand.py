@@ -2,7 +2,7 @@
 writers help that site's other writers, and what does it cost the other sites?
 
     nice .venv/bin/python bench/adapt_hand.py [--model weights/model.npz] [--sites apb,ibm,mot
-        | --all-sites] [--ks 1,3,5] [--train head] [--seed 0]
+        | --all-sites] [--ks 1,3,5] [--by site | --by writer] [--split test] [--seed 0]
 
 UNIPEN writers each wrote about one example per character, so the "hand" is a contributing
 site (one tablet, one population of writers). For each test-split site with at least two
@@ -14,6 +14,11 @@ with the shipped model and the adapted one. Forgetting: every other test-split s
 before and after. Scores, in percent: top-1 within the sample's section (UNIPEN's task),
 look-alike tolerant, and over all the model's classes. Floors (issue 11): at K=3, errors
 within section cut by >= 10% on average and no site worse; forgetting <= 0.5 point.
+
+`--by writer` takes the hand to be one person instead, which is what the page meets: every
+writer of the split with at least MIN_WRITER_SAMPLES samples teaches K of their own drawings
+per class and is scored on the rest of their drawings; forgetting is measured on every
+other writer of the split.
 
 Only the test split is read; nothing here chose anything in pycnn.adapt (the recipe was set
 on validation writers while writing it).
@@ -29,7 +34,8 @@ from pycnn.adapt import Adaptation, load_rehearsal
 from pycnn.data.unipen import load_unipen, writer_split
 from pycnn.nn import load_model
 
-DEFAULT_SITES = "apb,ibm,mot"
+DEFAULT_SITES = "apb,ced,ibm,lav,mot,syn"  # the test split's sites with two writers or more
+MIN_WRITER_SAMPLES = 250
 
 
 def main():
@@ -41,6 +47,7 @@ def main():
     p.add_argument("--train", default="head")
     p.add_argument("--steps", type=int, default=None)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--by", default="site", choices=("site", "writer"))
     p.add_argument("--split", default="test", choices=("val", "test"),
                    help="the writers to measure on (val: to choose the recipe)")
     p.add_argument("--lr", type=float, default=None)
@@ -62,22 +69,32 @@ def main():
     features = trunk_features(model, data, test)
     print("%d %s-split samples through the trunk in %.0f s" % (len(test), args.split,
                                                                time.time() - started))
-    site_of = data.source[test]
+    site_of = data.source[test] if args.by == "site" else data.writers[test]
     sites = sorted(set(site_of.tolist()))
-    sites = [s for s in sites if len(set(data.writers[test[site_of == s]].tolist())) >= 2]
-    if not args.all_sites:
-        sites = [s for s in args.sites.split(",") if s in sites]
+    if args.by == "writer":
+        sites = [s for s in sites if (site_of == s).sum() >= MIN_WRITER_SAMPLES]
+    else:
+        sites = [s for s in sites if len(set(data.writers[test[site_of == s]].tolist())) >= 2]
+        if not args.all_sites:
+            sites = [s for s in args.sites.split(",") if s in sites]
     rng = np.random.RandomState(args.seed)
     rows = []
     print("%-4s %2s %5s %6s | %-20s %-7s| %-15s | %-15s | %-20s | %5s" % (
-        "site", "K", "shown", "scored", "within before->after", "cut", "look-alike",
+        args.by[:4], "K", "shown", "scored", "within before->after", "cut", "look-alike",
         "all classes", "other sites within", "s"))
     for site in sites:
         here = site_of == site
-        writers = sorted(set(data.writers[test[here]].tolist()))
-        rng.shuffle(writers)
-        teach = writers[:max(1, len(writers) // 2)]
-        teaching = here & np.isin(data.writers[test], teach)
+        if args.by == "writer":  # K of their drawings per class teach, the rest are scored
+            teaching = np.zeros(len(test), dtype=bool)
+            for c in np.unique(data.labels[test[here]]):
+                rows = np.flatnonzero(here & (data.labels[test] == c))
+                teaching[np.random.RandomState([args.seed, int(c)]).permutation(rows)
+                         [:max(ks)]] = True
+        else:
+            writers = sorted(set(data.writers[test[here]].tolist()))
+            rng.shuffle(writers)
+            teach = writers[:max(1, len(writers) // 2)]
+            teaching = here & np.isin(data.writers[test], teach)
         scored = here & ~teaching
         others = ~here
         before = scores(model, features[scored], data, test[scored])
@@ -100,21 +117,21 @@ def main():
             cut = 100 * (after["within"] - before["within"]) / max(100 - before["within"], 1e-9)
             forgetting = before_other["within"] - after_other["within"]
             rows.append((site, k, cut, forgetting, after["within"] - before["within"]))
-            print("%-4s %2d %5d %6d | %6.2f -> %6.2f     %+6.1f%% | %5.2f -> %5.2f | "
+            print("%-4.4s %2d %5d %6d | %6.2f -> %6.2f     %+6.1f%% | %5.2f -> %5.2f | "
                   "%5.2f -> %5.2f | %6.2f -> %6.2f (%+.2f) | %5.1f" % (
                       site, k, len(examples), int(scored.sum()), before["within"],
                       after["within"], cut, before["lookalike"], after["lookalike"],
                       before["top1"], after["top1"], before_other["within"],
                       after_other["within"], -forgetting, seconds), flush=True)
     print()
-    print("K  mean error cut (within)  sites worse  mean forgetting (points)  worst")
+    print("K  mean error cut (within)  %ss worse  mean forgetting (points)  worst" % args.by)
     for k in ks:
         chosen = [r for r in rows if r[1] == k]
         print("%d  %+6.1f%%                  %d of %d       %+.2f                  %+.2f" % (
             k, np.mean([r[2] for r in chosen]), sum(r[4] < 0 for r in chosen), len(chosen),
             np.mean([r[3] for r in chosen]), max(r[3] for r in chosen)))
     print("(error cut: share of the within-section errors removed; forgetting: points lost "
-          "on the other sites)")
+          "on the other %ss)" % args.by)
     print("command: " + command_line())
 
 
