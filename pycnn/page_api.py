@@ -17,7 +17,9 @@ The requests, in REQUESTS below. `set` is a character set (pycnn.charsets: a nam
 raises CharsetError, a ValueError with a sentence, as every other bad request does.
 
     info       {}                        -> {labels, network, filters: {index, shape} | null,
-                                             sets: {name: {size, error}}}
+                                             sets: {name: {size, error}}, requests: the
+                                             request types handled, in_use: "mine" |
+                                             "original"}
                                             payload: the first Conv2D's weights, or None
     check_set  {set}                     -> {set, size, error}: whether this model can read
                                             `set` (error: a sentence, or null)
@@ -151,7 +153,8 @@ class PageApi:
         reply = {"labels": recognizer.labels, "network": recognizer.network(),
                  "filters": None if filters is None
                  else {"index": filters[0], "shape": list(filters[1].shape)},
-                 "sets": {name: self.describe_set(name) for name in SET_NAMES}}
+                 "sets": {name: self.describe_set(name) for name in SET_NAMES},
+                 "requests": sorted(self.REQUESTS), "in_use": self.which()}
         return reply, None if filters is None else float32_bytes(filters[1])
 
     def describe_set(self, charset):
