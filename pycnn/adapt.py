@@ -354,7 +354,7 @@ def make_rehearsal(out=REHEARSAL_PATH, per_class=REHEARSAL_PER_CLASS, seed=REHEA
 def stratified(labels, classes, count, rng):
     """Sorted indices of about `count` of `labels`, as many of each of `classes` as it
     has up to ceil(count / len(classes)), chosen at random."""
-    labels = np.array(labels)
+    labels = np.array(labels, dtype=np.str_)  # an empty list would be float, never equal
     each = -(-count // max(len(classes), 1))
     chosen = [rng.permutation(np.flatnonzero(labels == c))[:each] for c in classes]
     chosen = [c for c in chosen if len(c)]
