@@ -4,7 +4,8 @@
     python build.py --serve [--port N]   # build, then serve dist/ on 127.0.0.1
 
 dist/ holds web/, the few Pyodide 0.17.1 files the page needs (core, standard library,
-NumPy), the pycnn modules the page imports, the trained model and files.json (size and
+NumPy), the pycnn modules the page imports, the trained model, what learning needs
+(pycnn.adapt, the pycnn.data modules it imports, weights/rehearsal.npz) and files.json (size and
 sha256 of every file, also the service worker's list of what to cache for offline use; not
 manifest.json, which browsers would take for a web app manifest: that is
 web/manifest.webmanifest).
@@ -31,6 +32,8 @@ DIST = ROOT / "dist"
 WEB = ROOT / "web"
 PYODIDE_DIR = ROOT / "node_modules" / "@pyodide" / "pyodide" / "dist"
 MODEL = ROOT / "weights" / "model.npz"
+# The rehearsal set pycnn.adapt mixes into learning (beside the model, as page_api expects).
+REHEARSAL = ROOT / "weights" / "rehearsal.npz"
 
 # Pyodide files the page loads. The core (loader, wasm, its JS glue), the standard library
 # (pyodide.asm.data), the package index, and NumPy, which has no dependencies in 0.17.1
@@ -48,6 +51,17 @@ PYCNN_PACKAGES = ["pycnn/nn"]  # whole folders: every .py in them
 PYCNN_FILES = ["pycnn/__init__.py", "pycnn/charsets.py", "pycnn/lookalikes.json",
                "pycnn/lookalikes.py", "pycnn/page_api.py", "pycnn/preprocess.py",
                "pycnn/recognizer.py"]
+# What only learning needs (pycnn.page_api imports pycnn.adapt on the first learn request):
+# shipped and kept offline like the rest, but listed in files.json under "learning", so the
+# worker fetches them when learning starts instead of at start-up.
+LEARNING_FILES = ["pycnn/adapt.py", "pycnn/data/__init__.py", "pycnn/data/augment.py",
+                  "pycnn/data/render.py"]
+REHEARSAL_PATH = "weights/rehearsal.npz"
+# Functions of shipped modules that only the command line calls, never the page: what they
+# import (pycnn.cli, pycnn.predict and Pillow, the UNIPEN loader) is not shipped
+# (tests/test_build.py follows every other import).
+COMMAND_LINE_ONLY = {"pycnn/adapt.py": {"main", "make_rehearsal", "read_examples_file",
+                                         "read_image_list"}}
 
 # The build's list of files, with sizes and digests (read by the worker and the service worker).
 FILE_LIST = "files.json"
@@ -81,7 +95,7 @@ class BuildError(Exception):
 def pycnn_sources():
     """Relative paths of the pycnn modules shipped to the page, sorted."""
     paths = []
-    for name in PYCNN_FILES:
+    for name in PYCNN_FILES + LEARNING_FILES:
         if not (ROOT / name).is_file():
             raise BuildError("%s is missing: the page imports it." % name)
         paths.append(name)
@@ -136,6 +150,11 @@ def plan():
     sources.update({"pyodide/" + n: PYODIDE_DIR / n for n in pyodide_files()})
     sources.update({name: ROOT / name for name in pycnn_sources()})
     sources["weights/model.npz"] = MODEL
+    if not REHEARSAL.is_file():
+        raise BuildError(
+            "weights/rehearsal.npz is missing: learning in the page needs it. Make it with "
+            "`python -m pycnn.adapt --make-rehearsal`, or check out the shipped one.")
+    sources[REHEARSAL_PATH] = REHEARSAL
     return dict(sorted(sources.items()))
 
 
@@ -173,6 +192,7 @@ def build():
         "name": "pycnn",
         "build": build_id,
         "pyodide_packages": PYODIDE_PACKAGES,
+        "learning": sorted(LEARNING_FILES + [REHEARSAL_PATH]),
         "total_size": sum(f["size"] for f in files),
         "files": files,
     }

@@ -26,16 +26,20 @@ def tree(tmp_path, monkeypatch):
                  "numpy.js", "numpy.data", "scipy.js", "scipy.data", "matplotlib.data"]:
         (pyodide / name).write_bytes(name.encode())
     (tmp_path / "pycnn" / "nn").mkdir(parents=True)
-    for name in build.PYCNN_FILES + ["pycnn/train.py", "pycnn/nn/__init__.py",
-                                     "pycnn/nn/layers.py"]:
+    (tmp_path / "pycnn" / "data").mkdir(parents=True)
+    for name in build.PYCNN_FILES + build.LEARNING_FILES + [
+            "pycnn/train.py", "pycnn/nn/__init__.py", "pycnn/nn/layers.py",
+            "pycnn/data/unipen.py"]:
         (tmp_path / name).write_text("# " + name)
     (tmp_path / "weights").mkdir()
     (tmp_path / "weights" / "model.npz").write_bytes(b"model")
+    (tmp_path / "weights" / "rehearsal.npz").write_bytes(b"rehearsal")
     monkeypatch.setattr(build, "ROOT", tmp_path)
     monkeypatch.setattr(build, "DIST", tmp_path / "dist")
     monkeypatch.setattr(build, "WEB", tmp_path / "web")
     monkeypatch.setattr(build, "PYODIDE_DIR", pyodide)
     monkeypatch.setattr(build, "MODEL", tmp_path / "weights" / "model.npz")
+    monkeypatch.setattr(build, "REHEARSAL", tmp_path / "weights" / "rehearsal.npz")
     return tmp_path
 
 
@@ -55,7 +59,18 @@ def test_ships_only_what_the_page_needs(tree):
         "pycnn/__init__.py", "pycnn/charsets.py", "pycnn/lookalikes.py",
         "pycnn/lookalikes.json", "pycnn/page_api.py", "pycnn/preprocess.py",
         "pycnn/recognizer.py", "pycnn/nn/__init__.py", "pycnn/nn/layers.py",
+        # what learning needs, fetched by the worker when learning starts
+        "pycnn/adapt.py", "pycnn/data/__init__.py", "pycnn/data/augment.py",
+        "pycnn/data/render.py", "weights/rehearsal.npz",
     }
+
+
+def test_what_only_learning_needs_is_listed_for_the_worker_to_fetch_later(tree):
+    manifest = build.build()
+    assert manifest["learning"] == [
+        "pycnn/adapt.py", "pycnn/data/__init__.py", "pycnn/data/augment.py",
+        "pycnn/data/render.py", "weights/rehearsal.npz"]
+    assert set(manifest["learning"]) <= {f["path"] for f in manifest["files"]}
 
 
 def test_scripts_that_make_web_files_are_not_shipped(tree):
@@ -102,6 +117,12 @@ def test_missing_pyodide_is_explained(tree, capsys):
     assert "npm ci" in err and "make build" in err and "Traceback" not in err
 
 
+def test_missing_rehearsal_set_is_explained(tree, capsys):
+    (tree / "weights" / "rehearsal.npz").unlink()
+    assert build.main([]) == 1
+    assert "weights/rehearsal.npz is missing" in capsys.readouterr().err
+
+
 def test_missing_model_is_explained(tree, capsys):
     (tree / "weights" / "model.npz").unlink()
     assert build.main([]) == 1
@@ -131,7 +152,14 @@ def pycnn_imports(path):
     """The pycnn modules one file imports, relative imports resolved."""
     package = path.rsplit("/", 1)[0].replace("/", ".")
     found = set()
-    for node in ast.walk(ast.parse((build.ROOT / path).read_text())):
+    tree = ast.parse((build.ROOT / path).read_text())
+    # The command line's own functions (and `if __name__ == "__main__":`) never run in the
+    # page: their imports are not followed.
+    skip = build.COMMAND_LINE_ONLY.get(path, set())
+    tree.body = [node for node in tree.body
+                 if not (isinstance(node, ast.FunctionDef) and node.name in skip)
+                 and not (isinstance(node, ast.If) and "__main__" in ast.dump(node.test))]
+    for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom):
             module = importlib.util.resolve_name("." * node.level + (node.module or ""),
                                                  package)

@@ -58,6 +58,7 @@ const STEPS = [
 ];
 
 let handle = null; // PageApi.handle, a Python function, set once everything is loaded
+let runtime = null; // the Pyodide instance, once loaded
 
 // When each start-up phase ended (ms since this worker's timeOrigin), posted with "ready".
 const marks = [["worker", performance.now()]];
@@ -326,7 +327,9 @@ async function load() {
   }
   startStep(0);
   const manifest = await filesJson;
+  const learning = new Set(manifest.learning || []); // fetched when learning starts
   for (const f of manifest.files) {
+    if (learning.has(f.path)) continue;
     if (f.path.startsWith("pycnn/") || f.path === MODEL_PATH ||
         /^pyodide\/.*\.(wasm|data)$/.test(f.path)) {
       progress.total += f.size;
@@ -334,7 +337,7 @@ async function load() {
   }
   const packageData = manifest.pyodide_packages.map((name) => download(`${PYODIDE_DIR}${name}.data`));
   packageData.forEach((p) => p.catch(() => {}));
-  const pycnnFiles = manifest.files.filter((f) => f.path.startsWith("pycnn/"));
+  const pycnnFiles = manifest.files.filter((f) => f.path.startsWith("pycnn/") && !learning.has(f.path));
   const pycnnBytes = Promise.all(pycnnFiles.map((f) => download(f.path)));
   const modelBytes = download(MODEL_PATH);
   pycnnBytes.catch(() => {});
@@ -346,6 +349,7 @@ async function load() {
   mark("runtime downloaded");
   const pyodide = await Promise.race([loadPyodide({ indexURL: PYODIDE_DIR }), runtimeFailed]);
   mark("runtime");
+  runtime = pyodide;
 
   startStep(1);
   const data = await Promise.all(packageData);
@@ -423,6 +427,37 @@ async function afterReady(pyodide) {
   await keepBytecode(pyodide).catch((error) => console.warn("pycnn worker: no bytecode kept:", error.message));
 }
 
+// What only learning needs (pycnn.adapt, the pycnn.data modules it imports, the rehearsal
+// set: files.json's "learning"), fetched and written into the file system on the first
+// learn_begin, so start-up neither downloads nor unpacks them. The service worker keeps them
+// offline with the rest of the site.
+let learningFiles = null;
+function loadLearningFiles() {
+  if (!learningFiles) {
+    learningFiles = (async () => {
+      const paths = (await filesJson).learning || [];
+      const bytes = await Promise.all(paths.map(async (path) => {
+        const response = await fetch(path);
+        if (!response.ok) throw notDownloaded(path, response);
+        return response.arrayBuffer();
+      }));
+      const FS = runtime._module.FS;
+      paths.forEach((path, i) => {
+        // The rehearsal set goes beside the model, where pycnn.page_api looks for it.
+        const target = path.startsWith("pycnn/") ? `/home/pyodide/site/${path}`
+          : `/home/pyodide/${path.slice(path.lastIndexOf("/") + 1)}`;
+        FS.mkdirTree(target.slice(0, target.lastIndexOf("/")));
+        FS.writeFile(target, new Uint8Array(bytes[i]));
+      });
+      runtime.runPython("import importlib; importlib.invalidate_caches()");
+    })();
+    learningFiles.catch(() => {
+      learningFiles = null; // a later attempt downloads them again
+    });
+  }
+  return learningFiles;
+}
+
 // One request to PageApi.handle: {reply: parsed JSON, data: ArrayBuffer | null}.
 function callPage(type, fields, data) {
   const proxy = handle(type, JSON.stringify(fields), data ? new Uint8Array(data) : null);
@@ -457,6 +492,7 @@ self.onmessage = async (event) => {
   }
   const started = performance.now();
   try {
+    if (type === "learn_begin") await loadLearningFiles();
     const result = callPage(type, { id, ...fields }, data);
     const reply = { type: "reply", id, ...result, ms: performance.now() - started };
     postMessage(reply, result.data ? [result.data] : []);
