@@ -79,16 +79,16 @@ def main():
             sites = [s for s in args.sites.split(",") if s in sites]
     rng = np.random.RandomState(args.seed)
     rows = []
-    print("%-4s %2s %5s %6s | %-20s %-7s| %-15s | %-15s | %-20s | %5s" % (
-        args.by[:4], "K", "shown", "scored", "within before->after", "cut", "look-alike",
-        "all classes", "other sites within", "s"))
+    print("%-8s %2s %5s %6s | %-20s %-7s| %-15s | %-15s | %-20s | %5s" % (
+        args.by, "K", "shown", "scored", "within before->after", "cut", "look-alike",
+        "all classes", "other %ss within" % args.by, "s"))
     for site in sites:
         here = site_of == site
         if args.by == "writer":  # K of their drawings per class teach, the rest are scored
             teaching = np.zeros(len(test), dtype=bool)
             for c in np.unique(data.labels[test[here]]):
-                rows = np.flatnonzero(here & (data.labels[test] == c))
-                teaching[np.random.RandomState([args.seed, int(c)]).permutation(rows)
+                drawn = np.flatnonzero(here & (data.labels[test] == c))
+                teaching[np.random.RandomState([args.seed, int(c)]).permutation(drawn)
                          [:max(ks)]] = True
         else:
             writers = sorted(set(data.writers[test[here]].tolist()))
@@ -117,7 +117,7 @@ def main():
             cut = 100 * (after["within"] - before["within"]) / max(100 - before["within"], 1e-9)
             forgetting = before_other["within"] - after_other["within"]
             rows.append((site, k, cut, forgetting, after["within"] - before["within"]))
-            print("%-4.4s %2d %5d %6d | %6.2f -> %6.2f     %+6.1f%% | %5.2f -> %5.2f | "
+            print("%-8.8s %2d %5d %6d | %6.2f -> %6.2f     %+6.1f%% | %5.2f -> %5.2f | "
                   "%5.2f -> %5.2f | %6.2f -> %6.2f (%+.2f) | %5.1f" % (
                       site, k, len(examples), int(scored.sum()), before["within"],
                       after["within"], cut, before["lookalike"], after["lookalike"],
