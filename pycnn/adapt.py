@@ -27,22 +27,25 @@ How it learns (the choices are measured by bench/adapt_hand.py and bench/new_sym
 
 1. A label the model lacks becomes a class once it has MIN_NEW_CLASS_EXAMPLES examples
    (fewer are held back, unused). The last Dense layer (W (D, K), b (K,)) grows one column
-   per new label: w_new = m / |m| * mean_k |W[:, k]| and b_new = mean(b), where m is the mean
-   of the new label's examples' penultimate features (the last Dense layer's input); this
-   "imprinting" makes the new class score high where its examples lie. Old logits are
-   unchanged by the growth.
+   per new label (`grow_output`): w_new = m / |m| * mean_k |W[:, k]|, where m is the mean of
+   the new label's examples' penultimate features (the last Dense layer's input), and a bias
+   that ties it with the best old class at m ("imprinting"). Old logits are unchanged by
+   the growth.
 2. Each example is drawn as the page drew it (`render_examples`: the strokes' own positions
-   and brushes), and AUGMENTED_IMAGES / n more times (at least MIN_COPIES, at most
-   MAX_COPIES) from its strokes with `pycnn.data.augment` (elastic jitter, aspect, shear,
-   rotation, size, position and brush width), then through `pycnn.preprocess.preprocess_ink`.
+   and brushes), and AUGMENTED_IMAGES // n more times (MIN_COPIES to MAX_COPIES) from its
+   strokes with `pycnn.data.augment` (elastic jitter, aspect, shear, rotation, size,
+   position and brush width), then through `pycnn.preprocess.preprocess_ink`.
 3. The convolutional trunk stays frozen: only the dense head (the layers after the last
    Flatten) learns. The head's input (the trunk's features) is then computed once per
    image, so the training steps cost a tiny fraction of a full backward pass, which is what
    makes learning affordable in the page (its NumPy has no BLAS).
 4. REHEARSAL_USED images of the shipped rehearsal set (`weights/rehearsal.npz`, training
-   writers only) are mixed in, half of every batch, so untaught classes are not forgotten.
+   writers only, evenly per class) fill half of every batch; their targets are the model's
+   own answers before learning (distillation), so untaught classes keep their answers.
 5. `steps` Adam steps (LEARNING_RATE) on batches of BATCH_PERSONAL personal and
-   BATCH_REHEARSAL rehearsal features, dropout on as in training.
+   BATCH_REHEARSAL rehearsal features, dropout on as in training, with the logits adjusted
+   by the log share of each class in the batches (`_train_unit`), so a new symbol that is
+   half of every batch is not learnt as the commonest drawing.
 
 Every unit of work (a chunk of images through the trunk, one Adam step) is small, and
 `Adaptation.step(max_seconds)` runs whole units until the time is up: the same seed gives
