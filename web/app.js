@@ -199,6 +199,7 @@ const teach = new Teach({
   answerIsCurrent: () => shown !== null && shownVersion === drawingVersion,
   clearPad: () => clearPad(),
   focusPad: () => pad.focus({ preventScroll: true }),
+  onModelChanged: (info) => onModelChanged(info),
 });
 let ready = false;
 let loadFailed = false;
@@ -441,8 +442,32 @@ function onLoadFailed(error) {
   console.warn("pycnn worker:", error.detail);
 }
 
+// The model in use changed (learnt, restored, switched, reset or imported; web/teach.js):
+// its labels may have grown, so Look inside, Read as and the status follow it, and the
+// drawing on the pad is read again by it.
+async function onModelChanged({ labels, network, filters, sets, in_use: inUse }) {
+  await readyShown;
+  if (loadFailed) return;
+  inside.setNetwork({ network, filters, labels });
+  const select = $("#read-as");
+  for (const option of select.options) {
+    if (!sets[option.value]) continue; // a link's own set
+    const { error } = sets[option.value];
+    option.disabled = !!error;
+    option.textContent = error ? `${readAs.title(option.value)} (not in this model)` : readAs.title(option.value);
+    option.title = error ? `Not available: ${error}.` : "";
+  }
+  if (select.selectedOptions[0] && select.selectedOptions[0].disabled) {
+    select.value = "all";
+    readAs.choose("all");
+  }
+  const whose = inUse === "mine" ? "Your model" : "The network";
+  statusEl.textContent = `Ready. ${whose} knows ${labels.length} characters.`;
+  if (strokes.length && !activeStroke) recognise();
+}
+
 recognizer.addEventListener("progress", (event) => onProgress(event.detail));
-recognizer.ready.then(onReady, onLoadFailed);
+const readyShown = recognizer.ready.then(onReady, onLoadFailed);
 // The worker stopped after loading: nothing more can be read.
 recognizer.addEventListener("error", (event) => {
   showError(`The handwriting reader stopped: ${plainWords(event.detail.message)}. Reload the page.`);

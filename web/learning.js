@@ -16,11 +16,16 @@
 //        is the one in use and `labels` are its labels (null before)
 //   {type: "learn_cancel", id} -> {cancelled}
 //
-// Not wired yet, for whoever adds the model switch: after `done`, keep the personal model
-// with model_export ({which: "mine"} -> its .npz bytes) and the store's putModel({name:
-// "mine", bytes, labels, saved}); on start, getModel("mine") and model_load (data: the
-// bytes), falling back to the shipped model with a notice when it is refused; model_use
-// {which: "mine" | "original"} and model_forget for the switch and its reset.
+// The personal model (web/teach.js): after `done` it is kept with model_export ({which:
+// "mine"} -> its .npz bytes) and the store's putModel({name: "mine", bytes, labels, saved,
+// use}); on start, getModel("mine") and model_load (data: the bytes), falling back to the
+// shipped model with a notice when it is refused; model_use {which: "mine" | "original"} and
+// model_forget for the switch and its reset. After any of these the labels may have changed
+// (a new symbol): `modelInfo` asks the worker again, for Read as, the picker and Look inside.
+//
+// Learning always starts from the original model with every example (`from: "original"`):
+// the personal model is the shipped one taught all of your examples, so learning twice does
+// not teach the same examples twice over.
 
 import { examplesFileText } from "./examples-file.js";
 
@@ -39,7 +44,7 @@ export function canLearn(info) {
  * {begun: learn_begin's reply, labels: the learnt model's labels}. */
 export async function learnFromExamples(recognizer, examples, { onBegin = () => {}, onProgress = () => {}, signal } = {}) {
   const bytes = new TextEncoder().encode(examplesFileText(examples));
-  const begun = (await recognizer.request("learn_begin", {}, bytes.buffer)).reply;
+  const begun = (await recognizer.request("learn_begin", { from: "original" }, bytes.buffer)).reply;
   onBegin(begun);
   for (;;) {
     if (signal && signal.aborted) {
@@ -50,4 +55,20 @@ export async function learnFromExamples(recognizer, examples, { onBegin = () => 
     onProgress({ step: step.step, steps: step.steps_total, loss: step.loss, secondsLeft: step.seconds_left });
     if (step.done) return { begun, labels: step.labels };
   }
+}
+
+/** The model in use, as the worker describes it now: the "info" reply ({labels, network,
+ * filters: {index, shape, values: Float32Array} | null, sets, requests, in_use}). */
+export async function modelInfo(recognizer) {
+  const { reply, data } = await recognizer.request("info");
+  const { filters } = reply;
+  return { ...reply, filters: filters && { ...filters, values: new Float32Array(data) } };
+}
+
+/** A worker's error as a sentence for people: without Python's exception class
+ * ("ModelFileError: this model file ..." -> "This model file ..."), ending with a full stop. */
+export function sentence(error) {
+  let text = String((error && error.message) || error).replace(/^([\w.]+(Error|Exception)): /, "").trim();
+  text = text.charAt(0).toUpperCase() + text.slice(1);
+  return /[.!?]$/.test(text) ? text : `${text}.`;
 }

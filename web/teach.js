@@ -5,7 +5,10 @@
 // web/examples-file.js, and learning itself goes through web/learning.js.
 //
 // web/app.js owns the pad and the answer; it tells this module what is on screen:
-//   const teach = new Teach({recognizer, drawing, answerIsCurrent, clearPad, focusPad});
+//   const teach = new Teach({recognizer, drawing, answerIsCurrent, clearPad, focusPad,
+//                            onModelChanged});
+//   onModelChanged(info): the model in use changed (learnt, restored, switched, reset,
+//   imported); info is the worker's new "info" reply (labels, network, filters, sets, in_use)
 //   teach.showAnswer(result)   // an answer for the drawing on the pad ({top5, input, ...})
 //   teach.showEmpty()          // the pad is empty
 
@@ -13,11 +16,13 @@ import {
   ExampleError, LIMITS, exampleFromPad, exampleKey, examplesFileText, labelProblem, parseExamplesFile,
 } from "./examples-file.js";
 import { openExamplesStore } from "./examples-store.js";
-import { canLearn, learnFromExamples } from "./learning.js";
+import { canLearn, learnFromExamples, modelInfo, sentence } from "./learning.js";
 
 const TEACH_PER_LABEL = 5; // drawings the teaching mode asks for, of each character
 const LIST_PAGE = 120; // examples "My examples" shows before "Show more"
 const THUMB = 56; // thumbnail side in pixels
+const MODEL_FILE = "my-model.npz"; // the exported personal model
+const MAX_MODEL_BYTES = 64 * 1024 * 1024; // an imported model file larger than this is refused unread
 
 const DIGITS = "0123456789";
 const UPPER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ";
@@ -94,7 +99,7 @@ export function drawThumbnail(canvas, example) {
 }
 
 export class Teach {
-  constructor({ recognizer, drawing, answerIsCurrent, clearPad, focusPad }) {
+  constructor({ recognizer, drawing, answerIsCurrent, clearPad, focusPad, onModelChanged = async () => {} }) {
     this.recognizer = recognizer;
     this.drawing = drawing; // () => {strokes, padSide}
     this.answerIsCurrent = answerIsCurrent;
@@ -108,6 +113,9 @@ export class Teach {
     this.session = null; // teaching mode: {queue, index, kept: [{id, label}]}
     this.learnable = false;
     this.learning = null; // an AbortController while learning
+    this.onModelChanged = onModelChanged;
+    this.hasMine = false; // the worker holds a personal model
+    this.inUse = "original"; // which model reads the drawings: "mine" or "original"
 
     this.el = {
       notRight: $("#not-right"),
@@ -154,6 +162,15 @@ export class Teach {
       confirmNo: $("#examples-confirm-no"),
       examplesStatus: $("#examples-status"),
       examplesError: $("#examples-error"),
+      modelSwitch: $("#model-switch"),
+      modelMine: $("#model-mine"),
+      modelOriginal: $("#model-original"),
+      modelExport: $("#model-export"),
+      modelImportButton: $("#model-import-button"),
+      modelImport: $("#model-import"),
+      modelReset: $("#model-reset"),
+      modelError: $("#model-error"),
+      modelStatus: $("#model-status"),
     };
     this.wire();
     this.ready = this.start();
@@ -197,7 +214,9 @@ export class Teach {
     if (info) {
       this.labels = info.labels;
       this.learnable = canLearn(info);
+      if (this.learnable) await this.restoreModel();
     }
+    this.renderModel();
     // Another tab of the page changed the examples: read them again.
     if (store.persistent && typeof BroadcastChannel === "function") {
       this.channel = new BroadcastChannel("pycnn-examples");
@@ -294,6 +313,20 @@ export class Teach {
       el.clearAll.focus();
     });
     el.confirmYes.addEventListener("click", () => this.deleteAll());
+
+    for (const radio of [el.modelMine, el.modelOriginal]) {
+      radio.addEventListener("change", () => {
+        if (radio.checked) this.useModel(radio.value);
+      });
+    }
+    el.modelExport.addEventListener("click", () => this.exportModel());
+    el.modelImportButton.addEventListener("click", () => el.modelImport.click());
+    el.modelImport.addEventListener("change", () => {
+      const [file] = el.modelImport.files;
+      el.modelImport.value = "";
+      if (file) this.importModel(file);
+    });
+    el.modelReset.addEventListener("click", () => this.resetModel());
   }
 
   // -------------------------------------------------------------------------------------
@@ -794,7 +827,9 @@ export class Teach {
       const held = heldBack.map((h) => (typeof h === "string" ? h : h.label)).filter(Boolean);
       el.learnNote.textContent = `Learnt from ${plural(begun.examples, "example")}.` +
         (held.length ? ` Not yet: ${held.join(", ")} (each needs ${LIMITS.minNewLabelExamples} examples).` : "");
-      this.renderExamples();
+      this.hasMine = true;
+      await this.keepModel(true);
+      await this.modelChanged("Your model is reading your drawings now.");
     } catch (error) {
       el.learnNote.textContent = error.name === "AbortError" ? "Learning stopped; the model is as it was."
         : `Learning failed: ${error.message}.`;
@@ -803,7 +838,135 @@ export class Teach {
       el.learn.textContent = "Learn from my examples";
       el.learnBar.hidden = true;
       el.learn.disabled = !(this.learnable && this.examples.length);
+      this.renderModel();
     }
+  }
+
+  // -------------------------------------------------------------------------------------
+  // The personal model: kept in the store as its model file, restored on the next visit,
+  // switched, reset, exported and imported.
+  renderModel() {
+    const { el } = this;
+    const busy = !!this.learning;
+    el.modelSwitch.disabled = !this.hasMine || busy;
+    el.modelMine.checked = this.inUse === "mine";
+    el.modelOriginal.checked = this.inUse !== "mine";
+    el.modelExport.disabled = !this.hasMine || busy;
+    el.modelReset.disabled = !this.hasMine || busy;
+    el.modelImportButton.disabled = !this.learnable || busy;
+    document.body.dataset.model = this.inUse;
+  }
+
+  /** The worker's model changed: read its labels and network again, and tell the page. */
+  async modelChanged(message) {
+    const info = await modelInfo(this.recognizer);
+    this.labels = info.labels;
+    this.inUse = info.in_use || "original";
+    this.renderModel();
+    this.renderExamples();
+    if (message) this.el.modelStatus.textContent = message;
+    await this.onModelChanged(info);
+  }
+
+  /** Keep the worker's personal model in the store ({name: "mine", bytes, labels, saved, use}). */
+  async keepModel(use) {
+    let exported;
+    try {
+      exported = await this.recognizer.request("model_export", { which: "mine" });
+      await this.store.putModel({
+        name: "mine", bytes: exported.data, labels: exported.reply.labels, saved: new Date().toISOString(), use,
+      });
+    } catch (error) {
+      this.showError(this.el.modelError, `Your model works for this visit, but could not be kept on this device: ${sentence(error)}`);
+    }
+  }
+
+  /** On start: the personal model kept by an earlier visit, checked by the worker as any
+   * model file; a model it refuses leaves the original in use, and the page says so. */
+  async restoreModel() {
+    let record = null;
+    try {
+      record = await this.store.getModel("mine");
+    } catch (error) {
+      console.warn("pycnn: the kept model could not be read:", error);
+    }
+    if (!record) return;
+    const use = record.use !== false;
+    try {
+      await this.recognizer.request("model_load", { use }, record.bytes.slice(0));
+    } catch (error) {
+      this.showError(this.el.modelError, `Your model kept on this device could not be used (${sentence(error).replace(/\.$/, "")}), ` +
+        "so the original model is reading your drawings. Learn again from your examples to make a new one.");
+      return;
+    }
+    this.hasMine = true;
+    await this.modelChanged(use ? "Your model, kept on this device, is reading your drawings." : "");
+  }
+
+  async useModel(which) {
+    const { el } = this;
+    el.modelError.hidden = true;
+    try {
+      await this.recognizer.request("model_use", { which });
+      const record = await this.store.getModel("mine").catch(() => null);
+      if (record) await this.store.putModel({ ...record, use: which === "mine" }).catch(() => {});
+    } catch (error) {
+      this.showError(el.modelError, `The model could not be switched: ${sentence(error)}`);
+    }
+    await this.modelChanged(which === "mine" ? "Your model is reading your drawings." : "The original model is reading your drawings.");
+  }
+
+  async resetModel() {
+    const { el } = this;
+    el.modelError.hidden = true;
+    try {
+      await this.recognizer.request("model_forget");
+      await this.store.deleteModel("mine");
+    } catch (error) {
+      this.showError(el.modelError, `Your model could not be deleted: ${sentence(error)}`);
+    }
+    this.hasMine = false;
+    await this.modelChanged("Back to the original model: your model was deleted from this device. Your examples are kept.");
+    el.modelImportButton.focus();
+  }
+
+  async exportModel() {
+    const { el } = this;
+    try {
+      const { data } = await this.recognizer.request("model_export", { which: "mine" });
+      const url = URL.createObjectURL(new Blob([data], { type: "application/octet-stream" }));
+      const link = document.createElement("a");
+      link.href = url;
+      link.download = MODEL_FILE;
+      document.body.append(link);
+      link.click();
+      link.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 10_000);
+      el.modelStatus.textContent = `Exported your model to ${MODEL_FILE}: python -m pycnn.predict --model ${MODEL_FILE} reads it.`;
+    } catch (error) {
+      this.showError(el.modelError, `Your model could not be exported: ${sentence(error)}`);
+    }
+  }
+
+  /** A model file: checked by the worker's safe loader; refused with a sentence and nothing
+   * changed, or kept as your model and put in use. */
+  async importModel(file) {
+    const { el } = this;
+    el.modelError.hidden = true;
+    el.modelStatus.textContent = "";
+    try {
+      if (file.size > MAX_MODEL_BYTES) {
+        throw new Error(`The file is larger than ${MAX_MODEL_BYTES / 1024 / 1024} MB, more than a model file may be.`);
+      }
+      const bytes = await file.arrayBuffer();
+      await this.recognizer.request("model_load", { use: true }, bytes.slice(0));
+    } catch (error) {
+      this.showError(el.modelError, `${file.name} was not imported: ${sentence(error)} Nothing was changed.`);
+      return;
+    }
+    this.hasMine = true;
+    await this.keepModel(true);
+    await this.modelChanged(`Imported ${file.name}: it is your model now, and it is reading your drawings.`);
   }
 
   showError(element, text) {

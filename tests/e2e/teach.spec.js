@@ -91,9 +91,9 @@ test("a correction is kept in My examples, across a reload and an offline reload
   });
   expect(ink.side).toBe(28);
   expect(ink.dark).toBeGreaterThan(10);
-  // Learning is not offered until the worker can learn, and it says why.
-  await expect(page.locator("#learn")).toBeDisabled();
-  await expect(page.locator("#learn")).toHaveAttribute("title", /not available yet/);
+  // The worker can learn (its info lists the learning requests): learning is offered.
+  await expect(page.locator("#learn")).toBeEnabled();
+  await expect(page.locator("#learn-note")).toContainText("Learns from your 2 examples");
 
   await page.reload();
   await openTeach(page);
