@@ -224,3 +224,38 @@ test("new symbols from 5 drawings each, kept across reloads and offline, exporte
   expect(await readSixths()).toEqual(learnt);
   hygiene.check();
 });
+
+test("a kept model that fails validation: the original model reads, and the page says so", async ({ page }) => {
+  await openTeach(page);
+  await drawAndRecognise(page, SHAPES.seven);
+  const before = await top5(page);
+  // What an earlier visit kept, damaged on the device: not a model file.
+  await page.evaluate(() => new Promise((resolve, reject) => {
+    const open = indexedDB.open("pycnn");
+    open.onsuccess = () => {
+      const transaction = open.result.transaction("models", "readwrite");
+      transaction.objectStore("models").put({
+        name: "mine", bytes: new TextEncoder().encode("PK\u0003\u0004 not a model").buffer, labels: ["0"], saved: "2026-11-29T19:00:00Z", use: true,
+      });
+      transaction.oncomplete = () => {
+        open.result.close();
+        resolve();
+      };
+      transaction.onerror = () => reject(transaction.error);
+    };
+    open.onerror = () => reject(open.error);
+  }));
+  await page.reload();
+  await openTeach(page);
+  await expect(page.locator("#model-error")).toContainText("Your model kept on this device could not be used");
+  await expect(page.locator("#model-error")).toContainText("the original model is reading your drawings");
+  await expect(page.locator("body")).toHaveAttribute("data-model", "original");
+  await expect(page.locator("#model-mine")).toBeDisabled();
+  await drawAndRecognise(page, SHAPES.seven);
+  expect(await top5(page)).toEqual(before);
+  // A good model file imports: the shipped one, as "mine".
+  await page.locator("#model-import").setInputFiles(path.join(ROOT, "weights", "model.npz"));
+  await expect(page.locator("#model-status")).toContainText("Imported model.npz");
+  await expect(page.locator("body")).toHaveAttribute("data-model", "mine");
+  await expect.poll(() => top5(page)).toEqual(before);
+});
