@@ -378,15 +378,20 @@ def ink_on_pad(example):
     return False
 
 
-def trunk_fingerprint(model, upto):
-    """SHA-1 of the parameters of the layers before `upto`: the trunk's identity."""
+def fingerprint(arrays):
+    """SHA-1 of the arrays' bytes."""
     import hashlib
 
     digest = hashlib.sha1()
-    for layer in model.layers[:upto]:
-        for name in sorted(layer.params):
-            digest.update(np.ascontiguousarray(layer.params[name]).tobytes())
+    for array in arrays:
+        digest.update(np.ascontiguousarray(array).tobytes())
     return digest.hexdigest()
+
+
+def trunk_fingerprint(model, upto):
+    """The fingerprint of the parameters of the layers before `upto`: the trunk's identity."""
+    return fingerprint([layer.params[name] for layer in model.layers[:upto]
+                        for name in sorted(layer.params)])
 
 
 # --- the model's head -----------------------------------------------------------------------
@@ -533,7 +538,7 @@ class Adaptation:
         self.rehearsal_labels = np.array([index[rehearsal[1][k]] for k in chosen], np.intp)
         self.cache = feature_cache if feature_cache is not None else {}
         self.cache_key = (trunk_fingerprint(self.model, self.first_learning),
-                          len(rehearsal[1]))
+                          fingerprint([np.ascontiguousarray(rehearsal[0])]))
 
         # The work plan, in units of at most FEATURE_CHUNK images through the trunk: each
         # example as drawn, then growing the output layer (from those), then augmented

@@ -291,6 +291,10 @@ def test_a_second_adaptation_takes_rehearsal_features_from_the_cache():
     other_trunk = Adaptation(make_model(seed=4), chosen, rehearsal=rehearsal, seed=6,
                              steps=20, feature_cache=cache)
     assert other_trunk.steps_total == first.steps_total  # another trunk: nothing cached
+    images, labels = rehearsal
+    other_images = Adaptation(make_model(), chosen, rehearsal=(255 - images, labels), seed=6,
+                              steps=20, feature_cache=cache)
+    assert other_images.steps_total == first.steps_total  # other rehearsal images
 
 
 def test_result_before_done_is_refused():
