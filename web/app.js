@@ -309,8 +309,9 @@ function showPrediction(result) {
   predictionEl.dataset.set = set;
   predictionEl.dataset.lookalikes = String(alike.length > 1);
   const readAsWords = set === "all" ? "" : `Read as ${readAs.title(set)}. `;
-  // Below the model's calibrated threshold (pycnn.calibrate) the answer is more often wrong
-  // than right: the guesses stay, worded as guesses, on screen and for screen readers alike.
+  // Below the model's threshold (chosen on validation by pycnn.derive_lookalikes) what is shown
+  // is more often wrong than right: the guesses stay, worded as guesses, on screen and for
+  // screen readers alike.
   const unsure = result.unsure === true;
   predictionEl.dataset.unsure = String(unsure);
   const spokenShares = listed(alike.map((name) => spokenPercent(top5.find(([l]) => l === name)[1])));
