@@ -712,21 +712,27 @@ class Adaptation:
         self.losses.append(loss)
 
     def step(self, max_seconds=0.05):
-        """Run whole units of work until `max_seconds` have passed (at least one unit);
-        returns `progress()`."""
+        """Run whole units of work within about `max_seconds` and return `progress()`.
+
+        At least one unit runs; after it, a unit starts only if the time it is expected to
+        take (the mean of its kind so far) still fits, so that a recognition the page sends
+        meanwhile waits little longer than max_seconds."""
         begin = time.time()
+        ran = 0
         while not self.done:
+            kind = "features" if self.steps_done < self.feature_units else "train"
+            times = self.unit_seconds[kind]
+            expected = sum(times[-20:]) / len(times[-20:]) if times else 0.0
+            if ran and time.time() - begin + expected > max_seconds:
+                break
             unit_begin = time.time()
-            if self.steps_done < self.feature_units:
+            if kind == "features":
                 self._features_unit()
-                kind = "features"
             else:
                 self._train_unit()
-                kind = "train"
             self.steps_done += 1
-            self.unit_seconds[kind].append(time.time() - unit_begin)
-            if time.time() - begin >= max_seconds:
-                break
+            ran += 1
+            times.append(time.time() - unit_begin)
         return self.progress()
 
     def run(self, on_progress=None):

@@ -271,6 +271,8 @@ def test_learning_in_slices_gives_exactly_the_model_of_one_run():
         assert progress["seconds_left"] >= 0
     assert progress["done"] and progress["loss"] is not None and np.isfinite(progress["loss"])
     assert calls == sliced.steps_total
+    at_once = Adaptation(make_model(), chosen, rehearsal=rehearsal, seed=4, steps=30)
+    assert at_once.step(600.0)["done"]  # a long slice runs every unit
     for a, b in zip(parameters(whole), parameters(sliced.result())):
         assert np.array_equal(a, b)
 
