@@ -200,6 +200,7 @@ const teach = new Teach({
   clearPad: () => clearPad(),
   focusPad: () => pad.focus({ preventScroll: true }),
   onModelChanged: (info) => onModelChanged(info),
+  padBusy: () => activeStroke !== null || !recognizer.idle,
 });
 let ready = false;
 let loadFailed = false;

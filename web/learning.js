@@ -30,7 +30,7 @@
 import { examplesFileText } from "./examples-file.js";
 
 export const LEARN_REQUESTS = ["learn_begin", "learn_step", "learn_cancel"];
-const SLICE_MS = 40; // the worker's work per learn_step: recognitions wait at most this
+const SLICE_MS = 100; // the worker's work per learn_step; a stroke being drawn holds the next one (turn)
 
 /** Whether the worker that sent `info` (the "info" reply) can learn. */
 export function canLearn(info) {
@@ -39,10 +39,13 @@ export function canLearn(info) {
 }
 
 /** Fine-tune the worker's model on `examples` (records with label, strokes, pad_side,
- * created). onBegin(reply of learn_begin); onProgress({step, steps, loss, secondsLeft})
- * after every slice; `signal` (an AbortSignal) cancels between slices. Resolves to
+ * created). onBegin(reply of learn_begin); onProgress({step, steps, loss, secondsLeft, ms})
+ * after every slice (ms: the worker's time on it); `signal` (an AbortSignal) cancels between
+ * slices; `turn()`, awaited before every slice, lets the pad go first: the page holds the
+ * next slice while a stroke is being drawn or a recognition is under way, so a stroke's
+ * answer waits for no slice at all unless the stroke was shorter than one. Resolves to
  * {begun: learn_begin's reply, labels: the learnt model's labels}. */
-export async function learnFromExamples(recognizer, examples, { onBegin = () => {}, onProgress = () => {}, signal } = {}) {
+export async function learnFromExamples(recognizer, examples, { onBegin = () => {}, onProgress = () => {}, signal, turn = null } = {}) {
   const bytes = new TextEncoder().encode(examplesFileText(examples));
   const begun = (await recognizer.request("learn_begin", { from: "original" }, bytes.buffer)).reply;
   onBegin(begun);
@@ -51,8 +54,10 @@ export async function learnFromExamples(recognizer, examples, { onBegin = () => 
       await recognizer.request("learn_cancel");
       throw new DOMException("Learning was stopped.", "AbortError");
     }
-    const step = (await recognizer.request("learn_step", { max_ms: SLICE_MS })).reply;
-    onProgress({ step: step.step, steps: step.steps_total, loss: step.loss, secondsLeft: step.seconds_left });
+    if (turn) await turn();
+    if (signal && signal.aborted) continue; // stopped while the pad went first
+    const { reply: step, ms } = await recognizer.request("learn_step", { max_ms: SLICE_MS });
+    onProgress({ step: step.step, steps: step.steps_total, loss: step.loss, secondsLeft: step.seconds_left, ms });
     if (step.done) return { begun, labels: step.labels };
   }
 }

@@ -99,7 +99,7 @@ export function drawThumbnail(canvas, example) {
 }
 
 export class Teach {
-  constructor({ recognizer, drawing, answerIsCurrent, clearPad, focusPad, onModelChanged = async () => {} }) {
+  constructor({ recognizer, drawing, answerIsCurrent, clearPad, focusPad, onModelChanged = async () => {}, padBusy = () => false }) {
     this.recognizer = recognizer;
     this.drawing = drawing; // () => {strokes, padSide}
     this.answerIsCurrent = answerIsCurrent;
@@ -114,6 +114,8 @@ export class Teach {
     this.learnable = false;
     this.learning = null; // an AbortController while learning
     this.onModelChanged = onModelChanged;
+    this.padBusy = padBusy; // a stroke is being drawn or read: learning waits for it
+    this.slices = []; // the worker's ms for each slice of the last learning (for bench/)
     this.hasMine = false; // the worker holds a personal model
     this.inUse = "original"; // which model reads the drawings: "mine" or "original"
 
@@ -811,12 +813,17 @@ export class Teach {
     el.learnBar.value = 0;
     let heldBack = [];
     try {
+      this.slices = [];
       const { begun, labels } = await learnFromExamples(this.recognizer, this.examples, {
         signal: this.learning.signal,
+        turn: async () => {
+          while (this.padBusy()) await new Promise((resolve) => setTimeout(resolve, 10));
+        },
         onBegin: (reply) => {
           heldBack = reply.held_back || [];
         },
-        onProgress: ({ step, steps, loss, secondsLeft }) => {
+        onProgress: ({ step, steps, loss, secondsLeft, ms }) => {
+          this.slices.push(ms);
           el.learnBar.max = steps || 1;
           el.learnBar.value = step;
           const left = secondsLeft == null ? "" : `, about ${Math.ceil(secondsLeft)} s left`;
