@@ -208,11 +208,20 @@ runtimeData.catch(() => {});
 // "unchecked hash": the files belong to one build, and the cache they are kept in is this
 // build's: a new build starts without them), and keeps them, one archive, in the offline
 // cache. Later starts write them into the file system before Python starts.
+//
+// A first visit has no such archive yet; it gets web/pyodide-bytecode.gz, made by
+// pyodide_bytecode.js: the standard library's and NumPy's modules as checked-hash .pyc files,
+// which Python uses only while their source is unchanged (pycnn's modules are not in it).
 const BYTECODE = "python-bytecode.bin"; // a cache entry beside the site's files, not a file of it
+const SHIPPED_BYTECODE = "pyodide-bytecode.gz"; // a file of the site, when the build has it
 const savedBytecode = offlineCache.then(async (offline) => {
   const hit = offline && (await offline.cache.match(new URL(BYTECODE, self.location.href)));
   return hit ? hit.arrayBuffer() : null;
 }).catch(() => null);
+
+function gunzip(bytes) {
+  return new Response(new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"))).arrayBuffer();
+}
 
 /** Write an archive of .pyc files ([header length: u32 LE][JSON [[path, size], ...]][bytes])
  * into Emscripten's file system `FS`. */
@@ -330,7 +339,7 @@ async function load() {
   const learning = new Set(manifest.learning || []); // fetched when learning starts
   for (const f of manifest.files) {
     if (learning.has(f.path)) continue;
-    if (f.path.startsWith("pycnn/") || f.path === MODEL_PATH ||
+    if (f.path.startsWith("pycnn/") || f.path === MODEL_PATH || f.path === SHIPPED_BYTECODE ||
         /^pyodide\/.*\.(wasm|data)$/.test(f.path)) {
       progress.total += f.size;
     }
@@ -340,11 +349,13 @@ async function load() {
   const pycnnFiles = manifest.files.filter((f) => f.path.startsWith("pycnn/") && !learning.has(f.path));
   const pycnnBytes = Promise.all(pycnnFiles.map((f) => download(f.path)));
   const modelBytes = download(MODEL_PATH);
+  const shippedBytecode = manifest.files.some((f) => f.path === SHIPPED_BYTECODE)
+    ? download(SHIPPED_BYTECODE).then(gunzip).catch(() => null) : Promise.resolve(null);
   pycnnBytes.catch(() => {});
   modelBytes.catch(() => {});
 
   importScripts(PYODIDE_DIR + "pyodide.js", PYODIDE_DIR + "pyodide.asm.js");
-  hookRuntime(await savedBytecode);
+  hookRuntime((await savedBytecode) || (await shippedBytecode));
   preloaded.set("pyodide.asm.data", await runtimeData);
   mark("runtime downloaded");
   const pyodide = await Promise.race([loadPyodide({ indexURL: PYODIDE_DIR }), runtimeFailed]);
