@@ -227,6 +227,10 @@ test("new symbols from 5 drawings each, kept across reloads and offline, exporte
 
 test("a kept model that fails validation: the original model reads, and the page says so", async ({ page }) => {
   await openTeach(page);
+  // Start-up left learning alone: pycnn.adapt and the rehearsal set are fetched when learning starts.
+  const unpacked = await page.workers()[0].evaluate(() => ["/home/pyodide/site/pycnn/adapt.py", "/home/pyodide/rehearsal.npz"]
+    .map((file) => runtime._module.FS.analyzePath(file).exists)); // eslint-disable-line no-undef
+  expect(unpacked).toEqual([false, false]);
   await drawAndRecognise(page, SHAPES.seven);
   const before = await top5(page);
   // What an earlier visit kept, damaged on the device: not a model file.
