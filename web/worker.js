@@ -65,8 +65,9 @@ const marks = [["worker", performance.now()]];
 const mark = (name) => marks.push([name, performance.now()]);
 
 // ---------------------------------------------------------------------------------------
-// Progress by bytes: every large file is fetched here, by readAll, which counts its chunks.
-const progress = { step: 0, loaded: 0, total: 0, lastPost: 0 };
+// Progress by bytes: every large file is fetched here, by readAll, which counts its chunks;
+// Pyodide's scripts and package list count once loaded.
+const progress = { step: 0, loaded: 0, total: 0, lastPost: 0, sizes: new Map() };
 
 function report(force) {
   const now = performance.now();
@@ -99,6 +100,8 @@ self.importScripts = (...urls) => {
     nativeImportScripts(url);
     imported.add(name);
     mark(`imported ${name}`);
+    progress.loaded += progress.sizes.get(name) || 0; // scripts are counted once loaded
+    report(false);
   }
 };
 
@@ -134,7 +137,7 @@ const offlineCache = filesJson.then(async (manifest) => {
 const toKeep = []; // [path, Headers, ArrayBuffer] of every file fetched here
 
 function notDownloaded(path, response) {
-  return new Error(`the file ${path} could not be downloaded (HTTP ${response.status})`);
+  return new Error(`the file ${path.replace(/^\.\//, "")} could not be downloaded (HTTP ${response.status})`);
 }
 
 /** Put what this worker downloaded into the offline cache, one file at a time, skipping what
@@ -171,9 +174,18 @@ async function readAll(response) {
   return bytes.buffer;
 }
 
+/** fetch(path), with a failure of the network itself said in words a visitor can act on. */
+async function fetchFile(path) {
+  try {
+    return await fetch(path);
+  } catch (error) {
+    throw new Error(`the file ${path.replace(/^\.\//, "")} could not be downloaded (${error.message})`);
+  }
+}
+
 /** Fetch `path` (relative to this worker): its bytes as an ArrayBuffer, kept for the cache. */
 async function download(path) {
-  const response = await fetch(path);
+  const response = await fetchFile(path);
   if (!response.ok) throw notDownloaded(path, response);
   const bytes = await readAll(response);
   toKeep.push([path, response.headers, bytes]);
@@ -185,7 +197,7 @@ async function download(path) {
  * Chromium keep the compiled code with the cached file and reuse it on the next visit. */
 async function compileRuntime() {
   const path = PYODIDE_DIR + "pyodide.asm.wasm";
-  const response = await fetch(path);
+  const response = await fetchFile(path);
   if (!response.ok) throw notDownloaded(path, response);
   const copy = response.clone(); // for the progress bar and the offline cache
   const bytes = readAll(copy);
@@ -339,9 +351,10 @@ async function load() {
   const learning = new Set(manifest.learning || []); // fetched when learning starts
   for (const f of manifest.files) {
     if (learning.has(f.path)) continue;
-    if (f.path.startsWith("pycnn/") || f.path === MODEL_PATH || f.path === SHIPPED_BYTECODE ||
-        /^pyodide\/.*\.(wasm|data)$/.test(f.path)) {
+    if (f.path.startsWith("pycnn/") || f.path.startsWith("pyodide/") || f.path === MODEL_PATH ||
+        f.path === SHIPPED_BYTECODE) {
       progress.total += f.size;
+      progress.sizes.set(f.path.slice(f.path.lastIndexOf("/") + 1), f.size);
     }
   }
   const packageData = manifest.pyodide_packages.map((name) => download(`${PYODIDE_DIR}${name}.data`));
@@ -361,6 +374,7 @@ async function load() {
   const pyodide = await Promise.race([loadPyodide({ indexURL: PYODIDE_DIR }), runtimeFailed]);
   mark("runtime");
   runtime = pyodide;
+  progress.loaded += progress.sizes.get("packages.json") || 0; // the loader fetched it
 
   startStep(1);
   const data = await Promise.all(packageData);

@@ -34,11 +34,12 @@ async function firstVisit(context, baseURL) {
     const page = await context.newPage();
     await openAndKeepOffline(page, proxy.url);
     const manifest = await page.evaluate(async () => (await fetch("files.json")).json());
+    const marks = (await page.evaluate(() => window.pycnnTest.startup())).map(([name]) => name);
     hygiene.check();
     // Downloads: a 304 (the service worker's install revalidating what the HTTP cache holds,
     // such as pyodide.asm.js, which the worker loads with importScripts) carries no body.
     const downloads = proxy.requests.filter((r) => r.status !== 304);
-    return { manifest, counts: tally(downloads).byPath, page, proxy };
+    return { manifest, counts: tally(downloads).byPath, page, proxy, marks };
   } catch (error) {
     await proxy.close();
     throw error;
@@ -60,10 +61,15 @@ function expectEachLargeFileOnce(manifest, counts) {
 test("a first visit in a fresh private context downloads each large file once", async ({ browser, baseURL }) => {
   const context = await browser.newContext();
   await enableTestHooks(context);
-  const { manifest, counts, proxy } = await firstVisit(context, baseURL);
+  const { manifest, counts, proxy, marks } = await firstVisit(context, baseURL);
   await proxy.close();
   await context.close();
   expectEachLargeFileOnce(manifest, counts);
+  // The shipped bytecode (web/pyodide-bytecode.gz): even a first visit does not compile the
+  // standard library and NumPy from source.
+  const restored = marks.map((name) => /^bytecode restored \((\d+) modules\)$/.exec(name)).find(Boolean);
+  expect(restored, `no bytecode on a first visit: ${marks.join(", ")}`).toBeTruthy();
+  expect(Number(restored[1])).toBeGreaterThan(100);
 });
 
 test("a first visit in a fresh normal profile downloads each large file once", async ({ baseURL }) => {

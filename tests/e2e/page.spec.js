@@ -17,9 +17,12 @@ test("loads with progress by step and by bytes, then says it is ready", async ({
   const log = await page.evaluate(() => window.pycnnTest.progressLog());
   const steps = [...new Set(log.map((entry) => entry.step))];
   expect(steps).toEqual([1, 2, 3, 4]);
-  // Bytes: the total is what the worker downloads (Pyodide, pycnn, model), and it gets there.
+  // Bytes: the total is what the worker downloads at start-up (Pyodide, pycnn but what only
+  // learning needs, the model, the shipped bytecode), and it gets there.
+  const learning = new Set(manifest.learning || []);
   const expected = manifest.files
-    .filter((f) => /^(pyodide|pycnn)\//.test(f.path) || f.path === "weights/model.npz")
+    .filter((f) => !learning.has(f.path) && (/^(pyodide|pycnn)\//.test(f.path) ||
+      ["weights/model.npz", "pyodide-bytecode.gz"].includes(f.path)))
     .reduce((sum, f) => sum + f.size, 0);
   expect(log[log.length - 1].total).toBe(expected);
   expect(log[log.length - 1].loaded).toBe(expected);
