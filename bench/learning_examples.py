@@ -64,7 +64,8 @@ def main():
         if char not in labels:
             continue
         members = test[data.labels[test] == c]
-        hand += [to_example(data, int(i)) for i in rng.choice(members, args.per_class, replace=False)]
+        chosen = rng.choice(members, args.per_class, replace=False)
+        hand += [to_example(data, int(i)) for i in chosen]
     write(os.path.join(args.out, "hand.json"), hand)
 
     missing = [s for s in SYMBOLS if s not in labels]

@@ -71,7 +71,7 @@ async function importExamples(page, file, count) {
 
 async function workerHeap(page) {
   const [worker] = page.workers();
-  return worker.evaluate(() => runtime._module.HEAP8.length); // eslint-disable-line no-undef
+  return worker.evaluate(() => runtime._module.HEAP8.length);
 }
 
 /** Time every request the worker handles from now on (its callPage, a global of the worker
@@ -80,7 +80,7 @@ async function timeWorker(page) {
   const [worker] = page.workers();
   await worker.evaluate(() => {
     self.benchTimes = [];
-    const call = callPage; // eslint-disable-line no-undef
+    const call = callPage;
     self.callPage = (type, ...rest) => {
       const started = performance.now();
       try {

@@ -159,6 +159,10 @@ test("new symbols from 5 drawings each, kept across reloads and offline, exporte
   await openTeach(page);
   await expect(page.locator("body")).toHaveAttribute("data-model", "mine");
   expect(await readSixths()).toEqual(learnt);
+  // Learning works offline too: what it needs comes from the offline cache.
+  console.log(`learning again, offline, took ${(await learn(page)).toFixed(1)} s`);
+  const offline = await readSixths();
+  expect([offline.arrow[0][0], offline["+"][0][0]]).toEqual(["arrow", "+"]);
   await context.setOffline(false);
 
   // Export the model and the examples.
@@ -229,7 +233,7 @@ test("a kept model that fails validation: the original model reads, and the page
   await openTeach(page);
   // Start-up left learning alone: pycnn.adapt and the rehearsal set are fetched when learning starts.
   const unpacked = await page.workers()[0].evaluate(() => ["/home/pyodide/site/pycnn/adapt.py", "/home/pyodide/rehearsal.npz"]
-    .map((file) => runtime._module.FS.analyzePath(file).exists)); // eslint-disable-line no-undef
+    .map((file) => runtime._module.FS.analyzePath(file).exists));
   expect(unpacked).toEqual([false, false]);
   await drawAndRecognise(page, SHAPES.seven);
   const before = await top5(page);
