@@ -43,8 +43,8 @@ from bench.ceiling import build, predict_proba  # noqa: E402
 from pycnn.charsets import restrict, set_mask  # noqa: E402
 from pycnn.data.dataset import render_batch  # noqa: E402
 from pycnn.data.unipen import default_data_path, load_stroke_files, writer_split  # noqa: E402
-from pycnn.lookalikes import group_of, groups_from_confusion  # noqa: E402
-from pycnn.metrics import accuracy_report, confusion_matrix  # noqa: E402
+from pycnn.lookalikes import group_of, load_groups  # noqa: E402
+from pycnn.metrics import accuracy_report  # noqa: E402
 
 FILES = ("unipen_alnum_strokes.npz", "unipen_symbols_strokes.npz")
 VARIANTS = ("base", "smooth", "mixup", "clean", "long")
@@ -209,7 +209,7 @@ def main():
           % (torch.__version__, len(labels), len(train_idx),
              len(np.unique(data.writers[train_idx])), len(val_idx), args.epochs), flush=True)
 
-    probs, results, groups = {}, {}, None
+    probs, results, groups = {}, {}, load_groups()
     for name in ["base"] + [v for v in variants if v != "base"]:
         start = time.perf_counter()
         if name == "base":
@@ -229,16 +229,17 @@ def main():
                           name=name)
         probs[name] = predict_proba(model, x_val)
         if name == "base":
-            # Look-alike groups as `pycnn.derive_lookalikes` makes them: from validation.
-            groups = groups_from_confusion(
-                confusion_matrix(y_val, probs[name].argmax(1), len(labels)), labels)
-            print("look-alike groups (from the base model on validation): %s"
-                  % " ".join(groups))
+            # The shipped look-alike table (derived on validation from the trained pycnn
+            # model): a briefly trained oracle's own confusion chains most classes together.
+            groups = load_groups()
+            print("look-alike groups (pycnn/lookalikes.json): %s" % " ".join(groups))
             tta = [predict_proba(model, render_batch(
                 data, val_idx, rng=np.random.RandomState([args.seed, 99, view]),
                 augment=True)[0]) for view in range(TTA_VIEWS - 1)]
             results["tta (4 views)"] = targets_report(
                 (probs[name] + sum(tta)) / TTA_VIEWS, y_val, labels, sections, groups)
+        # Kept, so the table can be recomputed with another look-alike table later.
+        np.save(os.path.join(source.cache, "val_probs_%s.npy" % name), probs[name])
         results[name] = targets_report(probs[name], y_val, labels, sections, groups)
         print("%s done in %.0fs" % (name, time.perf_counter() - start))
         print_table(results)
