@@ -14,6 +14,10 @@
  *                `recognition` (the id of a "recognise" request) read again within `set`
  *               {type: "inspect", id, recognition, set, data: null}: the layers of
  *                recognition `recognition`, its probabilities within `set`
+ *               and the learning requests (learn_begin, learn_step, learn_cancel,
+ *               model_export, model_load, model_use, model_forget; pycnn/page_api.py and
+ *               web/learning.js): the first learn_begin first fetches what only learning
+ *               needs (files.json's "learning"), so start-up never does
  * Messages out: {type: "progress", step, steps, label, loaded, total}
  *               {type: "ready", startup}: loaded and warmed up; requests are answered from
  *                now on. startup: {timeOrigin, marks: [[name, ms], ...]}, when each start-up
