@@ -2,7 +2,7 @@
 // examples of each of the 62 digits and letters (186), the time to add one new symbol from 5
 // examples, the worker's memory, and how fast a drawing made during learning is answered.
 //
-//   node bench/page_learning.js [--rounds 3] [--during 6] [--port 18741]
+//   node bench/page_learning.js [--rounds 3] [--during 6] [--port 18741] [--screenshot FILE]
 //
 // The examples are UNIPEN characters written as the page's examples files by
 // bench/learning_examples.py (the 186 from test-split writers; the symbol is the first of
@@ -20,6 +20,9 @@
 // the peak), before and after learning. performance.measureUserAgentSpecificMemory is not
 // available to a page that is not cross-origin isolated.
 //
+// --screenshot FILE: after the first symbol is learnt, a drawing of it on the pad, read by
+// the personal model, with the teaching panel and My examples (a PNG for the README).
+//
 // Builds the site into a scratch tree of symlinks (never this checkout's dist/) and serves it.
 "use strict";
 
@@ -34,6 +37,7 @@ const { execFileSync } = require("node:child_process");
 const ROUNDS = option("rounds", 3);
 const DURING = option("during", 6);
 const PORT = option("port", 18741);
+const SCREENSHOT = option("screenshot", null, String);
 
 const median = (values) => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -170,6 +174,18 @@ async function main() {
         await importExamples(page, path.join(folder, "symbol.json"), 5);
         const result = await learn(page, 0);
         symbol.push(result.seconds);
+        if (SCREENSHOT && round === 0) {
+          await page.locator("#pad").scrollIntoViewIfNeeded();
+          await drawStrokes(page, made.symbol === "+" ? SHAPES.plus : [line([0.2, 0.5], [0.8, 0.5]),
+            line([0.62, 0.33], [0.8, 0.5], 8), line([0.8, 0.5], [0.62, 0.67], 8)]);
+          await settle(page);
+          await page.evaluate(() => {
+            window.scrollTo(0, 0);
+            document.querySelector("#to-pad").hidden = true; // the full-page shot has the pad in view
+          });
+          await page.screenshot({ path: SCREENSHOT, fullPage: true });
+          console.log(`screenshot: ${SCREENSHOT}`);
+        }
         console.log(`round ${round + 1}: the symbol "${made.symbol}" from 5 examples learnt in ${result.seconds.toFixed(2)} s`);
         console.log(`  in the worker: ${result.worker}`);
         await context.close();
