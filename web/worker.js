@@ -226,7 +226,7 @@ runtimeData.catch(() => {});
 // cache. Later starts write them into the file system before Python starts.
 //
 // A first visit has no such archive yet; it gets web/pyodide-bytecode.gz, made by
-// pyodide_bytecode.js: the standard library's and NumPy's modules as checked-hash .pyc files,
+// tools/pyodide_bytecode.js: the standard library's and NumPy's modules as checked-hash .pyc files,
 // which Python uses only while their source is unchanged (pycnn's modules are not in it).
 const BYTECODE = "python-bytecode.bin"; // a cache entry beside the site's files, not a file of it
 const SHIPPED_BYTECODE = "pyodide-bytecode.gz"; // a file of the site, when the build has it

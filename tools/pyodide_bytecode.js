@@ -2,7 +2,7 @@
 // library, NumPy and the pyodide package that the page imports, so that a first visit need
 // not compile them from source (Pyodide 0.17.1 ships sources only).
 //
-//   node pyodide_bytecode.js [--port 18739]
+//   node tools/pyodide_bytecode.js [--port 18739]
 //
 // It builds and serves the site, opens it in Debian's Chromium, and compiles, inside the
 // page's own worker (Python 3.8 of Pyodide 0.17.1), each imported module under /lib/python3.8
@@ -18,10 +18,10 @@
 const fs = require("node:fs");
 const zlib = require("node:zlib");
 const path = require("node:path");
-const { option, startServer, launchChromium } = require("./bench/browser");
+const { option, startServer, launchChromium } = require("../bench/browser");
 
 const PORT = option("port", 18739);
-const OUT = path.join(__dirname, "web", "pyodide-bytecode.gz");
+const OUT = path.join(__dirname, "..", "web", "pyodide-bytecode.gz");
 
 const COMPILE = `
 import base64, importlib.util, json, py_compile, struct, sys
@@ -60,7 +60,7 @@ async function main() {
     const zipped = zlib.gzipSync(archive, { level: 9 });
     fs.writeFileSync(OUT, zipped);
     const count = JSON.parse(archive.subarray(4, 4 + archive.readUInt32LE(0)).toString()).length;
-    console.log(`wrote ${path.relative(__dirname, OUT)}: ${count} modules, ${(archive.length / 1e6).toFixed(2)} MB, ` +
+    console.log(`wrote ${path.relative(path.join(__dirname, ".."), OUT)}: ${count} modules, ${(archive.length / 1e6).toFixed(2)} MB, ` +
       `${(zipped.length / 1e6).toFixed(2)} MB gzipped`);
   } finally {
     await browser.close();
