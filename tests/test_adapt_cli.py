@@ -89,7 +89,8 @@ def test_the_progress_bar_and_summary_without_json(setup, tmp_path):
     status, stdout, stderr = adapt_tool(setup, "--examples", setup / "examples.json",
                                         "--out", out, "--steps", "5")
     assert status == 0, stderr
-    assert "learning [" in stderr and "5/" not in stdout
+    # The bar goes to stderr only (a path in stdout may hold "5/", as in pytest-425/).
+    assert "learning [" in stderr and "learning [" not in stdout
     assert "1 added: +" in stdout
 
 
