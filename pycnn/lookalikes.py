@@ -10,8 +10,9 @@ matrix on the **validation** writers (never the test split):
 Two classes a, b are look-alikes when the model reads at least `THRESHOLD` of either one's
 validation samples as the other: max(C[a,b] / n_a, C[b,a] / n_b) >= THRESHOLD, where C is
 the confusion matrix (rows: truth, columns: answer). Symbols that differ only by size or
-position (`SAME_ONCE_SCALED`: "-" "_", and ". , ' `") are linked too, by construction. A
-group is a connected set of such pairs.
+position (`SAME_ONCE_SCALED`: "-" "_", and ". , ' `") are linked too, by construction. In a
+group every two members are linked (complete linkage, strongest pairs first), so being in
+one group always means looking alike.
 
 The page and the CLI use `leading_lookalikes` to show "0 or O" when the leading answers are
 look-alikes of each other and the runner-up has at least `min_share` of the probability.
@@ -47,30 +48,35 @@ SAME_ONCE_SCALED = ("-_", ".,'`")
 
 def groups_from_confusion(confusion, labels, threshold=THRESHOLD, same=SAME_ONCE_SCALED):
     """Look-alike groups (strings of labels, in model order) from a confusion matrix, with
-    the labels of each string in `same` joined whatever the confusion says."""
+    the labels of each string in `same` linked whatever the confusion says.
+
+    Every two members of a group are linked themselves (complete linkage): pairs join in
+    order of strength, and two groups merge only when each member of one is linked to each
+    member of the other. Chaining links instead (e with l, l with ', ' with ,) made one group
+    of twenty unrelated shapes once rare symbols, with a few validation samples each, came in.
+    """
     confusion = np.asarray(confusion, dtype=np.float64)
     n = np.maximum(confusion.sum(axis=1, keepdims=True), 1.0)
     rate = confusion / n
     np.fill_diagonal(rate, 0.0)
-    linked = np.maximum(rate, rate.T) >= threshold
-    parent = list(range(len(labels)))
-
-    def root(i):
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    pairs = [(int(a), int(b)) for a, b in zip(*np.nonzero(linked))]
+    strength = np.maximum(rate, rate.T)
     index = {str(label): i for i, label in enumerate(labels)}
     for chars in same:
         present = [index[c] for c in chars if c in index]
-        pairs.extend(zip(present, present[1:]))
-    for a, b in pairs:
-        parent[root(a)] = root(b)
-    members = {}
-    for i in range(len(labels)):
-        members.setdefault(root(i), []).append(i)
+        strength[np.ix_(present, present)] = np.inf  # strongest: they are the same shape
+    np.fill_diagonal(strength, 0.0)
+    linked = strength >= threshold
+    a_idx, b_idx = np.nonzero(np.triu(linked, 1))
+    order = sorted(zip(a_idx.tolist(), b_idx.tolist()), key=lambda ab: (-strength[ab], ab))
+    group = list(range(len(labels)))
+    members = {i: [i] for i in range(len(labels))}
+    for a, b in order:
+        ga, gb = group[a], group[b]
+        if ga == gb or not linked[np.ix_(members[ga], members[gb])].all():
+            continue
+        for i in members[gb]:
+            group[i] = ga
+        members[ga] = sorted(members[ga] + members.pop(gb))
     groups = [m for m in members.values() if len(m) > 1]
     groups.sort(key=lambda m: m[0])
     return ["".join(str(labels[i]) for i in m) for m in groups]

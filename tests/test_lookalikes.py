@@ -33,14 +33,25 @@ def confusion_of(pairs, n=100):
     return c
 
 
-def test_pairs_over_the_threshold_in_either_direction_chain_into_groups():
-    c = confusion_of([("0", "O", 30), ("o", "O", 12), ("1", "l", 9), ("l", "1", 10),
-                      ("I", "1", 5), ("x", "0", 2)])
-    # 0-O and O-o chain into one group; 1/l is linked by l->1 alone (10%); I->1 at 5% and
-    # x->0 at 2% are under the 10% threshold.
+def test_pairs_over_the_threshold_in_either_direction_make_groups_of_mutual_lookalikes():
+    c = confusion_of([("0", "O", 30), ("o", "O", 12), ("o", "0", 11), ("1", "l", 9),
+                      ("l", "1", 10), ("I", "1", 5), ("x", "0", 2)])
+    # 0, O and o are each linked to each other; 1/l is linked by l->1 alone (10%); I->1 at
+    # 5% and x->0 at 2% are under the 10% threshold.
     assert groups_from_confusion(c, LABELS) == ["0Oo", "1l"]
-    assert groups_from_confusion(c, LABELS, threshold=0.05) == ["0Oo", "I1l"]
+    # At 5% I joins 1 but not l (I and l are not linked): the stronger 1-l pair keeps 1.
+    assert groups_from_confusion(c, LABELS, threshold=0.05) == ["0Oo", "1l"]
     assert groups_from_confusion(np.diag(np.ones(len(LABELS))), LABELS) == []
+
+
+def test_links_do_not_chain_shapes_that_are_not_alike():
+    # 0 looks like O and O like o, but 0 and o are never confused: o stays out of 0's group,
+    # and the stronger pair (0-O, 30%) is the group.
+    c = confusion_of([("0", "O", 30), ("o", "O", 12)])
+    assert groups_from_confusion(c, LABELS) == ["0O"]
+    # A chain l-1-I of pairs, none closing the triangle: the strongest pair wins.
+    c = confusion_of([("I", "1", 20), ("1", "l", 15)])
+    assert groups_from_confusion(c, LABELS) == ["I1"]
 
 
 def test_rates_are_per_truth_class_so_a_rare_class_still_links():
@@ -112,7 +123,7 @@ def test_hits_count_an_answer_in_the_truths_group_as_right():
 def test_the_table_carries_the_evidence_for_each_group():
     c = confusion_of([("0", "O", 30), ("o", "O", 12), ("I", "1", 5)])
     table = table_from_confusion(c, LABELS)
-    assert table["groups"] == ["0Oo"]
+    assert table["groups"] == ["0O"]  # o is linked to O only, not to 0
     assert table["pairs"] == [
         {"a": "0", "b": "O", "a_read_as_b": 0.3, "b_read_as_a": 0.0},
         {"a": "O", "b": "o", "a_read_as_b": 0.0, "b_read_as_a": 0.12},
@@ -127,7 +138,9 @@ def test_symbols_that_differ_only_by_size_or_position_are_lookalikes_by_construc
     assert groups_from_confusion(c, labels, same=()) == []
     n = len(LABELS)
     assert groups_from_confusion(c[:n, :n], LABELS) == []  # a model without symbols
-    c[labels.index("+"), labels.index("-")] = 20  # and confusion still links as before
+    c[labels.index("+"), labels.index("-")] = 20  # "+" is linked to "-" but not to "_"
+    assert groups_from_confusion(c, labels) == ["-_", ".,'`"]
+    c[labels.index("+"), labels.index("_")] = 20  # linked to both: it joins
     assert groups_from_confusion(c, labels) == ["-_+", ".,'`"]
     assert table_from_confusion(c, labels)["same_once_scaled"] == ["-_", ".,'`"]
 
@@ -141,14 +154,15 @@ def test_the_checked_in_table_is_well_formed():
     assert len(seen) == len(set(seen)), "a character is in two groups"
     assert all(len(group) >= 2 for group in groups)
     assert table["split"] == "val", "look-alikes are chosen on validation, never on test"
-    # Each group is exactly what its listed pairs link together.
-    linked = [(p["a"], p["b"]) for p in table["pairs"]
-              if max(p["a_read_as_b"], p["b_read_as_a"]) >= table["threshold"]]
-    labels = sorted(set(seen) | {c for pair in linked for c in pair})
-    c = np.diag(np.full(len(labels), 1000.0))
-    for a, b in linked:
-        c[labels.index(a), labels.index(b)] = 1000.0
-    regrouped = groups_from_confusion(c, labels, table["threshold"])
+    # Each group is exactly what its listed pairs, at their recorded rates, group together.
+    labels = sorted(set(seen) | {p[k] for p in table["pairs"] for k in ("a", "b")})
+    c = np.zeros((len(labels), len(labels)))
+    for p in table["pairs"]:
+        a, b = labels.index(p["a"]), labels.index(p["b"])
+        c[a, b], c[b, a] = 1e4 * p["a_read_as_b"], 1e4 * p["b_read_as_a"]
+    c[np.diag_indices(len(labels))] = 1e4 - c.sum(axis=1)
+    regrouped = groups_from_confusion(c, labels, table["threshold"],
+                                      table.get("same_once_scaled", ()))
     assert sorted(map(sorted, regrouped)) == sorted(map(sorted, groups))
 
 
