@@ -185,6 +185,9 @@ def main():
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--cache", default=os.path.join("runs", "levers"))
     p.add_argument("--limit-train", type=int, default=0, help="for a quick smoke run")
+    p.add_argument("--rescore", action="store_true",
+                   help="train nothing: score the kept validation probabilities of a "
+                        "finished run with today's look-alike table")
     args = p.parse_args()
     variants = [v for v in args.variants.split(",") if v]
     unknown = set(variants) - set(VARIANTS)
@@ -210,6 +213,20 @@ def main():
              len(np.unique(data.writers[train_idx])), len(val_idx), args.epochs), flush=True)
 
     probs, results, groups = {}, {}, load_groups()
+    if args.rescore:
+        for name in ["base"] + [v for v in variants if v != "base"]:
+            kept = os.path.join(source.cache, "val_probs_%s.npy" % name)
+            if os.path.exists(kept):
+                probs[name] = np.load(kept)
+                results[name] = targets_report(probs[name], y_val, labels, sections, groups)
+        if len(probs) > 1:
+            results["ensemble of %d" % len(probs)] = targets_report(
+                sum(probs.values()) / len(probs), y_val, labels, sections, groups)
+        print("look-alike groups (pycnn/lookalikes.json): %s" % " ".join(groups))
+        print_table(results)
+        print("command: .venv/bin/python bench/levers.py --rescore --epochs %d --limit-train %d"
+              % (args.epochs, args.limit_train))
+        return
     for name in ["base"] + [v for v in variants if v != "base"]:
         start = time.perf_counter()
         if name == "base":
