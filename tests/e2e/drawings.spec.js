@@ -1,25 +1,26 @@
 // Real handwriting from writers the model never saw, replayed as mouse drags on the pad, each
 // read with "Read as" set to its UNIPEN section's own characters (1a digits, 1b capitals,
-// 1c small letters): the within-section task of UNIPEN's benchmarks, and what a visitor gets
+// 1c small letters, 1d symbols): the within-section task of UNIPEN's benchmarks, and what a visitor gets
 // by telling the page what a field holds. For every drawing the page's answer must equal what
 // CPython pycnn reads within the same set from the very same canvas pixels.
 const fs = require("node:fs");
 const path = require("node:path");
 const {
-  test, expect, runPython, servedModel, watchHygiene, openReady, drawAndRecognise,
+  test, expect, runPython, servedModel, watchHygiene, openReady, drawAndRecognise, line,
 } = require("./helpers");
 
-const COUNT = Number(process.env.PYCNN_E2E_SAMPLES || 150);
-const SECTION_SETS = { "1a": "digits", "1b": "upper", "1c": "lower" };
+// 50 drawings of each section: the 150 of 1a-1c are the issue's page measure, 1d comes on top.
+const COUNT = Number(process.env.PYCNN_E2E_SAMPLES || 200);
+const SECTION_SETS = { "1a": "digits", "1b": "upper", "1c": "lower", "1d": "symbols" };
 
 // The pass floor for the page's accuracy within each drawing's section set, from validation,
 // not from this test: the shipped model reads the validation writers' characters within their
-// section at 97.54% / 92.70% / 87.40% (1a / 1b / 1c, weights/README.md), 92.55% with the
-// three sections weighed the same, as here (50 drawings each). One standard deviation of the
-// accuracy of n = 150 drawings is sqrt(0.9255 * 0.0745 / 150) = 2.14 points, so three leave
-// 92.55 - 6.43 = 86.1%, rounded down. This is a regression floor, not the issue's 95% goal.
-// Update it from the validation figures of whichever model ships.
-const MIN_ACCURACY_WITHIN_SET = 0.86;
+// section at 97.22% / 93.30% / 87.38% / 77.50% (1a / 1b / 1c / 1d, weights/README.md), 88.85%
+// with the four sections weighed the same, as here (50 drawings each). One standard deviation
+// of the accuracy of n = 200 drawings is sqrt(0.8885 * 0.1115 / 200) = 2.23 points, so three
+// leave 88.85 - 6.68 = 82.2%, rounded down. This is a regression floor, not the issue's 95%
+// goal. Update it from the validation figures of whichever model ships.
+const MIN_ACCURACY_WITHIN_SET = 0.82;
 
 test("real UNIPEN test-split drawings, read within their section's set: same answer as CPython", async ({ context, page, baseURL, request }) => {
   test.setTimeout(20 * 60_000);
@@ -27,11 +28,11 @@ test("real UNIPEN test-split drawings, read within their section's set: same ans
   // CPython reads the model the page was served, not whatever is on disk.
   const { dir: runDir, file: modelFile } = await servedModel(request);
   const samplesFile = path.join(runDir, "samples.json");
-  runPython("export_samples.py", ["--count", String(COUNT), "--out", samplesFile]);
+  runPython("export_samples.py", ["--count", String(COUNT), "--model", modelFile, "--out", samplesFile]);
   const { samples } = JSON.parse(fs.readFileSync(samplesFile, "utf-8"));
-  expect(samples.length).toBeGreaterThanOrEqual(150);
+  expect(samples.length).toBeGreaterThanOrEqual(COUNT);
   const sections = new Set(samples.map((s) => s.section));
-  expect([...sections].sort()).toEqual(["1a", "1b", "1c"]);
+  expect([...sections].sort()).toEqual(["1a", "1b", "1c", "1d"]); // the model reads symbols
 
   await openReady(page);
   const readAs = page.getByLabel("Read as");
@@ -65,7 +66,8 @@ test("real UNIPEN test-split drawings, read within their section's set: same ans
   const bySection = Object.keys(SECTION_SETS)
     .map((s) => `${s} ${SECTION_SETS[s]} ${(100 * rate((item) => item.section === s)).toFixed(1)}%`);
   console.log(`page accuracy within each drawing's section set on ${items.length} test-split ` +
-    `drawings: ${(100 * accuracy).toFixed(1)}% (${bySection.join(", ")}); ` +
+    `drawings: ${(100 * accuracy).toFixed(1)}% (${bySection.join(", ")}; 1a-1c together ` +
+    `${(100 * rate((item) => item.section !== "1d")).toFixed(1)}%); ` +
     `page and CPython agree on ${items.length - mismatches.length} of ${items.length}`);
 
   expect(mismatches, JSON.stringify(mismatches.slice(0, 10))).toEqual([]);
@@ -90,7 +92,7 @@ test("in All, leading look-alikes are shown together, with the sets that tell th
   // with the served model: whatever its groups are, the clearest few are tried in turn.
   const { dir: runDir, file: modelFile } = await servedModel(request);
   const samplesFile = path.join(runDir, "lookalikes.json");
-  runPython("export_samples.py", ["--count", "60", "--lookalikes-under", modelFile, "--out", samplesFile]);
+  runPython("export_samples.py", ["--count", "60", "--model", modelFile, "--lookalikes-under", modelFile, "--out", samplesFile]);
   const { samples } = JSON.parse(fs.readFileSync(samplesFile, "utf-8"));
   expect(samples.length, "test-split drawings read as look-alikes").toBeGreaterThan(0);
 
@@ -156,5 +158,29 @@ test("in All, leading look-alikes are shown together, with the sets that tell th
   await expect(prediction).toHaveAttribute("data-lookalikes", "false");
   expect(setTitleOf(await prediction.textContent())).toBe(setTitleOf(second));
   fs.rmSync(runDir, { recursive: true, force: true });
+  hygiene.check();
+});
+
+// Symbols drawn with the mouse, in "All": the page reads them as symbols, where the 62-class
+// model answered "+" with "t, 100% sure". "+" and "t" are drawn alike by many writers, so "+"
+// may come with its look-alike ("+ or t"); the others stand alone.
+test("symbols drawn with the mouse are read as symbols in All", async ({ context, page, baseURL }) => {
+  const hygiene = watchHygiene(context, baseURL);
+  const symbols = {
+    "+": [line([0.3, 0.5], [0.7, 0.5]), line([0.5, 0.3], [0.5, 0.7])],
+    "=": [line([0.3, 0.42], [0.7, 0.42]), line([0.3, 0.58], [0.7, 0.58])],
+    "#": [line([0.4, 0.25], [0.35, 0.75]), line([0.6, 0.25], [0.55, 0.75]),
+      line([0.25, 0.42], [0.75, 0.42]), line([0.25, 0.6], [0.72, 0.6])],
+  };
+  await openReady(page);
+  await expect(page.getByLabel("Read as")).toHaveValue("all");
+  const prediction = page.locator("#prediction");
+  for (const [symbol, strokes] of Object.entries(symbols)) {
+    await page.keyboard.press("Escape");
+    await drawAndRecognise(page, strokes);
+    const shown = (await prediction.textContent()).split(" or ");
+    expect(shown, `"${symbol}" drawn`).toContain(symbol);
+    if (symbol !== "+") expect(shown, `"${symbol}" drawn`).toEqual([symbol]);
+  }
   hygiene.check();
 });

@@ -3,8 +3,9 @@
     python tests/e2e/export_samples.py --count 150 --out samples.json
 
 Samples come from the writer-disjoint test split of `pycnn.data.unipen` (writers the model
-never saw), the same number from each section (digits, uppercase, lowercase), chosen with a
-fixed seed. Each character is placed as the training renderer places it (scaled by its own
+never saw), the same number from each section (digits, uppercase, lowercase, and symbols when
+the stroke files read include the symbols file: by default, the files that hold --model's
+classes), chosen with a fixed seed. Each character is placed as the training renderer places it (scaled by its own
 bounding box, centred) and written as fractions of the pad side, so the test can replay it
 as mouse drags on a pad of any size. Points closer than `--min-step` of the pad are merged:
 a mouse move per tablet sample would only slow the replay.
@@ -24,7 +25,9 @@ import sys
 import numpy as np
 
 from pycnn.data.render import DEFAULT_FILL, flatten_strokes, place_in_pad, render_strokes
-from pycnn.data.unipen import SECTIONS, DataFileError, load_unipen, writer_split
+from pycnn.cli import data_for_model
+from pycnn.data.unipen import DataFileError, load_stroke_files, writer_split
+from pycnn.nn import load_model
 from pycnn.recognizer import Recognizer
 
 # The pad's backing store on a screen with device pixel ratio 2, as in the page tests.
@@ -70,22 +73,27 @@ def main(argv=None):
                         help="character size / pad size (%.2f, as training)" % DEFAULT_FILL)
     parser.add_argument("--min-step", type=float, default=0.004,
                         help="merge points closer than this fraction of the pad (0.004)")
-    parser.add_argument("--data", default=None, help="stroke .npz (default: the shared UNIPEN)")
+    parser.add_argument("--data", nargs="+", default=None,
+                        help="stroke file(s) (default: those holding --model's classes)")
+    parser.add_argument("--model", default="weights/model.npz",
+                        help="the model whose classes choose the default --data")
     parser.add_argument("--lookalikes-under", metavar="MODEL", default=None,
                         help="keep only the samples MODEL reads as look-alikes, clearest first")
     parser.add_argument("--out", required=True, help="JSON file to write")
     args = parser.parse_args(argv)
 
     try:
-        data = load_unipen(args.data)
+        labels = [] if args.data else load_model(args.model).labels
+        data = load_stroke_files(data_for_model(args.data, labels))
     except DataFileError as error:
         print("export_samples.py: %s" % error, file=sys.stderr)
         return 1
     test = writer_split(data)["test"]
     rng = np.random.RandomState(args.seed)
-    per_section = -(-args.count // len(SECTIONS))
+    sections = sorted(set(data.section.tolist()))
+    per_section = -(-args.count // len(sections))
     chosen = []
-    for section in SECTIONS:
+    for section in sections:
         pool = test[data.section[test] == section]
         chosen.extend(rng.choice(pool, size=min(per_section, len(pool)), replace=False))
     samples = [
