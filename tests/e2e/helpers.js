@@ -114,6 +114,9 @@ async function settleInside(page) {
 /** Drag the mouse along strokes given in pad fractions: [[[x, y], ...], ...].
  * `afterStroke`, if given, is awaited after each stroke's pointerup. */
 async function drawStrokes(page, strokes, afterStroke = null) {
+  // A mouse draws only where it can reach: bring the pad on screen first, as a person would
+  // after reading the panels below it.
+  await page.locator("#pad").scrollIntoViewIfNeeded();
   const box = await page.locator("#pad").boundingBox();
   const at = ([x, y]) => [box.x + x * box.width, box.y + y * box.height];
   for (const stroke of strokes) {
