@@ -5,10 +5,11 @@
 Samples come from the writer-disjoint test split of `pycnn.data.unipen` (writers the model
 never saw), the same number from each section (digits, uppercase, lowercase, and symbols when
 the stroke files read include the symbols file: by default, the files that hold --model's
-classes), chosen with a fixed seed. Each character is placed as the training renderer places it (scaled by its own
-bounding box, centred) and written as fractions of the pad side, so the test can replay it
-as mouse drags on a pad of any size. Points closer than `--min-step` of the pad are merged:
-a mouse move per tablet sample would only slow the replay.
+classes), chosen with a fixed seed. Each character is placed as the training renderer
+places it (scaled by its own bounding box, centred) and written as fractions of the pad side,
+so the test can replay it as mouse drags on a pad of any size. Points closer than
+`--min-step` of the pad are merged: a mouse move per tablet sample would only slow the
+replay.
 
     python tests/e2e/export_samples.py --count 300 --lookalikes-under MODEL --out looks.json
 
@@ -24,8 +25,8 @@ import sys
 
 import numpy as np
 
-from pycnn.data.render import DEFAULT_FILL, flatten_strokes, place_in_pad, render_strokes
 from pycnn.cli import data_for_model
+from pycnn.data.render import DEFAULT_FILL, flatten_strokes, place_in_pad, render_strokes
 from pycnn.data.unipen import DataFileError, load_stroke_files, writer_split
 from pycnn.nn import load_model
 from pycnn.recognizer import Recognizer
