@@ -1,5 +1,6 @@
 """pycnn against PyTorch (an oracle only, never part of pycnn): conv, max pool, dense,
-softmax cross-entropy and a whole network, forward values and gradients.
+softmax cross-entropy and a whole network, forward values and gradients, and the optimisers.
+Not among the tests `make compat` runs inside Pyodide, which has no PyTorch.
 
 Skipped, with the reason printed by pytest -ra, when torch is not installed.
 """
@@ -13,6 +14,8 @@ torch = pytest.importorskip(
 F = torch.nn.functional
 
 from pycnn.nn import (  # noqa: E402  (after the skip, on purpose)
+    SGD,
+    Adam,
     Conv2D,
     Dense,
     Dropout,
@@ -217,3 +220,27 @@ def test_softmax_layer_matches_torch_even_for_huge_logits(scale):
     dy = rng.standard_normal(z.shape)
     pt.backward(t(dy))
     close(layer.backward(dy), zt.grad, np.float64)
+
+
+@pytest.mark.parametrize("weight_decay", [0.0, 0.05])
+@pytest.mark.parametrize("name", ["adam", "sgd"])
+def test_optimisers_match_torch(name, weight_decay):
+    rng = np.random.RandomState(0)
+    w, b = rng.standard_normal((3, 4)), rng.standard_normal(4)
+    wt, bt = torch.tensor(w.copy(), requires_grad=True), torch.tensor(b.copy(), requires_grad=True)
+    groups = [{"params": [wt], "weight_decay": weight_decay},
+              {"params": [bt], "weight_decay": 0.0}]  # pycnn never decays biases
+    if name == "adam":
+        ours = Adam(lr=0.01, beta1=0.8, beta2=0.99, eps=1e-7, weight_decay=weight_decay)
+        cls = torch.optim.AdamW if weight_decay else torch.optim.Adam
+        theirs = cls(groups, lr=0.01, betas=(0.8, 0.99), eps=1e-7)
+    else:
+        ours = SGD(lr=0.05, momentum=0.9, weight_decay=weight_decay)
+        theirs = torch.optim.SGD(groups, lr=0.05, momentum=0.9)
+    for _ in range(5):
+        gw, gb = rng.standard_normal(w.shape), rng.standard_normal(b.shape)
+        ours.step([("0.weight", w, gw), ("0.bias", b, gb)])
+        wt.grad, bt.grad = torch.tensor(gw), torch.tensor(gb)
+        theirs.step()
+        np.testing.assert_allclose(w, wt.detach().numpy(), rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(b, bt.detach().numpy(), rtol=1e-10, atol=1e-12)
