@@ -67,7 +67,8 @@ inspect and info use the one in use.
 
 top5 holds only labels in the set. lookalikes is null, or, in set "all" only, when the leading
 answers look alike: {labels: ["0", "O"], sets: the named sets that tell them apart}. unsure:
-the first answer's probability is below the model's calibrated threshold (pycnn.calibrate).
+what is shown (the look-alikes together, or the first answer) has a summed probability below
+the model's threshold, chosen on validation by pycnn.derive_lookalikes.
 
 Adding a request type is one method here, one entry in REQUESTS, and one method in
 web/recognizer-client.js that sends it and decodes its reply.
@@ -112,6 +113,14 @@ def whole_number(fields, name, default, low, high):
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
         raise ValueError("%s must be a whole number from %d to %d, not %r"
                          % (name, low, high, value))
+    return value
+
+
+def which_model(value, refusal="which must be 'mine' or 'original', not %r"):
+    """`value` if it names a model the page holds ("mine" or "original"), or a ValueError
+    saying `refusal`."""
+    if value not in ("mine", "original"):
+        raise ValueError(refusal % (value,))
     return value
 
 
@@ -231,9 +240,8 @@ class PageApi:
         if source is None:
             raise ValueError("the learn_begin request needs the examples (the request's data "
                              "or the field 'examples')")
-        start = fields.get("from", "mine" if self.mine is not None else "original")
-        if start not in ("mine", "original"):
-            raise ValueError("learning starts from 'mine' or 'original', not %r" % (start,))
+        start = which_model(fields.get("from", "mine" if self.mine is not None else "original"),
+                            "learning starts from 'mine' or 'original', not %r")
         if start == "mine" and self.mine is None:
             raise ValueError("there is no personal model to start from")
         examples = load_examples(source)
@@ -293,17 +301,15 @@ class PageApi:
 
     def model_export(self, fields, data):
         """The model file (.npz bytes) of "mine" (default) or "original"."""
-        which = fields.get("which", "mine")
+        which = which_model(fields.get("which", "mine"))
         if which == "mine":
             if self.mine is None:
                 raise ValueError("there is no personal model to export yet")
             recognizer, payload = self.mine
-        elif which == "original":
+        else:
             recognizer = self.original
             with open(self.original_path, "rb") as handle:
                 payload = handle.read()
-        else:
-            raise ValueError("which must be 'mine' or 'original', not %r" % (which,))
         return {"which": which, "bytes": len(payload), "labels": recognizer.labels}, payload
 
     def model_load(self, fields, data):
@@ -326,15 +332,13 @@ class PageApi:
         return {"labels": self.mine[0].labels, "in_use": self.which()}, None
 
     def model_use(self, fields, data):
-        which = field(fields, "which", "model_use")
+        which = which_model(field(fields, "which", "model_use"))
         if which == "mine":
             if self.mine is None:
                 raise ValueError("there is no personal model yet: teach it first")
             self._use(self.mine[0])
-        elif which == "original":
-            self._use(self.original)
         else:
-            raise ValueError("which must be 'mine' or 'original', not %r" % (which,))
+            self._use(self.original)
         return {"which": which, "labels": self.recognizer.labels}, None
 
     def model_forget(self, fields, data):

@@ -33,7 +33,7 @@
  *                 check_set  {set, size, error: sentence | null}
  *                 recognise  {empty, top5: [[label, p], ...] (only labels in the set), set,
  *                             lookalikes: {labels, sets} | null (only in set "all"),
- *                             unsure: below the model's calibrated confidence threshold,
+ *                             unsure: what is shown is below the model's unsure threshold,
  *                             input_shape: [28, 28] | null};
  *                            data: the network's input, float32, null when empty
  *                 reread     {top5, set, lookalikes, unsure}: top5 null unless `recognition` is the
