@@ -61,7 +61,13 @@ import time
 import numpy as np
 
 from .data.augment import augment_points, random_placement
-from .data.render import TRAINING_PAD_SIZE, normalize_points, place_in_pad, rasterize
+from .data.render import (
+    TRAINING_PAD_SIZE,
+    canvas_alpha,
+    normalize_points,
+    place_in_pad,
+    rasterize,
+)
 from .nn.layers import Dense, Dropout, ReLU, Softmax
 from .nn.model import Sequential
 from .nn.optim import Adam
@@ -286,19 +292,18 @@ def render_examples(examples, rng=None, pad_size=None):
         stroke_of_point = np.repeat(np.arange(len(counts)), counts)
         connects = np.ones(len(xy), dtype=bool)
         connects[np.cumsum(counts) - 1] = False
+        side = pad_size or RENDER_PAD
         if rng is None:
-            side = pad_size or RENDER_PAD
             placed = xy * side
             widths = brushes * side
         else:
-            side = pad_size or RENDER_PAD
             whole = np.zeros(len(xy), dtype=np.int64)
             unit = augment_points(normalize_points(xy, whole, 1), whole, 1, rng)
             fill, centre, width = random_placement(1, rng, side)
             placed = place_in_pad(unit, whole, 1, side, fill=fill, centre=centre)
             widths = np.full(len(counts), width[0] * side)
         pads = rasterize(placed, connects, stroke_of_point, len(counts), side, widths)
-        alpha = np.round(pads.max(axis=0) * 255.0) * np.float32(1.0 / 255.0)
+        alpha = canvas_alpha(pads.max(axis=0))
         try:
             images[k, 0] = preprocess_ink(alpha)
         except EmptyImageError:
@@ -417,15 +422,21 @@ def last_dense(model):
     return max(i for i, layer in enumerate(model.layers) if isinstance(layer, Dense))
 
 
+def _rebuilt(model, config, labels, skip_layer=None):
+    """A new Sequential from `config` with `model`'s settings and a copy of its parameters,
+    but those of layer `skip_layer` (left to the caller)."""
+    built = Sequential.from_config(config, input_shape=model.input_shape, labels=list(labels),
+                                   metadata=json.loads(json.dumps(model.metadata)),
+                                   seed=model.seed, dtype=model.dtype)
+    for (key, target, _), (_, source, _) in zip(built.parameters(), model.parameters()):
+        if skip_layer is None or not key.startswith("%d." % skip_layer):
+            target[...] = source
+    return built
+
+
 def copy_model(model, labels=None):
     """A new Sequential with the same architecture and a copy of every parameter."""
-    copy = Sequential.from_config(model.config(), input_shape=model.input_shape,
-                                  labels=list(labels or model.labels),
-                                  metadata=json.loads(json.dumps(model.metadata)),
-                                  seed=model.seed, dtype=model.dtype)
-    for (_, target, _), (_, source, _) in zip(copy.parameters(), model.parameters()):
-        target[...] = source
-    return copy
+    return _rebuilt(model, model.config(), labels or model.labels)
 
 
 def grow_output(model, new_labels, features_of_label):
@@ -457,13 +468,7 @@ def grow_output(model, new_labels, features_of_label):
         biases.append(best_old - float(column @ mean))
     config = model.config()
     config[index]["config"]["units"] = dense.units + len(new_labels)
-    grown = Sequential.from_config(config, input_shape=model.input_shape,
-                                   labels=list(model.labels) + list(new_labels),
-                                   metadata=json.loads(json.dumps(model.metadata)),
-                                   seed=model.seed, dtype=model.dtype)
-    for (key, target, _), (_, source, _) in zip(grown.parameters(), model.parameters()):
-        if not key.startswith("%d." % index):
-            target[...] = source
+    grown = _rebuilt(model, config, list(model.labels) + list(new_labels), skip_layer=index)
     out = grown.layers[index]
     out.params["weight"][...] = np.concatenate(
         [weight, np.stack(columns, axis=1).astype(weight.dtype)], axis=1)

@@ -17,6 +17,7 @@ from .render import (
     DEFAULT_FILL,
     DEFAULT_LINE_WIDTH_FRACTION,
     TRAINING_PAD_SIZE,
+    canvas_alpha,
     normalize_points,
     place_in_pad,
     rasterize,
@@ -57,7 +58,7 @@ def render_batch(data, indices, rng=None, pad_size=TRAINING_PAD_SIZE, augment=Fa
     for begin in range(0, len(indices), RENDER_CHUNK):
         chunk = indices[begin : begin + RENDER_CHUNK]
         alpha = render_pads(data, chunk, rng=rng, pad_size=pad_size, augment=augment)
-        alpha = np.round(alpha * 255.0) * np.float32(1.0 / 255.0)  # the canvas's 8-bit alpha
+        alpha = canvas_alpha(alpha)
         for k in range(len(chunk)):
             try:
                 images[begin + k, 0] = preprocess_ink(alpha[k])

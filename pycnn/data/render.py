@@ -155,6 +155,11 @@ def rasterize(xy, connects_next, sample_of_point, n_samples, pad_size, line_widt
     return np.ascontiguousarray(canvas[:, window : window + size, window : window + size])
 
 
+def canvas_alpha(alpha):
+    """Ink coverage as a canvas keeps it, in 8 bits: what the page hands `preprocess`."""
+    return np.round(alpha * 255.0) * np.float32(1.0 / 255.0)
+
+
 def flatten_strokes(strokes):
     """A list of (n, 2) stroke arrays -> (xy (P, 2) float64, connects_next (P,) bool)."""
     arrays = [np.asarray(s, dtype=np.float64).reshape(-1, 2) for s in strokes]
