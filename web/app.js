@@ -6,7 +6,7 @@
 import { InsideView, percent } from "./inside.js";
 import { ReadAs } from "./read-as.js";
 import { RecognizerClient } from "./recognizer-client.js";
-import { Teach } from "./teach.js";
+import { Teach, spokenLabel } from "./teach.js";
 import { installTestHooks } from "./test-hooks.js";
 
 const BRUSH_MIN = 0.025;
@@ -279,13 +279,6 @@ function listed(items, word = "and") {
   return items.length < 2 ? items.join("") : `${items.slice(0, -1).join(", ")} ${word} ${items[items.length - 1]}`;
 }
 
-// How a screen reader should say a label: "O" alone would not tell a capital from a small o.
-function spoken(label) {
-  if (/^[A-Z]$/.test(label)) return `capital ${label}`;
-  if (/^[a-z]$/.test(label)) return `small ${label}`;
-  return label;
-}
-
 // "98 percent", not "98%": some screen readers skip the sign or say it oddly.
 function spokenPercent(p) {
   return percent(p).replace(/^</, "less than ").replace(/%$/, " percent");
@@ -319,17 +312,17 @@ function showPrediction(result) {
   if (unsure) {
     const same = alike.length > 1 ? " They look the same." : "";
     noteEl.textContent = `Not sure — maybe ${listed(alike, "or")} (${listed(shares)})`;
-    announceEl.textContent = `${readAsWords}Not sure. Maybe ${listed(alike.map(spoken), "or")}, ` +
+    announceEl.textContent = `${readAsWords}Not sure. Maybe ${listed(alike.map(spokenLabel), "or")}, ` +
       `${spokenShares}.${same}`;
   } else if (lookalikes) {
     const sets = lookalikes.sets.map((name) => readAs.title(name));
     const apart = sets.length ? ` Choose ${listed(sets, "or")} to tell them apart.` : "";
     noteEl.textContent = `${listed(alike)} look the same (${listed(shares)}).${apart}`;
-    announceEl.textContent = `Top guess: ${listed(alike.map(spoken), "or")}, ` +
+    announceEl.textContent = `Top guess: ${listed(alike.map(spokenLabel), "or")}, ` +
       `${spokenShares}. They look the same.${apart}`;
   } else {
     noteEl.textContent = `${percent(probability)} sure`;
-    announceEl.textContent = `${readAsWords}Top guess: ${spoken(label)}, ${spokenPercent(probability)} sure.`;
+    announceEl.textContent = `${readAsWords}Top guess: ${spokenLabel(label)}, ${spokenPercent(probability)} sure.`;
   }
   top5El.replaceChildren(...top5.map(([name, p], rank) => top5Item(name, p, rank)));
   drawSeen(input);
