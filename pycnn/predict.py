@@ -7,10 +7,10 @@ scan of dark ink on paper, or light ink on a dark background. Prints the top 5 l
 their probabilities; --set reads within a character set (a name of `pycnn.charsets` such as
 digits, or the characters themselves), so the top 5 holds only its characters. In the set
 "all", leading answers that look alike (`pycnn.lookalikes`) are named together ("0 or O").
-An answer below the model's calibrated confidence threshold (`pycnn.calibrate`) is marked
-"(not sure)". With --json the last line is a JSON list with one entry per image: {"file",
-"top5", "lookalikes", "unsure"} (lookalikes: a list of labels, or null), or {"file",
-"error"}.
+An answer whose shown labels (the look-alikes together, or the first) sum below the model's
+unsure threshold (chosen on validation by `pycnn.derive_lookalikes`) is marked "(not sure)".
+With --json the last line is a JSON list with one entry per image: {"file", "top5",
+"lookalikes", "unsure"} (lookalikes: a list of labels, or null), or {"file", "error"}.
 
 Images read: PNG, JPEG, GIF (first frame), BMP, WebP and TIFF (first page). The formats are
 named rather than "whatever Pillow opens", so only these decoders ever see a file. An image
