@@ -43,15 +43,13 @@ PYODIDE_PACKAGES = ["numpy"]
 PYODIDE_CORE = ["pyodide.js", "pyodide.asm.js", "pyodide.asm.wasm", "pyodide.asm.data",
                 "packages.json"]
 
-# The pycnn modules the worker imports: pycnn.page_api and everything it imports in turn
+# The pycnn modules the worker imports: pycnn.page.api and everything it imports in turn
 # (tests/test_build.py follows the imports to check this list), and the data files they
 # open next to themselves (lookalikes.json). One list, used by the build and (through the
 # files.json) by the worker, which writes every pycnn/ file into Pyodide's file system.
-PYCNN_PACKAGES = ["pycnn/nn"]  # whole folders: every .py in them
-PYCNN_FILES = ["pycnn/__init__.py", "pycnn/charsets.py", "pycnn/lookalikes.json",
-               "pycnn/lookalikes.py", "pycnn/page_api.py", "pycnn/preprocess.py",
-               "pycnn/recognizer.py"]
-# What only learning needs (pycnn.page_api imports pycnn.adapt on the first learn request):
+PYCNN_PACKAGES = ["pycnn/nn", "pycnn/read", "pycnn/page"]  # whole folders: every .py in them
+PYCNN_FILES = ["pycnn/__init__.py", "pycnn/read/lookalikes.json"]
+# What only learning needs (pycnn.page.api imports pycnn.adapt on the first learn request):
 # shipped and kept offline like the rest, but listed in files.json under "learning", so the
 # worker fetches them when learning starts instead of at start-up.
 LEARNING_FILES = ["pycnn/adapt.py", "pycnn/data/__init__.py", "pycnn/data/augment.py",

@@ -14,7 +14,7 @@ import numpy as np
 from pycnn.adapt import Example, head_start
 from pycnn.data.dataset import render_batch
 from pycnn.data.render import DEFAULT_FILL, DEFAULT_LINE_WIDTH_FRACTION, normalize_points
-from pycnn.metrics import accuracy_report
+from pycnn.measure.metrics import accuracy_report
 from pycnn.nn import Softmax
 
 

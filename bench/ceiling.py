@@ -4,7 +4,7 @@ Usage: .venv/bin/python bench/ceiling.py [--epochs 10] [--arch deep|default|defa
                                          [--save-probs F]
 
 Trains a PyTorch CNN on exactly the images pycnn trains on (the same strokes, the same
-seeded augmentation, rendered like the page and passed through `pycnn.preprocess`) and
+seeded augmentation, rendered like the page and passed through `pycnn.read.preprocess`) and
 scores it on the validation writers with pycnn's own metrics. `--arch deep` is about four
 times the shipped model's compute, with six convolutions and batch normalisation: far more
 than the page's 20 ms budget allows. If it reads validation no better than the shipped
@@ -30,7 +30,7 @@ from torch import nn  # noqa: E402
 
 from pycnn.data.dataset import render_batch  # noqa: E402
 from pycnn.data.unipen import load_unipen, writer_split  # noqa: E402
-from pycnn.metrics import accuracy_report  # noqa: E402
+from pycnn.measure.metrics import accuracy_report  # noqa: E402
 from pycnn.train import EpochData  # noqa: E402
 
 

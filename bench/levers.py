@@ -24,7 +24,7 @@ names, each against the same baseline in the same run:
 
 It trains PyTorch networks because a study of five variants in pycnn would take most of a
 day on two cores; PyTorch is an oracle here, never in the product. The images are exactly
-pycnn's (the same strokes, seeded augmentation and `pycnn.preprocess`), rendered once per
+pycnn's (the same strokes, seeded augmentation and `pycnn.read.preprocess`), rendered once per
 epoch and shared by every variant. The test split is never read.
 """
 
@@ -40,11 +40,11 @@ import torch  # noqa: E402
 from torch import nn  # noqa: E402
 
 from bench.ceiling import build, predict_proba  # noqa: E402
-from pycnn.charsets import restrict, set_mask  # noqa: E402
 from pycnn.data.dataset import render_batch  # noqa: E402
 from pycnn.data.unipen import default_data_path, load_stroke_files, writer_split  # noqa: E402
-from pycnn.lookalikes import group_of, load_groups  # noqa: E402
-from pycnn.metrics import accuracy_report  # noqa: E402
+from pycnn.measure.metrics import accuracy_report  # noqa: E402
+from pycnn.read.charsets import restrict, set_mask  # noqa: E402
+from pycnn.read.lookalikes import group_of, load_groups  # noqa: E402
 
 FILES = ("unipen_alnum_strokes.npz", "unipen_symbols_strokes.npz")
 VARIANTS = ("base", "smooth", "mixup", "clean", "long")
@@ -222,7 +222,7 @@ def main():
         if len(probs) > 1:
             results["ensemble of %d" % len(probs)] = targets_report(
                 sum(probs.values()) / len(probs), y_val, labels, sections, groups)
-        print("look-alike groups (pycnn/lookalikes.json): %s" % " ".join(groups))
+        print("look-alike groups (pycnn/read/lookalikes.json): %s" % " ".join(groups))
         print_table(results)
         print("command: .venv/bin/python bench/levers.py --rescore --epochs %d --limit-train %d"
               % (args.epochs, args.limit_train))
@@ -249,7 +249,7 @@ def main():
             # The shipped look-alike table (derived on validation from the trained pycnn
             # model): a briefly trained oracle's own confusion chains most classes together.
             groups = load_groups()
-            print("look-alike groups (pycnn/lookalikes.json): %s" % " ".join(groups))
+            print("look-alike groups (pycnn/read/lookalikes.json): %s" % " ".join(groups))
             tta = [predict_proba(model, render_batch(
                 data, val_idx, rng=np.random.RandomState([args.seed, 99, view]),
                 augment=True)[0]) for view in range(TTA_VIEWS - 1)]

@@ -19,7 +19,7 @@ const PORT = option("port", 18733);
 const PROFILE = `
 import json, time
 import numpy as np
-from pycnn.preprocess import ink_from_pixels, preprocess, preprocess_ink
+from pycnn.read.preprocess import ink_from_pixels, preprocess, preprocess_ink
 
 def _profile(repeats, side):
     # An "8" of two rings on a pad the size of the page's (CSS 280 px at device ratio 2).

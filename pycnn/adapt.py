@@ -4,7 +4,7 @@
                           --out my-model.npz [--steps N] [--seed N] [--json] [--quiet]
     python -m pycnn.adapt --make-rehearsal [--model weights/model.npz] [--out FILE]
 
-The page's worker runs the very same `Adaptation` (through `pycnn.page_api`), in short slices
+The page's worker runs the very same `Adaptation` (through `pycnn.page.api`), in short slices
 so that it keeps answering drawings while it learns; this module therefore runs on Python 3.8
 with NumPy 1.17.5 (the command-line part imports Pillow only for --images).
 
@@ -34,7 +34,7 @@ How it learns (the choices are measured by bench/adapt_hand.py and bench/new_sym
 2. Each example is drawn as the page drew it (`render_examples`: the strokes' own positions
    and brushes), and AUGMENTED_IMAGES // n more times (MIN_COPIES to MAX_COPIES) from its
    strokes with `pycnn.data.augment` (elastic jitter, aspect, shear, rotation, size,
-   position and brush width), then through `pycnn.preprocess.preprocess_ink`.
+   position and brush width), then through `pycnn.read.preprocess.preprocess_ink`.
 3. The convolutional trunk stays frozen: only the dense head (the layers after the last
    Flatten) learns. The head's input (the trunk's features) is then computed once per
    image, so the training steps cost a tiny fraction of a full backward pass, which is what
@@ -72,7 +72,7 @@ from .nn.layers import Dense, Dropout, ReLU, Softmax
 from .nn.model import Sequential
 from .nn.optim import Adam
 from .nn.serialize import parse_json, printable, read_npz
-from .preprocess import OUTPUT_SIZE, EmptyImageError, preprocess_ink
+from .read.preprocess import OUTPUT_SIZE, EmptyImageError, preprocess_ink
 
 FORMAT = "pycnn-examples"
 VERSION = 1
@@ -120,7 +120,7 @@ class Example:
     """One personal example: its label and either strokes or a ready 28x28 image.
 
     strokes: list of (brush, points (n, 2) float64 in pad fractions); image: float32 (28, 28)
-    from `pycnn.preprocess` (an example read from an image file has no strokes to augment).
+    from `pycnn.read.preprocess` (an example read from an image file has no strokes to augment).
     """
 
     def __init__(self, label, strokes=None, pad_side=320, image=None):
@@ -806,14 +806,14 @@ def read_examples_file(path):
 def read_image_list(path):
     """[Example] of LIST.csv: a header `path,label`, then one row per image. Relative image
     paths are taken from the CSV's folder. Images are read as `pycnn.predict` reads them
-    and made into 28x28 inputs by `pycnn.preprocess`; any bad row is a UsageError."""
+    and made into 28x28 inputs by `pycnn.read.preprocess`; any bad row is a UsageError."""
     import csv
     import io
 
     from .cli import UsageError
     from .nn.serialize import UnreadableFile, open_regular_file
     from .predict import read_image
-    from .preprocess import preprocess
+    from .read.preprocess import preprocess
 
     name = printable(path)
     try:

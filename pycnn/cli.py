@@ -55,8 +55,8 @@ def data_for_model(paths, labels):
     """--data as given; else the stroke files the repository carries that hold the model's
     classes: the alnum file ($PYCNN_UNIPEN if set), and the symbols file too when the model
     reads any symbol, so a 94-class model is scored on its symbols without being told."""
-    from .charsets import SYMBOLS
     from .data.unipen import SYMBOLS_FILE_NAME, default_data_path
+    from .read.charsets import SYMBOLS
 
     if paths is not None:
         return paths
@@ -81,7 +81,7 @@ def parse_model_step_args(prog, description, what, argv):
 
 
 def add_set_option(parser):
-    """--set NAME_OR_CHARS: the character set to read within (`pycnn.charsets`)."""
+    """--set NAME_OR_CHARS: the character set to read within (`pycnn.read.charsets`)."""
     parser.add_argument("--set", default="all", metavar="NAME_OR_CHARS",
                         help="read within this character set: all, digits, upper, lower, "
                         "letters, symbols, alnum, or the characters themselves (default: all)")
@@ -89,7 +89,7 @@ def add_set_option(parser):
 
 def set_mask_of(spec, labels):
     """The set's mask over the model's labels; a set it can't read is a UsageError."""
-    from .charsets import CharsetError, set_mask
+    from .read.charsets import CharsetError, set_mask
 
     try:
         return set_mask(spec, labels)
@@ -138,7 +138,7 @@ def load_usable_model(path, check_input=True):
     the preprocessing or (unless check_input=False) does not take its 28x28 images. A bad
     file raises ModelFileError, which run_cli reports too."""
     from .nn import load_model
-    from .preprocess import check_model_compatible
+    from .read.preprocess import check_model_compatible
 
     model = load_model(path)
     try:
@@ -153,7 +153,7 @@ def load_usable_model(path, check_input=True):
 def check_model_input(model, path):
     """Refuse a model that does not take the (1, 28, 28) images `preprocess` makes: it loads
     fine, and would fail at its first prediction."""
-    from .preprocess import OUTPUT_SIZE
+    from .read.preprocess import OUTPUT_SIZE
 
     expected = (1, OUTPUT_SIZE, OUTPUT_SIZE)
     if tuple(model.input_shape) != expected:

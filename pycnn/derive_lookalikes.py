@@ -1,8 +1,8 @@
-"""python -m pycnn.derive_lookalikes: make pycnn/lookalikes.json from the validation writers.
+"""python -m pycnn.derive_lookalikes: make pycnn/read/lookalikes.json from the validation writers.
 
 Reads every validation sample of the stroke file (the writer split's "val" part, never the
 test split) with the model, builds the confusion matrix and keeps as look-alikes the pairs
-that `pycnn.lookalikes` defines, then chooses the runner-up's least share for "0 or O". The
+that `pycnn.read.lookalikes` defines, then chooses the runner-up's least share for "0 or O". The
 table is checked in: it is data the page ships, and a reviewer can read each group's
 evidence in its "pairs".
 
@@ -32,7 +32,10 @@ from .cli import (
 )
 from .data.unipen import load_stroke_files, writer_split
 from .evaluate import model_targets, predict_strokes
-from .lookalikes import (
+from .measure.metrics import confusion_matrix
+from .nn import save_model
+from .nn.serialize import printable
+from .read.lookalikes import (
     MAX_LEADER_ACCURACY,
     TABLE_PATH,
     THRESHOLD,
@@ -41,9 +44,6 @@ from .lookalikes import (
     shown_answer,
     table_from_confusion,
 )
-from .metrics import confusion_matrix
-from .nn import save_model
-from .nn.serialize import printable
 
 
 def parse_args(argv):
@@ -71,7 +71,7 @@ def main(argv=None):
     probabilities = predict_strokes(model, data, val, None if args.quiet else ProgressBar())
     confusion = confusion_matrix(targets, probabilities.argmax(axis=1), len(model.labels))
     table = {
-        "about": "Look-alike groups: see pycnn/lookalikes.py. Made by python -m "
+        "about": "Look-alike groups: see pycnn/read/lookalikes.py. Made by python -m "
                  "pycnn.derive_lookalikes from the validation writers.",
         "model": os.path.basename(args.model),
         "data": os.path.basename(data.path),

@@ -5,13 +5,13 @@
 
 Strokes are rendered the canonical way (no augmentation) and go through the page's
 preprocessing. Reports, overall and per section (1a digits, 1b capitals, 1c small letters,
-1d symbols, as in `pycnn.metrics`):
+1d symbols, as in `pycnn.measure.metrics`):
   top1            the answer over the model's classes (or within --set);
   top3            the truth among the three leading answers;
   top1_merged     top-1 with the EMNIST "balanced" case merge (47 classes);
-  top1_lookalike  the answer is the truth or one of its look-alikes (pycnn/lookalikes.json);
+  top1_lookalike  the answer is the truth or one of its look-alikes (pycnn/read/lookalikes.json);
   top1_within     each sample read within its own section's set: UNIPEN's benchmark task.
---set NAME_OR_CHARS (a name of `pycnn.charsets`, or the characters themselves) reads every
+--set NAME_OR_CHARS (a name of `pycnn.read.charsets`, or the characters themselves) reads every
 answer within that set, as the page's "Read as" does; top1_within is always the section's
 own set. The symbols file (`--strokes data/unipen/unipen_symbols_strokes.npz`) is section
 1d, read within `symbols` for top1_within. With --json the last line is one JSON object.
@@ -25,7 +25,6 @@ import sys
 
 import numpy as np
 
-from .charsets import restrict
 from .cli import (
     ArgumentParser,
     ProgressBar,
@@ -39,8 +38,9 @@ from .cli import (
 )
 from .data.dataset import render_batch
 from .data.unipen import SECTION_NAMES, load_stroke_files, load_unipen, writer_split
-from .metrics import accuracy_report
+from .measure.metrics import accuracy_report
 from .nn.serialize import inference_cost, printable
+from .read.charsets import restrict
 
 CHUNK = 1024
 # Values a batch may hold in its largest layer buffer: 256 images for the shipped model, and

@@ -4,9 +4,9 @@
 
 Each image holds one character: a canvas export (ink in the alpha channel), a photo or
 scan of dark ink on paper, or light ink on a dark background. Prints the top 5 labels with
-their probabilities; --set reads within a character set (a name of `pycnn.charsets` such as
+their probabilities; --set reads within a character set (a name of `pycnn.read.charsets` such as
 digits, or the characters themselves), so the top 5 holds only its characters. In the set
-"all", leading answers that look alike (`pycnn.lookalikes`) are named together ("0 or O").
+"all", leading answers that look alike (`pycnn.read.lookalikes`) are named together ("0 or O").
 An answer whose shown labels (the look-alikes together, or the first) sum below the model's
 unsure threshold (chosen on validation by `pycnn.derive_lookalikes`) is marked "(not sure)".
 With --json the last line is a JSON list with one entry per image: {"file", "top5",
@@ -36,7 +36,6 @@ import warnings
 
 import numpy as np
 
-from .charsets import restrict
 from .cli import (
     EXIT_OK,
     EXIT_SOME_FAILED,
@@ -48,10 +47,11 @@ from .cli import (
     set_mask_of,
     write_line,
 )
-from .lookalikes import GROUPS, MIN_SHARE
 from .nn.serialize import UnreadableFile, open_regular_file, printable
-from .preprocess import EmptyImageError, preprocess
-from .recognizer import shown, top_labels, unsure_below
+from .read.charsets import restrict
+from .read.lookalikes import GROUPS, MIN_SHARE
+from .read.preprocess import EmptyImageError, preprocess
+from .read.recognizer import shown, top_labels, unsure_below
 
 TOP = 5
 FORMATS = ("PNG", "JPEG", "GIF", "BMP", "WEBP", "TIFF")

@@ -38,7 +38,7 @@ from .cli import (
 )
 from .data.unipen import load_stroke_files, writer_split
 from .evaluate import model_targets, predict_strokes
-from .metrics import accuracy_report
+from .measure.metrics import accuracy_report
 from .nn import Dense, Softmax, save_model
 from .nn.layers import softmax
 from .nn.serialize import printable

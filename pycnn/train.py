@@ -39,7 +39,7 @@ from .cli import (
 )
 from .data.dataset import render_batch
 from .data.unipen import SYMBOLS_FILE_NAME, default_data_path, load_stroke_files, writer_split
-from .metrics import accuracy_report, confusion_matrix
+from .measure.metrics import accuracy_report, confusion_matrix
 from .nn import (
     Adam,
     Conv2D,
@@ -62,7 +62,7 @@ from .nn.serialize import (
     read_archive,
     write_archive,
 )
-from .preprocess import PREPROCESS_VERSION
+from .read.preprocess import PREPROCESS_VERSION
 
 INPUT_SHAPE = (1, 28, 28)
 
@@ -387,7 +387,7 @@ def training_metadata(args, state):
 
 
 def write_report(args, model, history, state, x_val, y_val, sections_val):
-    from .report import plot_confusion, plot_history
+    from .measure.report import plot_confusion, plot_history
 
     os.makedirs(args.report_dir, exist_ok=True)
     probs = model.predict_proba(x_val)

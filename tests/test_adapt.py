@@ -25,7 +25,7 @@ from pycnn.nn import (
     load_model,
     save_model,
 )
-from pycnn.preprocess import preprocess
+from pycnn.read.preprocess import preprocess
 
 LABELS = ["1", "-", "0", "7", "L"]
 CIRCLE = [[0.5 + 0.3 * np.cos(a), 0.5 + 0.3 * np.sin(a)] for a in np.linspace(0, 6.3, 24)]

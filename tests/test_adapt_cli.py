@@ -14,7 +14,7 @@ from test_hostile import assert_refused, png, run_tool
 from pycnn import adapt
 from pycnn.data.render import rasterize
 from pycnn.nn import load_model, save_model
-from pycnn.preprocess import PREPROCESS_VERSION
+from pycnn.read.preprocess import PREPROCESS_VERSION
 
 
 @pytest.fixture(scope="module")

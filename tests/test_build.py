@@ -25,11 +25,13 @@ def tree(tmp_path, monkeypatch):
     for name in ["pyodide.js", "pyodide.asm.js", "pyodide.asm.wasm", "pyodide.asm.data",
                  "numpy.js", "numpy.data", "scipy.js", "scipy.data", "matplotlib.data"]:
         (pyodide / name).write_bytes(name.encode())
-    (tmp_path / "pycnn" / "nn").mkdir(parents=True)
-    (tmp_path / "pycnn" / "data").mkdir(parents=True)
+    for folder in ("nn", "data", "read", "page"):
+        (tmp_path / "pycnn" / folder).mkdir(parents=True)
     for name in build.PYCNN_FILES + build.LEARNING_FILES + [
             "pycnn/train.py", "pycnn/nn/__init__.py", "pycnn/nn/layers.py",
-            "pycnn/data/unipen.py"]:
+            "pycnn/read/__init__.py", "pycnn/read/charsets.py", "pycnn/read/lookalikes.py",
+            "pycnn/read/preprocess.py", "pycnn/read/recognizer.py", "pycnn/page/__init__.py",
+            "pycnn/page/api.py", "pycnn/data/unipen.py"]:
         (tmp_path / name).write_text("# " + name)
     (tmp_path / "weights").mkdir()
     (tmp_path / "weights" / "model.npz").write_bytes(b"model")
@@ -56,9 +58,10 @@ def test_ships_only_what_the_page_needs(tree):
         "pyodide/pyodide.js", "pyodide/pyodide.asm.js", "pyodide/pyodide.asm.wasm",
         "pyodide/pyodide.asm.data", "pyodide/packages.json", "pyodide/numpy.js",
         "pyodide/numpy.data",
-        "pycnn/__init__.py", "pycnn/charsets.py", "pycnn/lookalikes.py",
-        "pycnn/lookalikes.json", "pycnn/page_api.py", "pycnn/preprocess.py",
-        "pycnn/recognizer.py", "pycnn/nn/__init__.py", "pycnn/nn/layers.py",
+        "pycnn/__init__.py", "pycnn/read/charsets.py", "pycnn/read/lookalikes.py",
+        "pycnn/read/lookalikes.json", "pycnn/page/api.py", "pycnn/read/preprocess.py",
+        "pycnn/read/recognizer.py", "pycnn/read/__init__.py", "pycnn/page/__init__.py",
+        "pycnn/nn/__init__.py", "pycnn/nn/layers.py",
         # what learning needs, fetched by the worker when learning starts
         "pycnn/adapt.py", "pycnn/data/__init__.py", "pycnn/data/augment.py",
         "pycnn/data/render.py", "weights/rehearsal.npz",
@@ -142,7 +145,7 @@ def test_mime_types_for_the_page():
 
 
 def module_path(name):
-    """pycnn.nn -> pycnn/nn/__init__.py; pycnn.page_api -> pycnn/page_api.py."""
+    """pycnn.nn -> pycnn/nn/__init__.py; pycnn.page.api -> pycnn/page/api.py."""
     path = build.ROOT / name.replace(".", "/")
     return (path / "__init__.py" if path.is_dir() else path.with_suffix(".py")) \
         .relative_to(build.ROOT).as_posix()
@@ -181,19 +184,19 @@ def pycnn_imports(path):
 
 
 def test_the_real_build_ships_every_pycnn_module_the_worker_imports():
-    """The worker's Python imports pycnn.page_api. It, and every pycnn module it imports in
+    """The worker's Python imports pycnn.page.api. It, and every pycnn module it imports in
     turn, must be shipped, or the page fails only in a browser."""
     shipped = set(build.pycnn_sources())
     worker = (build.WEB / "worker.js").read_text()
     todo = {module_path(name) for name in re.findall(r"from (pycnn[\w.]*) import", worker)}
-    assert "pycnn/page_api.py" in todo
+    assert "pycnn/page/api.py" in todo
     seen = set()
     while todo:
         path = todo.pop()
         seen.add(path)
         assert path in shipped, "%s is imported by the page but not shipped" % path
         todo |= pycnn_imports(path) - seen
-    assert {"pycnn/recognizer.py", "pycnn/preprocess.py", "pycnn/nn/layers.py"} <= seen
+    assert {"pycnn/read/recognizer.py", "pycnn/read/preprocess.py", "pycnn/nn/layers.py"} <= seen
 
 
 def test_the_real_build_ships_the_data_files_its_modules_open():
@@ -211,7 +214,7 @@ def test_the_real_build_ships_the_data_files_its_modules_open():
                     and re.fullmatch(r"[\w.-]+\.(json|npz|txt)", node.value) \
                     and (build.ROOT / folder / node.value).is_file():
                 opened.add(folder + "/" + node.value)
-    assert "pycnn/lookalikes.json" in opened
+    assert "pycnn/read/lookalikes.json" in opened
     assert opened <= shipped, "opened but not shipped: %s" % sorted(opened - shipped)
 
 

@@ -8,7 +8,7 @@ import string
 import numpy as np
 import pytest
 
-from pycnn.charsets import NAMED_SETS, SYMBOLS, CharsetError, restrict, set_mask
+from pycnn.read.charsets import NAMED_SETS, SYMBOLS, CharsetError, restrict, set_mask
 
 LABELS_62 = list(string.digits + string.ascii_uppercase + string.ascii_lowercase)
 LABELS_94 = LABELS_62 + list(SYMBOLS)

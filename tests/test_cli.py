@@ -13,7 +13,7 @@ from pycnn.data.render import render_strokes
 from pycnn.data.unipen import load_unipen, writer_split
 from pycnn.nn import load_model
 from pycnn.nn.serialize import read_archive
-from pycnn.preprocess import preprocess
+from pycnn.read.preprocess import preprocess
 
 
 @pytest.fixture
@@ -178,7 +178,7 @@ def test_predict_reports_each_bad_image_and_exits_1_if_any_failed(tmp_path, smal
 
 def test_a_model_from_another_preprocessing_version_is_refused(tmp_path, capsys):
     from pycnn.nn import Dense, Flatten, Sequential, save_model
-    from pycnn.preprocess import PREPROCESS_VERSION
+    from pycnn.read.preprocess import PREPROCESS_VERSION
 
     model = Sequential([Flatten(), Dense(2)], input_shape=(1, 28, 28), labels=["a", "b"],
                        metadata={"preprocess_version": PREPROCESS_VERSION + 1})
@@ -193,7 +193,7 @@ def test_a_model_from_another_preprocessing_version_is_refused(tmp_path, capsys)
     assert "preprocessing version %d" % (PREPROCESS_VERSION + 1) in err
     assert "Traceback" not in err
 
-    from pycnn.recognizer import Recognizer
+    from pycnn.read.recognizer import Recognizer
 
     with pytest.raises(ValueError, match="preprocessing version"):
         Recognizer(str(path))
@@ -302,7 +302,7 @@ def test_derive_lookalikes_writes_the_table_and_the_models_unsure_threshold(tmp_
                                                                              small_model,
                                                                              capsys):
     from pycnn import derive_lookalikes
-    from pycnn.recognizer import unsure_below
+    from pycnn.read.recognizer import unsure_below
 
     table_path, model_out = tmp_path / "table.json", tmp_path / "model.npz"
     assert derive_lookalikes.main(["--model", str(small_model), "--out", str(table_path),

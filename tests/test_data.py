@@ -10,7 +10,7 @@ from pycnn.data.augment import augment_strokes
 from pycnn.data.dataset import render_batch
 from pycnn.data.render import rasterize, render_strokes
 from pycnn.data.unipen import DataFileError, load_unipen, writer_key, writer_split
-from pycnn.preprocess import preprocess_ink
+from pycnn.read.preprocess import preprocess_ink
 
 
 def stroke_arrays(n_writers=12, per_writer=5, seed=0):

@@ -41,7 +41,7 @@ from pycnn.nn.serialize import (
     read_archive,
     write_archive,
 )
-from pycnn.preprocess import PREPROCESS_VERSION, preprocess
+from pycnn.read.preprocess import PREPROCESS_VERSION, preprocess
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MEMORY_CAP = 1536 * 2 ** 20

@@ -18,8 +18,8 @@ from pycnn.nn import (
     Softmax,
     save_model,
 )
-from pycnn.preprocess import preprocess
-from pycnn.recognizer import Recognizer
+from pycnn.read.preprocess import preprocess
+from pycnn.read.recognizer import Recognizer
 
 LABELS = list("0123456789AB")
 

@@ -8,8 +8,8 @@ import json
 import numpy as np
 import pytest
 
-from pycnn import lookalikes
-from pycnn.lookalikes import (
+from pycnn.read import lookalikes
+from pycnn.read.lookalikes import (
     choose_min_share,
     choose_unsure_below,
     groups_from_confusion,

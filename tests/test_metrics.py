@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from pycnn.metrics import accuracy_report, confusion_matrix, merge_label, merged_index
+from pycnn.measure.metrics import accuracy_report, confusion_matrix, merge_label, merged_index
 
 LABELS = list("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
 

@@ -1,4 +1,4 @@
-"""The page's API (pycnn.page_api), called the way web/worker.js calls it: a request type,
+"""The page's API (pycnn.page.api), called the way web/worker.js calls it: a request type,
 the request's fields as JSON, one binary part; back come JSON text and float32 bytes.
 
 Only pytest, NumPy and pycnn, so it also runs on Python 3.8 + NumPy 1.17.5 (`make compat`).
@@ -10,12 +10,12 @@ import re
 import numpy as np
 import pytest
 
-from pycnn.charsets import CharsetError, restrict, set_mask
 from pycnn.data.render import render_strokes
 from pycnn.nn import Conv2D, Dense, Flatten, MaxPool2D, ReLU, Sequential, Softmax, save_model
-from pycnn.page_api import PageApi
-from pycnn.preprocess import preprocess
-from pycnn.recognizer import Recognizer
+from pycnn.page.api import PageApi
+from pycnn.read.charsets import CharsetError, restrict, set_mask
+from pycnn.read.preprocess import preprocess
+from pycnn.read.recognizer import Recognizer
 
 LABELS = list("0123456789AB")
 SIDE = 200  # the pad's backing store, in device pixels

@@ -1,4 +1,4 @@
-"""The page's learning requests (pycnn.page_api), called the way web/worker.js calls them.
+"""The page's learning requests (pycnn.page.api), called the way web/worker.js calls them.
 
 Only pytest, NumPy and pycnn, so it also runs on Python 3.8 + NumPy 1.17.5 (`make compat`).
 """
@@ -12,8 +12,8 @@ from test_adapt import LABELS, SHAPES, examples, make_model, rehearsal_of
 from pycnn import adapt
 from pycnn.nn import load_model, save_model
 from pycnn.nn.serialize import ModelFileError
-from pycnn.page_api import PageApi
-from pycnn.preprocess import preprocess
+from pycnn.page.api import PageApi
+from pycnn.read.preprocess import preprocess
 
 SIDE = 200
 

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from pycnn.data.render import render_strokes
-from pycnn.preprocess import (
+from pycnn.read.preprocess import (
     FIT_SIZE,
     OUTPUT_SIZE,
     PREPROCESS_VERSION,
@@ -216,7 +216,7 @@ def test_huge_canvas_is_handled():
 @pytest.mark.parametrize("in_size, scale, offset", [(600, 20 / 600, 4.0), (97, 20 / 97, 3.3),
                                                     (20, 1.0, 4.0), (5, 4.0, 3.9), (1, 4.0, 12.0)])
 def test_banded_resampling_equals_the_full_matrix_product(in_size, scale, offset):
-    from pycnn.preprocess import _area_resample_matrix, _banded_product
+    from pycnn.read.preprocess import _area_resample_matrix, _banded_product
 
     matrix = _area_resample_matrix(OUTPUT_SIZE, in_size, scale, offset)
     image = np.random.RandomState(in_size).rand(in_size, 37)
@@ -226,7 +226,7 @@ def test_banded_resampling_equals_the_full_matrix_product(in_size, scale, offset
 
 
 def test_a_large_canvas_gives_the_same_input_as_the_full_product(monkeypatch):
-    import pycnn.preprocess as pre
+    import pycnn.read.preprocess as pre
 
     rgba = alpha_canvas(render_strokes(FOUR, pad_size=840, fill=0.8))
     fast = preprocess(rgba)
@@ -428,7 +428,7 @@ def test_preprocess_output_is_pinned_to_its_version(name):
     assert difference.max() <= GOLDEN_TOLERANCE, (
         "preprocess() changed its 28x28 output for the golden drawing %r (max difference %.4f "
         "at %s, %d pixels off) while PREPROCESS_VERSION is still %d. If the change is "
-        "intended, bump PREPROCESS_VERSION in pycnn/preprocess.py, write the new golden file "
+        "intended, bump PREPROCESS_VERSION in pycnn/read/preprocess.py, write the new golden file "
         "with `python tests/test_preprocess.py --write-golden`, add its digest to "
         "GOLDEN_DIGESTS and retrain the model; otherwise it is a regression to fix."
         % (name, difference.max(), np.unravel_index(difference.argmax(), difference.shape),

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from pycnn.data.render import LINE_WIDTH_FRACTION_RANGE, render_strokes
-from pycnn.preprocess import OUTPUT_SIZE, EmptyImageError, ink_from_pixels, preprocess
+from pycnn.read.preprocess import OUTPUT_SIZE, EmptyImageError, ink_from_pixels, preprocess
 
 # PROPERTY_EXAMPLES=2000 for a longer hunt; 60 keeps the file to seconds.
 PROPERTY = settings(max_examples=int(os.environ.get("PROPERTY_EXAMPLES", 60)), deadline=None,

@@ -7,7 +7,6 @@ Only pytest, NumPy and pycnn, so it also runs on Python 3.8 + NumPy 1.17.5 (`mak
 import numpy as np
 import pytest
 
-from pycnn.charsets import CharsetError, restrict, set_mask
 from pycnn.nn import (
     Conv2D,
     Dense,
@@ -19,8 +18,9 @@ from pycnn.nn import (
     load_model,
     save_model,
 )
-from pycnn.preprocess import preprocess
-from pycnn.recognizer import (
+from pycnn.read.charsets import CharsetError, restrict, set_mask
+from pycnn.read.preprocess import preprocess
+from pycnn.read.recognizer import (
     MAX_CANVAS_SIDE,
     MAX_SET_LENGTH,
     Recognizer,
@@ -336,7 +336,7 @@ def test_unsure_judges_the_lookalikes_shown_together(model_path):
 
 @pytest.mark.parametrize("stored", [True, "0.5", -0.1, 1.5, float("nan"), None, [0.5]])
 def test_a_nonsense_threshold_in_a_model_file_means_never_unsure(stored):
-    from pycnn.recognizer import unsure_below
+    from pycnn.read.recognizer import unsure_below
 
     assert unsure_below({"unsure": {"below": stored}}) == 0.0
     assert unsure_below({"unsure": "high"}) == 0.0

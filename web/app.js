@@ -1,7 +1,7 @@
 // The drawing page: a pad that records strokes, a worker that runs pycnn, and the answer.
 // Strokes are drawn the way training draws them: black ink (#000) on a transparent canvas,
 // round caps and joins, brush width = pad size (CSS px) x fraction. The ink is therefore in
-// the alpha channel, which is what pycnn.preprocess reads.
+// the alpha channel, which is what pycnn.read.preprocess reads.
 
 import { InsideView, percent } from "./inside.js";
 import { ReadAs } from "./read-as.js";

@@ -17,7 +17,7 @@
 const DB_NAME = "pycnn";
 const DB_VERSION = 1;
 const STORE = "examples";
-// The personal model's file (pycnn/page_api.py's model_export bytes), under the name "mine":
+// The personal model's file (pycnn/page/api.py's model_export bytes), under the name "mine":
 // made with the database so that keeping the model later needs no upgrade of it.
 const MODELS = "models";
 

@@ -4,7 +4,7 @@
 // when that list holds every one of LEARN_REQUESTS. (An "info" without `requests`, as
 // today's, means no learning: the page never guesses from a failed request.)
 //
-// The requests (pycnn/page_api.py; sent through RecognizerClient.request, so worker.js
+// The requests (pycnn/page/api.py; sent through RecognizerClient.request, so worker.js
 // needs no change):
 //
 //   {type: "learn_begin", id, data: the examples file (web/examples-file.js, the format

@@ -3,7 +3,7 @@
 // Digits makes the network pick the likeliest digit, so a round "0" is never read as "O".
 //
 // The choice is kept across visits in localStorage (when the browser allows it). A link's
-// ?set= wins over it: a pycnn.charsets name (?set=digits) or the characters themselves
+// ?set= wins over it: a pycnn.read.charsets name (?set=digits) or the characters themselves
 // (?set=0123456789ABCDEF), so the page can serve as a digits-only field. A ?set= the model
 // can't read falls back to All with a notice. Which sets the model reads is the worker's
 // word (the "info" reply), so Symbols turns on by itself when a model that reads them ships.
@@ -34,7 +34,7 @@ function store(value) {
 }
 
 export class ReadAs extends EventTarget {
-  /** select: the <select> whose options are the menu's sets (value: a pycnn.charsets name);
+  /** select: the <select> whose options are the menu's sets (value: a pycnn.read.charsets name);
    * notice: the element that explains a link's set the model can't read. Dispatches
    * "change" when the set changes after `start`. */
   constructor({ select, notice }) {

@@ -1,5 +1,5 @@
 // The page's side of the worker protocol (the worker is web/worker.js, the Python it calls
-// pycnn/page_api.py). One object starts the worker and turns its messages into promises:
+// pycnn/page/api.py). One object starts the worker and turns its messages into promises:
 //
 //   const recognizer = new RecognizerClient(new URL("./worker.js", import.meta.url));
 //   recognizer.addEventListener("progress", (event) => show(event.detail));
@@ -10,7 +10,7 @@
 //   const layers = await recognizer.inspect(result.id, "upper");                // null: gone
 //   const { error } = await recognizer.checkSet("0123456789ABCDEF");  // error: a sentence | null
 //
-// A set is a pycnn.charsets name ("all", "digits", "upper", "lower", "letters", "symbols",
+// A set is a pycnn.read.charsets name ("all", "digits", "upper", "lower", "letters", "symbols",
 // "alnum") or the characters themselves. `reread` reads the drawing the worker read last
 // under another set from the scores it kept, without running the network again.
 //
@@ -20,7 +20,7 @@
 // never shown as the current one, and a fast writer never builds a queue.
 //
 // Adding a request type: a method here that calls `this.request(type, fields, data)` and
-// decodes its reply, and the Python side in pycnn/page_api.py. The worker needs no change.
+// decodes its reply, and the Python side in pycnn/page/api.py. The worker needs no change.
 
 export class RecognizerError extends Error {
   constructor(message, detail) {
@@ -115,7 +115,7 @@ export class RecognizerClient extends EventTarget {
     return reply.layout && { layout: reply.layout, values: new Float32Array(data), inSet: reply.in_set };
   }
 
-  /** Send one request of `type` (a request in pycnn/page_api.py) with `fields` (anything
+  /** Send one request of `type` (a request in pycnn/page/api.py) with `fields` (anything
    * JSON can carry, but not the names type, id or data) and one ArrayBuffer `data`, which is
    * transferred. Resolves to the worker's reply message {id, reply, data, ms}. */
   request(type, fields = {}, data = null) {

@@ -1,11 +1,11 @@
 /* The recognizer's home: Pyodide, NumPy, pycnn and the model live in this Web Worker so the
  * page never freezes while they load or while the network computes. The page talks to it
  * only through web/recognizer-client.js; what each request does is Python, in
- * pycnn/page_api.py. This file loads everything, reports progress, and passes requests on.
+ * pycnn/page/api.py. This file loads everything, reports progress, and passes requests on.
  *
  * Messages in:  {type, id, ...fields, data: ArrayBuffer (transferred) | null}
  *               A request for PageApi.handle(type, JSON of {id, ...fields}, data). `set` is a
- *               character set: a pycnn.charsets name ("all", "digits", "upper", "lower",
+ *               character set: a pycnn.read.charsets name ("all", "digits", "upper", "lower",
  *               "letters", "symbols", "alnum") or the characters themselves. Today:
  *               {type: "info", id, data: null}
  *               {type: "check_set", id, set, data: null}
@@ -15,7 +15,7 @@
  *               {type: "inspect", id, recognition, set, data: null}: the layers of
  *                recognition `recognition`, its probabilities within `set`
  *               and the learning requests (learn_begin, learn_step, learn_cancel,
- *               model_export, model_load, model_use, model_forget; pycnn/page_api.py and
+ *               model_export, model_load, model_use, model_forget; pycnn/page/api.py and
  *               web/learning.js): the first learn_begin first fetches what only learning
  *               needs (files.json's "learning"), so start-up never does
  * Messages out: {type: "progress", step, steps, label, loaded, total}
@@ -422,7 +422,7 @@ importlib.invalidate_caches()
 import numpy
 `);
   mark("numpy import");
-  pyodide.runPython("from pycnn.page_api import PageApi");
+  pyodide.runPython("from pycnn.page.api import PageApi");
   mark("pycnn import");
   const api = pyodide.runPython(`
 page_api = PageApi("/home/pyodide/model.npz")
@@ -472,7 +472,7 @@ function loadLearningFiles() {
       }));
       const FS = runtime._module.FS;
       paths.forEach((path, i) => {
-        // The rehearsal set goes beside the model, where pycnn.page_api looks for it.
+        // The rehearsal set goes beside the model, where pycnn.page.api looks for it.
         const target = path.startsWith("pycnn/") ? `/home/pyodide/site/${path}`
           : `/home/pyodide/${path.slice(path.lastIndexOf("/") + 1)}`;
         FS.mkdirTree(target.slice(0, target.lastIndexOf("/")));

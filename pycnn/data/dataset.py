@@ -11,7 +11,7 @@ character's longest side 0.7 of the pad, centred. With augmentation, see `augmen
 
 import numpy as np
 
-from ..preprocess import OUTPUT_SIZE, EmptyImageError, preprocess_ink
+from ..read.preprocess import OUTPUT_SIZE, EmptyImageError, preprocess_ink
 from .augment import augment_points, random_placement
 from .render import (
     DEFAULT_FILL,

@@ -236,8 +236,8 @@ def combine(parts, mapping, path=None):
 
 def class_order(labels):
     """Labels in the order models use: digits, capitals, small letters, symbols (as in
-    `pycnn.charsets`), then anything else in file order."""
-    from ..charsets import DIGITS, LOWER, SYMBOLS, UPPER
+    `pycnn.read.charsets`), then anything else in file order."""
+    from ..read.charsets import DIGITS, LOWER, SYMBOLS, UPPER
 
     rank = {c: i for i, c in enumerate(DIGITS + UPPER + LOWER + SYMBOLS)}
     labels = list(dict.fromkeys(str(label) for label in labels))

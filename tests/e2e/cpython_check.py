@@ -19,7 +19,7 @@ import json
 import os
 import sys
 
-from pycnn.recognizer import Recognizer
+from pycnn.read.recognizer import Recognizer
 
 
 def shown_answer(result):

@@ -29,7 +29,7 @@ from pycnn.cli import data_for_model
 from pycnn.data.render import DEFAULT_FILL, flatten_strokes, place_in_pad, render_strokes
 from pycnn.data.unipen import DataFileError, load_stroke_files, writer_split
 from pycnn.nn import load_model
-from pycnn.recognizer import Recognizer
+from pycnn.read.recognizer import Recognizer
 
 # The pad's backing store on a screen with device pixel ratio 2, as in the page tests.
 PAD_SIDE = 560

@@ -18,7 +18,7 @@ import sys
 import numpy as np
 
 from pycnn.nn.serialize import load_model
-from pycnn.recognizer import Recognizer
+from pycnn.read.recognizer import Recognizer
 
 
 def main(argv=None):

@@ -8,7 +8,7 @@ const {
 
 const hygiene = checkHygieneOfEachTest(test);
 
-// Every printable ASCII character but letters, digits and space (pycnn.charsets.SYMBOLS).
+// Every printable ASCII character but letters, digits and space (pycnn.read.charsets.SYMBOLS).
 const SYMBOLS = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~";
 const IN_SET = {
   digits: /^[0-9]$/,

@@ -2,7 +2,7 @@
 
 0/O/o, 1/I/l, C/c and their like are drawn alike, so a reader can't tell them apart by shape
 alone; a good reader says so instead of guessing. The groups live in one table,
-`pycnn/lookalikes.json`, checked in as data and derived from the shipped model's confusion
+`pycnn/read/lookalikes.json`, checked in as data and derived from the shipped model's confusion
 matrix on the **validation** writers (never the test split):
 
     python -m pycnn.derive_lookalikes --model weights/model.npz

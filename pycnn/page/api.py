@@ -12,7 +12,7 @@ become a JS Map) and one `bytes` payload or None (bytes arrive as a Uint8Array w
 buffer of its own, which the worker transfers to the page without a copy). Arrays travel
 as little-endian float32 bytes; the JSON says their shapes.
 
-The requests, in REQUESTS below. `set` is a character set (pycnn.charsets: a name such as
+The requests, in REQUESTS below. `set` is a character set (pycnn.read.charsets: a name such as
 "digits" or the characters themselves); where it is optional it defaults to "all". A bad set
 raises CharsetError, a ValueError with a sentence, as every other bad request does.
 
@@ -82,8 +82,8 @@ import tempfile
 
 import numpy as np
 
-from pycnn.charsets import SET_NAMES, CharsetError
-from pycnn.recognizer import Recognizer
+from pycnn.read.charsets import SET_NAMES, CharsetError
+from pycnn.read.recognizer import Recognizer
 
 
 def float32_bytes(array):

@@ -1,11 +1,11 @@
 """Read one drawing: canvas pixels in, the five most likely characters out.
 
-The core of the page: `pycnn.page_api`, the thin layer its Web Worker calls inside Pyodide
+The core of the page: `pycnn.page.api`, the thin layer its Web Worker calls inside Pyodide
 0.17 (Python 3.8, NumPy 1.17.5), wraps it, and the end-to-end tests call it in CPython to
 check that both agree. The pixels go through the same `preprocess` that training uses, so
 the network sees in the page exactly what it saw while learning.
 
-A drawing is read within a character set (`pycnn.charsets`: "digits", "upper", ... or the
+A drawing is read within a character set (`pycnn.read.charsets`: "digits", "upper", ... or the
 characters themselves): the set is applied to the logits by `charsets.restrict`, and the
 logits are kept, so the same drawing can be read again under another set without a second
 pass through the network.
@@ -15,11 +15,11 @@ import numbers
 
 import numpy as np
 
-from pycnn.charsets import NAMED_SETS, CharsetError, restrict, set_mask
-from pycnn.lookalikes import GROUPS, MIN_SHARE, shown_answer
 from pycnn.nn.layers import Conv2D
 from pycnn.nn.serialize import load_model
-from pycnn.preprocess import EmptyImageError, check_model_compatible, preprocess
+from pycnn.read.charsets import NAMED_SETS, CharsetError, restrict, set_mask
+from pycnn.read.lookalikes import GROUPS, MIN_SHARE, shown_answer
+from pycnn.read.preprocess import EmptyImageError, check_model_compatible, preprocess
 
 # The largest canvas side accepted, in pixels. The page's pad is at most 26rem wide, so
 # about 420 CSS px, 1250 device px at a device pixel ratio of 3 (web/app.js caps its pad at
@@ -201,7 +201,7 @@ class Recognizer:
         "sets": the named sets that tell them apart, e.g. ["digits", "upper"], or []}, or
         None when the first answer stands alone. unsure: what is shown (the look-alikes
         together, or the first answer) has a summed probability below the model's
-        `unsure_below` (see `pycnn.lookalikes.shown_answer`).
+        `unsure_below` (see `pycnn.read.lookalikes.shown_answer`).
         """
         if mask is None:
             mask = self.charset_mask(charset)

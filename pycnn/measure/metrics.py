@@ -6,17 +6,17 @@ letter, because once a drawing is cropped and scaled nobody can tell them apart.
 
 UNIPEN's benchmarks 1a, 1b, 1c and 1d are each a recognition task of its own: digits only,
 capitals only, small letters only, symbols only. `top1_within` scores that task by reading
-each sample within its section's character set (`SECTION_SETS`, through `pycnn.charsets`,
+each sample within its section's character set (`SECTION_SETS`, through `pycnn.read.charsets`,
 the one function that restricts a prediction); plain `top1` is the page's "All" task.
 `top1_lookalike` counts an answer as right when it is the truth or one of its look-alikes
-(`pycnn.lookalikes`).
+(`pycnn.read.lookalikes`).
 """
 
 import numpy as np
 
-from .charsets import CharsetError, restrict, set_mask
-from .lookalikes import hits as lookalike_hits
-from .lookalikes import load_groups
+from ..read.charsets import CharsetError, restrict, set_mask
+from ..read.lookalikes import hits as lookalike_hits
+from ..read.lookalikes import load_groups
 
 MERGED_LOWERCASE = "cijklmopsuvwxyz"
 

@@ -1,0 +1,1 @@
+"""Measuring a model: accuracy reports and their pictures."""

@@ -1,0 +1,1 @@
+"""The page's Python side: the one API the Web Worker calls."""

@@ -1,0 +1,1 @@
+"""Reading handwriting: the preprocessing, character sets, look-alikes and the recognizer."""
