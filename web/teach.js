@@ -17,6 +17,10 @@ import {
 } from "./examples-file.js";
 import { openExamplesStore } from "./examples-store.js";
 import { canLearn, learnFromExamples, modelInfo, sentence } from "./learning.js";
+import { $, button, plural, spokenLabel } from "./ui-helpers.js";
+
+// app.js says labels for screen readers with the same function as these panels.
+export { spokenLabel } from "./ui-helpers.js";
 
 const TEACH_PER_LABEL = 5; // drawings the teaching mode asks for, of each character
 const LIST_PAGE = 120; // examples "My examples" shows before "Show more"
@@ -27,29 +31,6 @@ const MAX_MODEL_BYTES = 64 * 1024 * 1024; // an imported model file larger than 
 const DIGITS = "0123456789";
 const UPPER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ";
 const LOWER = "abcdefghijklmnopqrstuvwxyz";
-
-const $ = (selector) => document.querySelector(selector);
-
-/** How a screen reader should say a label: "capital O", not "O". */
-export function spokenLabel(label) {
-  if (/^[A-Z]$/.test(label)) return `capital ${label}`;
-  if (/^[a-z]$/.test(label)) return `small ${label}`;
-  return label;
-}
-
-function plural(n, word) {
-  return `${n} ${word}${n === 1 ? "" : "s"}`;
-}
-
-function button(text, { className, label, onClick } = {}) {
-  const element = document.createElement("button");
-  element.type = "button";
-  element.textContent = text;
-  if (className) element.className = className;
-  if (label) element.setAttribute("aria-label", label);
-  if (onClick) element.addEventListener("click", onClick);
-  return element;
-}
 
 /** Paint an example on a canvas: its 28×28 input when it has one, otherwise its strokes. */
 export function drawThumbnail(canvas, example) {
