@@ -4,12 +4,21 @@ import time
 
 import numpy as np
 
+from . import sequence
 from .layers import LAYERS, Dropout, Softmax, classify, softmax
 from .losses import SoftmaxCrossEntropy
+
+# Every layer class a model file may name, by class name.
+LAYER_CLASSES = dict(LAYERS, **sequence.SEQUENCE_LAYERS)
 
 
 class Sequential:
     """Layers applied in order to NCHW input.
+
+    A classifier ends in one score per class, (N, classes). A sequence model (one with a
+    `Collapse` layer, see sequence.py) reads images of any width up to input_shape's and
+    ends in scores per frame, (N, T, classes): run it with `forward_sequence` and
+    `backward_sequence`, which keep a padded word's frames equal to the word's own.
 
     `labels` names the output classes; `metadata` is free JSON that travels in the model
     file (preprocessing version, training details). Call `build(input_shape)` before use,
@@ -36,7 +45,9 @@ class Sequential:
             shape = layer.build(shape, rng, self.dtype)
         if self.layers:
             self.layers[0].needs_input_grad = False
-        if self.labels is not None and shape != (len(self.labels),):
+        n_labels = None if self.labels is None else len(self.labels)
+        if n_labels is not None and shape != (n_labels,) and not (
+                len(shape) == 2 and shape[1] == n_labels and self.is_sequence_model):
             raise ValueError("the model outputs %s but has %d labels" % (shape, len(self.labels)))
         return self
 
@@ -89,7 +100,7 @@ class Sequential:
     def from_config(cls, layer_configs, **kwargs):
         layers = []
         for entry in layer_configs:
-            layer_cls = LAYERS.get(entry.get("class"))
+            layer_cls = LAYER_CLASSES.get(entry.get("class"))
             if layer_cls is None:
                 raise ValueError("unknown layer class %r" % (entry.get("class"),))
             layers.append(layer_cls(**entry.get("config", {})))
@@ -152,6 +163,72 @@ class Sequential:
         if not isinstance(self.layers[-1], Softmax):
             trace.append(("Softmax", softmax(x)))
         return trace
+
+    # --- sequences: words of any width ------------------------------------------------
+    @property
+    def is_sequence_model(self):
+        return sequence.is_sequence_model(self.layers)
+
+    def output_lengths(self, widths):
+        """How many output frames words of these input widths (pixels) give: int64 (N,).
+        Frames from there on in `forward_sequence`'s output are padding (zeros)."""
+        sequence.check_sequence_layers(self.layers)
+        return sequence.frame_lengths(self.layers, widths)[-1]
+
+    def forward_sequence(self, x, widths=None, training=False):
+        """Run a sequence model on a batch of words right-padded to one width.
+
+        x: (N, C, H, W) with (C, H) the model's and W at most input_shape's width (the
+        widest input the model reads, which its model file's cost check covers), or one
+        word (C, H, W). widths: each word's own width in pixels, W for all if None.
+        Returns (logits (N, T, classes), lengths (N,)): word n's frames are
+        logits[n, :lengths[n]], equal (to rounding) to what the word alone gives; the
+        frames after are zeros. After every layer the columns beyond each word's own
+        length at that depth are set to zero (`sequence.zero_frames`), so what a word's
+        frames see past its right edge is zeros, as for the word alone.
+        """
+        sequence.check_sequence_layers(self.layers)
+        x = np.asarray(x)
+        if x.ndim == 3:
+            x = x[None]
+        c, h, max_w = self.input_shape
+        if x.ndim != 4 or x.shape[1:3] != (c, h) or not 1 <= x.shape[3] <= max_w:
+            raise ValueError("expected input of shape (N, %d, %d, W) with W at most %d, got %s"
+                             % (c, h, max_w, x.shape))
+        n, width = x.shape[0], x.shape[3]
+        widths = (np.full(n, width, np.int64) if widths is None
+                  else np.asarray(widths, dtype=np.int64).reshape(-1))
+        if widths.shape != (n,) or (n and not 1 <= widths.min() <= widths.max() <= width):
+            raise ValueError("widths must be %d numbers in 1..%d, not %s" % (n, width, widths))
+        lengths = sequence.frame_lengths(self.layers, widths)
+        sequence.set_input_shape(self.layers, (c, h, width))
+        padded = bool(n) and widths.min() < width
+        x = x.astype(self.dtype, copy=padded)  # a copy, where the padding is zeroed
+        if padded:
+            sequence.zero_frames(x, widths)
+        for layer, valid in zip(self.layers, lengths):
+            x = layer.forward(x, training=training)
+            if padded:
+                sequence.zero_frames(x, valid)
+        self._sequence_masks = (widths, lengths) if padded else None
+        return x, lengths[-1]
+
+    def backward_sequence(self, dy):
+        """Backpropagate dL/dlogits (N, T, classes) of the last `forward_sequence`; returns
+        dL/dx, or None when the first layer skips it. The gradient is zeroed beyond each
+        word's frames at every depth, as the forward pass zeroed the values, so padding
+        never reaches a parameter gradient."""
+        masks = self._sequence_masks
+        if masks is not None:
+            widths, lengths = masks
+            dy = sequence.zero_frames(np.array(dy, dtype=self.dtype), lengths[-1])
+        for i in range(len(self.layers) - 1, -1, -1):
+            dy = self.layers[i].backward(dy)
+            if dy is None:
+                break
+            if masks is not None:
+                sequence.zero_frames(dy, lengths[i - 1] if i else widths)
+        return dy
 
     # --- training ---------------------------------------------------------------------
     def reseed(self, epoch):

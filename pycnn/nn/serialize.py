@@ -22,13 +22,22 @@ that names the file and the problem, and nothing in a file is ever executed or u
 Model limits, checked on the JSON alone, before any layer is built:
     MAX_META_CHARS          1,000,000 characters of JSON, nested at most MAX_JSON_DEPTH (32)
     MAX_LAYERS              64 layers; filters and units 1..MAX_UNITS (4,096); kernel,
-                            stride and pool sides 1..64; padding 0..64
-    input shape             (C, H, W) with C 1..64 and H, W 1..1,024
+                            stride and pool sides 1..64; padding 0..64; Conv1D dilation
+                            1..64
+    input shape             (C, H, W) with C 1..64 and H, W 1..1,024 (for a sequence
+                            model W is the widest word it reads; costs are for that width)
     MAX_PARAMETERS          10 million (the shipped model has about 0.4 million)
     MAX_MULTIPLY_ADDS       200 million per image (the shipped model: 7.8 million)
     MAX_VALUES_PER_IMAGE    4 million values in any one layer output or work buffer
     labels                  distinct printable strings of 1..64 characters, one per output
+                            class (per frame, for a sequence model)
 So a model that loads can always make its first prediction in bounded time and memory.
+
+A file holds either a classifier (outputs (classes,)) or a sequence model (one Collapse
+layer, outputs (frames, classes), see sequence.py); `load_model` says which it wants and
+refuses the other, so a tool never runs a model of the wrong kind. A sequence model's
+layer order (sequence.check_sequence_layers) is checked once the layers are built, before
+any parameter is copied in.
 
 This module runs in the browser too (Pyodide 0.17: Python 3.8, NumPy 1.17): stdlib and NumPy
 only.
@@ -49,6 +58,7 @@ from .conv import PADDING_MODES, conv_padding, output_size
 from .init import INITIALISERS
 from .layers import Conv2D
 from .model import Sequential
+from .sequence import CONV1D_PADDING, check_sequence_layers
 
 FORMAT = "pycnn-model"
 FORMAT_VERSION = 1
@@ -511,6 +521,10 @@ LAYER_OPTIONS = {
     "ReLU": (set(), set()),
     "Flatten": (set(), set()),
     "Softmax": (set(), set()),
+    "Collapse": (set(), set()),
+    "MaxPoolHeight": (set(), {"pool_size"}),
+    "Conv1D": ({"filters", "kernel_size"}, {"padding", "dilation", "init"}),
+    "TimeDense": ({"units"}, {"init"}),
 }
 
 
@@ -546,6 +560,27 @@ def _conv_cost(config, shape, where):
         buffers = (4 * filters * c * spectrum, 4 * c * spectrum, 4 * filters * spectrum,
                    padded)
     return out, params, macs, max(buffers)
+
+
+def _conv1d_cost(config, shape, where):
+    """(output shape, parameters, multiply-adds, largest buffer) of a Conv1D per word."""
+    if len(shape) != 2:
+        raise ValueError("%s: Conv1D needs (T, F) input (after Collapse), gets %s"
+                         % (where, shape))
+    t, c = shape
+    filters = _int(config["filters"], where + " filters", 1, MAX_UNITS)
+    k = _int(config["kernel_size"], where + " kernel_size", 1, MAX_WINDOW)
+    dilation = _int(config.get("dilation", 1), where + " dilation", 1, MAX_WINDOW)
+    padding = _choice(config.get("padding", "same"), where + " padding", CONV1D_PADDING)
+    _choice(config.get("init", "he"), where + " init", tuple(INITIALISERS))
+    span = dilation * (k - 1) + 1
+    pad = span - 1 if padding == "same" else 0
+    out_t = t + pad - span + 1
+    if out_t < 1:
+        raise ValueError("%s: Conv1D kernel %d with dilation %d does not fit %d frames"
+                         % (where, k, dilation, t))
+    return ((out_t, filters), filters * c * k + filters, filters * c * k * out_t,
+            max(c * k * out_t, c * (t + pad)))
 
 
 def architecture_cost(layers, input_shape):
@@ -600,6 +635,29 @@ def architecture_cost(layers, input_shape):
             _int(config.get("seed", 0), where + " seed", 0, 2 ** 32 - 1)
         elif kind == "Flatten":
             shape = (_product(shape),)
+        elif kind == "Collapse":
+            if len(shape) != 3:
+                raise ValueError("%s: Collapse needs (C, H, W) input, gets %s" % (where, shape))
+            shape = (shape[2], shape[0] * shape[1])
+        elif kind == "MaxPoolHeight":
+            k = _int(config.get("pool_size", 2), where + " pool_size", 1, MAX_WINDOW)
+            if len(shape) != 3 or shape[1] < k:
+                raise ValueError("%s: MaxPoolHeight(%d) does not fit input %s"
+                                 % (where, k, shape))
+            shape = (shape[0], shape[1] // k, shape[2])
+            macs += _product(shape) * k
+        elif kind == "Conv1D":
+            shape, p, m, buffer = _conv1d_cost(config, shape, where)
+            params, macs = params + p, macs + m
+        elif kind == "TimeDense":
+            if len(shape) != 2:
+                raise ValueError("%s: TimeDense needs (T, F) input (after Collapse), gets %s"
+                                 % (where, shape))
+            units = _int(config["units"], where + " units", 1, MAX_UNITS)
+            _choice(config.get("init", "glorot"), where + " init", tuple(INITIALISERS))
+            params += shape[1] * units + units
+            macs += shape[0] * shape[1] * units
+            shape = (shape[0], units)
         elif kind == "Dense":
             if len(shape) != 1:
                 raise ValueError("%s: Dense needs flat input, gets %s (add Flatten)"
@@ -644,8 +702,10 @@ def check_labels(labels, n_outputs):
         raise ValueError("labels repeat: %s" % _show(repeated))
 
 
-def _check_meta(meta):
-    """Everything in the metadata that building a model relies on; ValueError if not."""
+def _check_meta(meta, sequence=False):
+    """Everything in the metadata that building a model relies on; ValueError if not.
+    `sequence`: the model must be a sequence model (outputs (frames, classes)) rather than
+    a classifier (outputs (classes,))."""
     version = meta.get("format_version")
     if isinstance(version, bool) or version != FORMAT_VERSION:
         raise ValueError("format version %s is not supported (expected %d)"
@@ -663,19 +723,23 @@ def _check_meta(meta):
     if "architecture" not in meta or "input_shape" not in meta:
         raise ValueError("the architecture or input_shape is missing")
     cost = architecture_cost(meta["architecture"], meta["input_shape"])
-    if len(cost["output_shape"]) != 1:
-        raise ValueError("the model outputs shape %s, not one score per class"
-                         % (cost["output_shape"],))
-    check_labels(meta.get("labels"), cost["output_shape"][0])
+    shape = cost["output_shape"]
+    if sequence and len(shape) != 2:
+        raise ValueError("the model outputs shape %s, not scores per frame: it is not a "
+                         "sequence (word) model" % (shape,))
+    if not sequence and len(shape) != 1:
+        raise ValueError("the model outputs shape %s, not one score per class%s" % (
+            shape, ": it is a sequence (word) model" if len(shape) == 2 else ""))
+    check_labels(meta.get("labels"), shape[-1])
 
 
-def model_from_archive(path, meta, arrays):
+def model_from_archive(path, meta, arrays, sequence=False):
     """Rebuild a Sequential from read_archive's output; `arrays` must hold exactly the
     parameters the architecture needs, with the right shapes and dtype. The metadata is
-    checked completely before anything is built."""
+    checked completely before anything is built. `sequence`: as in `load_model`."""
     name = printable(path)
     try:
-        _check_meta(meta)
+        _check_meta(meta, sequence)
     except ValueError as err:
         raise ModelFileError("%s: the architecture in the metadata is invalid (%s)"
                              % (name, _reason(err))) from None
@@ -684,6 +748,8 @@ def model_from_archive(path, meta, arrays):
             meta["architecture"], labels=meta["labels"], metadata=meta.get("metadata"),
             seed=meta.get("seed", 0), dtype=np.dtype(meta.get("dtype", "float32")))
         model.build(meta["input_shape"])
+        if sequence:
+            check_sequence_layers(model.layers)
     except (KeyError, TypeError, ValueError) as err:
         raise ModelFileError("%s: the architecture in the metadata is invalid (%s: %s)"
                              % (name, type(err).__name__, _reason(err))) from None
@@ -715,7 +781,12 @@ def save_model(model, path, training=None):
     write_archive(path, model_meta(model, training), model_arrays(model))
 
 
-def load_model(path):
-    """Read a model written by `save_model`. Raises ModelFileError for anything else."""
+def load_model(path, sequence=False):
+    """Read a model written by `save_model`. Raises ModelFileError for anything else.
+
+    sequence=False wants a classifier (one score per class), True a sequence model (scores
+    per frame, run with `Sequential.forward_sequence`); a file holding the other kind is
+    refused, with a message that says which kind it holds.
+    """
     meta, arrays = read_archive(path)
-    return model_from_archive(path, meta, arrays)
+    return model_from_archive(path, meta, arrays, sequence)
