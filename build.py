@@ -5,7 +5,7 @@
 
 dist/ holds web/, the few Pyodide 0.17.1 files the page needs (core, standard library,
 NumPy), the pycnn modules the page imports, the trained model, what learning needs
-(pycnn.adapt, the pycnn.data modules it imports, weights/rehearsal.npz) and files.json (size and
+(pycnn.learn, the pycnn.data modules it imports, weights/rehearsal.npz) and files.json (size and
 sha256 of every file, also the service worker's list of what to cache for offline use; not
 manifest.json, which browsers would take for a web app manifest: that is
 web/manifest.webmanifest).
@@ -32,7 +32,7 @@ DIST = ROOT / "dist"
 WEB = ROOT / "web"
 PYODIDE_DIR = ROOT / "node_modules" / "@pyodide" / "pyodide" / "dist"
 MODEL = ROOT / "weights" / "model.npz"
-# The rehearsal set pycnn.adapt mixes into learning (beside the model, as page_api expects).
+# The rehearsal set pycnn.learn mixes into learning (beside the model, as pycnn.page.api expects).
 REHEARSAL = ROOT / "weights" / "rehearsal.npz"
 
 # Pyodide files the page loads. The core (loader, wasm, its JS glue), the standard library
@@ -49,17 +49,15 @@ PYODIDE_CORE = ["pyodide.js", "pyodide.asm.js", "pyodide.asm.wasm", "pyodide.asm
 # files.json) by the worker, which writes every pycnn/ file into Pyodide's file system.
 PYCNN_PACKAGES = ["pycnn/nn", "pycnn/read", "pycnn/page"]  # whole folders: every .py in them
 PYCNN_FILES = ["pycnn/__init__.py", "pycnn/read/lookalikes.json"]
-# What only learning needs (pycnn.page.api imports pycnn.adapt on the first learn request):
+# What only learning needs (pycnn.page.api imports pycnn.learn on the first learn request):
 # shipped and kept offline like the rest, but listed in files.json under "learning", so the
-# worker fetches them when learning starts instead of at start-up.
-LEARNING_FILES = ["pycnn/adapt.py", "pycnn/data/__init__.py", "pycnn/data/augment.py",
-                  "pycnn/data/render.py"]
+# worker fetches them when learning starts instead of at start-up. Not pycnn/adapt.py, the
+# command line, which the page never imports.
+LEARNING_FILES = ["pycnn/data/__init__.py", "pycnn/data/augment.py", "pycnn/data/render.py",
+                  "pycnn/learn/__init__.py", "pycnn/learn/adaptation.py",
+                  "pycnn/learn/errors.py", "pycnn/learn/examples.py", "pycnn/learn/head.py",
+                  "pycnn/learn/rehearsal.py", "pycnn/learn/render.py"]
 REHEARSAL_PATH = "weights/rehearsal.npz"
-# Functions of shipped modules that only the command line calls, never the page: what they
-# import (pycnn.cli, pycnn.predict and Pillow, the UNIPEN loader) is not shipped
-# (tests/test_build.py follows every other import).
-COMMAND_LINE_ONLY = {"pycnn/adapt.py": {"main", "make_rehearsal", "read_examples_file",
-                                         "read_image_list"}}
 
 # The build's list of files, with sizes and digests (read by the worker and the service worker).
 FILE_LIST = "files.json"

@@ -1,4 +1,4 @@
-"""pycnn.adapt: learning from personal examples, the function the page and the CLI share.
+"""pycnn.learn: learning from personal examples, what the page and the CLI share.
 
 Only pytest, NumPy and pycnn, so it also runs on Python 3.8 + NumPy 1.17.5 (`make compat`).
 The model is small and untrained (a random trunk still gives features that tell simple
@@ -10,9 +10,18 @@ import json
 import numpy as np
 import pytest
 
-from pycnn import adapt
-from pycnn.adapt import Adaptation, AdaptError, Example, grow_output, load_examples
 from pycnn.data.render import rasterize
+from pycnn.learn.adaptation import Adaptation
+from pycnn.learn.errors import AdaptError
+from pycnn.learn.examples import (
+    MAX_CLASSES_ADDED,
+    MAX_TEXT_BYTES,
+    Example,
+    examples_json,
+    load_examples,
+)
+from pycnn.learn.head import grow_output, last_dense
+from pycnn.learn.render import render_examples
 from pycnn.nn import (
     Conv2D,
     Dense,
@@ -64,12 +73,12 @@ def rehearsal_of(labels, per_label=6, seed=1):
     """A small rehearsal set: augmented renderings of the shapes, as uint8 images."""
     rng = np.random.RandomState(seed)
     chosen = examples(labels, per_label, seed=seed + 1)
-    images = adapt.render_examples(chosen, rng=rng)[:, 0]
+    images = render_examples(chosen, rng=rng)[:, 0]
     return np.round(images * 255).astype(np.uint8), [e.label for e in chosen]
 
 
 def predicted(model, chosen):
-    return [model.labels[k] for k in model.predict(adapt.render_examples(chosen))]
+    return [model.labels[k] for k in model.predict(render_examples(chosen))]
 
 
 # --- the examples file ----------------------------------------------------------------------
@@ -92,7 +101,7 @@ def test_load_examples_reads_the_page_format_as_object_text_and_bytes():
 
 def test_examples_json_round_trips():
     chosen = examples(["1", "+"], 2)
-    again = load_examples(json.dumps(adapt.examples_json(chosen)))
+    again = load_examples(json.dumps(examples_json(chosen)))
     assert [e.label for e in again] == [e.label for e in chosen]
     for a, b in zip(again, chosen):
         for (brush_a, xy_a), (brush_b, xy_b) in zip(a.strokes, b.strokes):
@@ -139,7 +148,7 @@ def test_too_many_examples_and_too_much_text_are_refused():
     with pytest.raises(AdaptError, match="2001 examples; at most 2000"):
         load_examples(many)
     with pytest.raises(AdaptError, match="at most 16 MB"):
-        load_examples(" " * (adapt.MAX_TEXT_BYTES + 1))
+        load_examples(" " * (MAX_TEXT_BYTES + 1))
 
 
 # --- drawing as the page draws ----------------------------------------------------------------
@@ -149,7 +158,7 @@ def test_an_example_renders_as_the_page_draws_its_strokes():
     alpha, then the page's own preprocess: what the page computes from its pad."""
     side = 200
     strokes = [(0.03, np.array([[0.2, 0.2], [0.8, 0.7]])), (0.07, np.array([[0.5, 0.3]]))]
-    mine = adapt.render_examples([Example("x", strokes, side)], pad_size=side)[0, 0]
+    mine = render_examples([Example("x", strokes, side)], pad_size=side)[0, 0]
     alpha = np.zeros((side, side), np.float32)
     for brush, xy in strokes:  # the canvas: one stroke after another, ink where any is
         connects = np.arange(len(xy)) < len(xy) - 1
@@ -162,10 +171,10 @@ def test_an_example_renders_as_the_page_draws_its_strokes():
 
 def test_augmented_renderings_are_seeded_and_differ_from_the_drawing():
     chosen = examples(["7"], 1)
-    a = adapt.render_examples(chosen, rng=np.random.RandomState(5))
-    b = adapt.render_examples(chosen, rng=np.random.RandomState(5))
+    a = render_examples(chosen, rng=np.random.RandomState(5))
+    b = render_examples(chosen, rng=np.random.RandomState(5))
     assert np.array_equal(a, b) and a.any()
-    assert not np.allclose(a, adapt.render_examples(chosen))
+    assert not np.allclose(a, render_examples(chosen))
 
 
 # --- growing the output layer -----------------------------------------------------------------
@@ -173,15 +182,15 @@ def test_augmented_renderings_are_seeded_and_differ_from_the_drawing():
 def test_a_new_label_adds_one_class_and_leaves_every_old_logit_as_it_was():
     model = make_model()
     chosen = examples(["+"], 3)
-    x = adapt.render_examples(examples(LABELS + ["+"], 2, seed=9))
-    features = model.forward(adapt.render_examples(chosen), upto=adapt.last_dense(model))
+    x = render_examples(examples(LABELS + ["+"], 2, seed=9))
+    features = model.forward(render_examples(chosen), upto=last_dense(model))
     grown = grow_output(model, ["+"], {"+": features})
     assert grown.labels == LABELS + ["+"]
     before, after = model.predict_logits(x), grown.predict_logits(x)
     assert after.shape == (len(x), len(LABELS) + 1)
     assert np.array_equal(after[:, :len(LABELS)], before)
     # The new column is the examples' mean feature, as long as the old columns on average.
-    weight = grown.layers[adapt.last_dense(grown)].params["weight"]
+    weight = grown.layers[last_dense(grown)].params["weight"]
     old_norm = np.sqrt((weight[:, :-1].astype(np.float64) ** 2).sum(axis=0)).mean()
     mean = features.mean(axis=0)
     assert np.allclose(weight[:, -1], mean / np.linalg.norm(mean) * old_norm, rtol=1e-4)
@@ -240,7 +249,7 @@ def test_a_new_symbol_taught_alone_does_not_swallow_the_other_classes():
     others = examples(LABELS, 6, seed=13)
     taught = Adaptation(model, examples(["+"], 3, seed=5), rehearsal=rehearsal_of(LABELS),
                         seed=3, steps=150, learning_rate=1e-3).run()
-    assert taught.predict_proba(adapt.render_examples(others))[:, -1].mean() < 0.006
+    assert taught.predict_proba(render_examples(others))[:, -1].mean() < 0.006
     assert predicted(taught, examples(["+"], 3, seed=8)) == ["+"] * 3
 
 
@@ -248,7 +257,7 @@ def test_train_new_changes_only_the_new_columns():
     model = make_model()
     adapted = Adaptation(model, examples(["+", "1"], 3), rehearsal=rehearsal_of(LABELS),
                          train="new", steps=20).run()
-    x = adapt.render_examples(examples(LABELS, 2, seed=4))
+    x = render_examples(examples(LABELS, 2, seed=4))
     assert np.array_equal(adapted.predict_logits(x)[:, :len(LABELS)], model.predict_logits(x))
 
 
@@ -311,7 +320,7 @@ def test_an_adapted_model_saves_and_loads_with_the_safe_loader(tmp_path):
     save_model(adapted, path)
     loaded = load_model(path)
     assert loaded.labels == LABELS + ["arrow"]
-    x = adapt.render_examples(examples(["arrow"], 1))
+    x = render_examples(examples(["arrow"], 1))
     assert np.array_equal(loaded.predict_logits(x), adapted.predict_logits(x))
 
 
@@ -327,6 +336,6 @@ def test_adaptations_that_cannot_learn_say_why(chosen, message):
 
 def test_too_many_new_labels_are_refused():
     chosen = [Example("s%d" % k, [(0.045, np.array([[0.2, 0.2], [0.7, 0.8]]))])
-              for k in range(adapt.MAX_CLASSES_ADDED + 1) for _ in range(3)]
+              for k in range(MAX_CLASSES_ADDED + 1) for _ in range(3)]
     with pytest.raises(AdaptError, match="65 new labels are too many; at most 64"):
         Adaptation(make_model(), chosen, rehearsal=())

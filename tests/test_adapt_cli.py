@@ -11,8 +11,8 @@ import pytest
 from test_adapt import LABELS, examples, make_model, rehearsal_of
 from test_hostile import assert_refused, png, run_tool
 
-from pycnn import adapt
 from pycnn.data.render import rasterize
+from pycnn.learn.examples import MAX_TEXT_BYTES, examples_json
 from pycnn.nn import load_model, save_model
 from pycnn.read.preprocess import PREPROCESS_VERSION
 
@@ -27,7 +27,7 @@ def setup(tmp_path_factory):
     images, labels = rehearsal_of(LABELS)
     np.savez(folder / "rehearsal.npz", images=images, labels=np.array(labels))
     chosen = examples(["+", "0", "7"], 3)
-    (folder / "examples.json").write_text(json.dumps(adapt.examples_json(chosen)))
+    (folder / "examples.json").write_text(json.dumps(examples_json(chosen)))
     rows = ["path,label"]
     for k, example in enumerate(examples(["+", "1"], 3, seed=3)):
         name = "drawing%d.png" % k
@@ -106,7 +106,7 @@ def test_a_failed_adaptation_leaves_an_existing_output_as_it_was(setup, tmp_path
 
 def big_sparse(path):
     with open(path, "wb") as handle:
-        handle.truncate(adapt.MAX_TEXT_BYTES + 1)
+        handle.truncate(MAX_TEXT_BYTES + 1)
 
 
 EXAMPLE = {"label": "g", "strokes": [{"brush": 0.045, "points": [[0.3, 0.4], [0.5, 0.6]]}]}

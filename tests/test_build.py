@@ -25,13 +25,13 @@ def tree(tmp_path, monkeypatch):
     for name in ["pyodide.js", "pyodide.asm.js", "pyodide.asm.wasm", "pyodide.asm.data",
                  "numpy.js", "numpy.data", "scipy.js", "scipy.data", "matplotlib.data"]:
         (pyodide / name).write_bytes(name.encode())
-    for folder in ("nn", "data", "read", "page"):
+    for folder in ("nn", "data", "read", "page", "learn"):
         (tmp_path / "pycnn" / folder).mkdir(parents=True)
     for name in build.PYCNN_FILES + build.LEARNING_FILES + [
             "pycnn/train.py", "pycnn/nn/__init__.py", "pycnn/nn/layers.py",
             "pycnn/read/__init__.py", "pycnn/read/charsets.py", "pycnn/read/lookalikes.py",
             "pycnn/read/preprocess.py", "pycnn/read/recognizer.py", "pycnn/page/__init__.py",
-            "pycnn/page/api.py", "pycnn/data/unipen.py"]:
+            "pycnn/page/api.py", "pycnn/data/unipen.py", "pycnn/adapt.py"]:
         (tmp_path / name).write_text("# " + name)
     (tmp_path / "weights").mkdir()
     (tmp_path / "weights" / "model.npz").write_bytes(b"model")
@@ -63,16 +63,20 @@ def test_ships_only_what_the_page_needs(tree):
         "pycnn/read/recognizer.py", "pycnn/read/__init__.py", "pycnn/page/__init__.py",
         "pycnn/nn/__init__.py", "pycnn/nn/layers.py",
         # what learning needs, fetched by the worker when learning starts
-        "pycnn/adapt.py", "pycnn/data/__init__.py", "pycnn/data/augment.py",
-        "pycnn/data/render.py", "weights/rehearsal.npz",
+        "pycnn/data/__init__.py", "pycnn/data/augment.py", "pycnn/data/render.py",
+        "pycnn/learn/__init__.py", "pycnn/learn/adaptation.py", "pycnn/learn/errors.py",
+        "pycnn/learn/examples.py", "pycnn/learn/head.py", "pycnn/learn/rehearsal.py",
+        "pycnn/learn/render.py", "weights/rehearsal.npz",
     }
 
 
 def test_what_only_learning_needs_is_listed_for_the_worker_to_fetch_later(tree):
     manifest = build.build()
     assert manifest["learning"] == [
-        "pycnn/adapt.py", "pycnn/data/__init__.py", "pycnn/data/augment.py",
-        "pycnn/data/render.py", "weights/rehearsal.npz"]
+        "pycnn/data/__init__.py", "pycnn/data/augment.py", "pycnn/data/render.py",
+        "pycnn/learn/__init__.py", "pycnn/learn/adaptation.py", "pycnn/learn/errors.py",
+        "pycnn/learn/examples.py", "pycnn/learn/head.py", "pycnn/learn/rehearsal.py",
+        "pycnn/learn/render.py", "weights/rehearsal.npz"]
     assert set(manifest["learning"]) <= {f["path"] for f in manifest["files"]}
 
 
@@ -155,14 +159,7 @@ def pycnn_imports(path):
     """The pycnn modules one file imports, relative imports resolved."""
     package = path.rsplit("/", 1)[0].replace("/", ".")
     found = set()
-    tree = ast.parse((build.ROOT / path).read_text())
-    # The command line's own functions (and `if __name__ == "__main__":`) never run in the
-    # page: their imports are not followed.
-    skip = build.COMMAND_LINE_ONLY.get(path, set())
-    tree.body = [node for node in tree.body
-                 if not (isinstance(node, ast.FunctionDef) and node.name in skip)
-                 and not (isinstance(node, ast.If) and "__main__" in ast.dump(node.test))]
-    for node in ast.walk(tree):
+    for node in ast.walk(ast.parse((build.ROOT / path).read_text())):
         if isinstance(node, ast.ImportFrom):
             module = importlib.util.resolve_name("." * node.level + (node.module or ""),
                                                  package)

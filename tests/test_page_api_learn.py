@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from test_adapt import LABELS, SHAPES, examples, make_model, rehearsal_of
 
-from pycnn import adapt
+from pycnn.learn.examples import examples_json
 from pycnn.nn import load_model, save_model
 from pycnn.nn.serialize import ModelFileError
 from pycnn.page.api import PageApi
@@ -35,7 +35,7 @@ def call(api, request_type, data=None, **fields):
 
 
 def examples_bytes(labels, per_label, seed=0):
-    return json.dumps(adapt.examples_json(examples(labels, per_label, seed))).encode("utf-8")
+    return json.dumps(examples_json(examples(labels, per_label, seed))).encode("utf-8")
 
 
 def learn(api, labels, per_label=3, max_ms=5, **fields):
@@ -87,7 +87,7 @@ def test_recognising_between_slices_answers_with_the_model_in_use(api):
 
 
 def test_examples_in_the_fields_work_too(api):
-    fields = adapt.examples_json(examples(["1", "0"], 2))
+    fields = examples_json(examples(["1", "0"], 2))
     begin, _ = call(api, "learn_begin", examples=fields, steps=3)
     assert begin["classes_added"] == 0 and begin["examples"] == 4
 
@@ -155,7 +155,7 @@ def test_cancel_drops_the_learning_and_keeps_the_model(api):
     (None, {}, "needs the examples"),
     (b"{broken", {}, "not valid JSON"),
     (b'{"format": "pycnn-examples", "version": 9, "examples": []}', {}, "newer pycnn"),
-    (json.dumps(adapt.examples_json(examples(["+"], 2))).encode(), {}, "fewer than 3"),
+    (json.dumps(examples_json(examples(["+"], 2))).encode(), {}, "fewer than 3"),
     (examples_bytes(["1"], 1), {"from": "mine"}, "no personal model"),
     (examples_bytes(["1"], 1), {"from": "yours"}, "'mine' or 'original'"),
     (examples_bytes(["1"], 1), {"steps": "many"}, "steps must be a whole number"),

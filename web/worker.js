@@ -456,7 +456,7 @@ async function afterReady(pyodide) {
   await keepBytecode(pyodide).catch((error) => console.warn("pycnn worker: no bytecode kept:", error.message));
 }
 
-// What only learning needs (pycnn.adapt, the pycnn.data modules it imports, the rehearsal
+// What only learning needs (pycnn/learn/, the pycnn.data modules it imports, the rehearsal
 // set: files.json's "learning"), fetched and written into the file system on the first
 // learn_begin, so start-up neither downloads nor unpacks them. The service worker keeps them
 // offline with the rest of the site.

@@ -37,8 +37,9 @@ raises CharsetError, a ValueError with a sentence, as every other bad request do
                                             probabilities within `set`), or None unless
                                             `recognition` is the latest traced recognition
 
-Learning (issue 11; `pycnn.adapt` does the work, imported on the first learn request so it
-costs the page's start-up nothing). The page's examples file is `pycnn.adapt`'s format.
+Learning (issue 11; `pycnn.learn` does the work, imported on the first learn request so it
+costs the page's start-up nothing). The page's examples file is `pycnn.learn.examples`'s
+format.
 "mine" is the personal model, "original" the one the page loaded; recognise, reread,
 inspect and info use the one in use.
 
@@ -139,7 +140,7 @@ class PageApi:
         self.mine = None  # (Recognizer, model file bytes) of the personal model
         self.adaptation = None
         # The trunk's features of rehearsal images: the trunk never learns, so a second
-        # learning skips them (pycnn.adapt.Adaptation's feature_cache).
+        # learning skips them (pycnn.learn.adaptation.Adaptation's feature_cache).
         self.feature_cache = {}
         # The rehearsal set ships beside the model (weights/rehearsal.npz).
         self.rehearsal_path = rehearsal_path or os.path.join(
@@ -234,7 +235,10 @@ class PageApi:
     def learn_begin(self, fields, data):
         """Start learning from the examples (the page's examples file); nothing changes in
         the model in use until learn_step reports done."""
-        from pycnn.adapt import Adaptation, AdaptError, load_examples, load_rehearsal
+        from pycnn.learn.adaptation import Adaptation
+        from pycnn.learn.errors import AdaptError
+        from pycnn.learn.examples import load_examples
+        from pycnn.learn.rehearsal import load_rehearsal
 
         source = fields.get("examples") if data is None else bytes(data)
         if source is None:
