@@ -1,7 +1,7 @@
 """What bench/adapt_hand.py and bench/new_symbol.py share: UNIPEN samples as the page's
 personal examples, and scoring many models that differ only in their dense head.
 
-`pycnn.adapt` never changes the convolutional trunk (the layers before `head_start`), so
+`pycnn.learn` never changes the convolutional trunk (the layers before `head_start`), so
 every adapted model's answers on a fixed set of images are its head applied to the trunk's
 features of those images, computed once. `same_trunk` checks that this holds.
 """
@@ -11,9 +11,10 @@ import sys
 
 import numpy as np
 
-from pycnn.adapt import Example, head_start
 from pycnn.data.dataset import render_batch
 from pycnn.data.render import DEFAULT_FILL, DEFAULT_LINE_WIDTH_FRACTION, normalize_points
+from pycnn.learn.examples import Example
+from pycnn.learn.head import head_start
 from pycnn.measure.metrics import accuracy_report
 from pycnn.nn import Softmax
 

@@ -8,19 +8,20 @@ UNIPEN writers each wrote about one example per character, so the "hand" is a co
 site (one tablet, one population of writers). For each test-split site with at least two
 test writers, its writers are shuffled (seeded) and split in two: K examples per class are
 drawn from the first half's samples (fewer where they wrote fewer), turned into the page's
-personal examples (`adapt_common.to_example`) and learnt with `pycnn.adapt.Adaptation`,
-exactly as the page and `python -m pycnn.adapt` do; the second half's samples are scored
-with the shipped model and the adapted one. Forgetting: every other test-split site,
-before and after. Scores, in percent: top-1 within the sample's section (UNIPEN's task),
-look-alike tolerant, and over all the model's classes. Floors (issue 11): at K=3, errors
-within section cut by >= 10% on average and no site worse; forgetting <= 0.5 point.
+personal examples (`adapt_common.to_example`) and learnt with
+`pycnn.learn.adaptation.Adaptation`, exactly as the page and `python -m pycnn.adapt` do; the
+second half's samples are scored with the shipped model and the adapted one. Forgetting:
+every other test-split site, before and after. Scores, in percent: top-1 within the sample's
+section (UNIPEN's task), look-alike tolerant, and over all the model's classes. Floors
+(issue 11): at K=3, errors within section cut by >= 10% on average and no site worse;
+forgetting <= 0.5 point.
 
 `--by writer` takes the hand to be one person instead, which is what the page meets: every
 writer of the split with at least MIN_WRITER_SAMPLES samples teaches K of their own drawings
 per class and is scored on the rest of their drawings; forgetting is measured on every
 other writer of the split.
 
-Only the test split is read; nothing here chose anything in pycnn.adapt (the recipe was set
+Only the test split is read; nothing here chose anything in pycnn.learn (the recipe was set
 on validation writers while writing it).
 """
 
@@ -30,8 +31,9 @@ import time
 import numpy as np
 from adapt_common import command_line, same_trunk, scores, to_example, trunk_features
 
-from pycnn.adapt import Adaptation, load_rehearsal
 from pycnn.data.unipen import load_unipen, writer_split
+from pycnn.learn.adaptation import Adaptation
+from pycnn.learn.rehearsal import load_rehearsal
 from pycnn.nn import load_model
 
 DEFAULT_SITES = "apb,ced,ibm,lav,mot,syn"  # the test split's sites with two writers or more

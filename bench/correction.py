@@ -6,9 +6,9 @@ drawing then read as the correction, and what does that one correction cost the 
 
 Drawings of the --split writers are taken in a seeded random order; each that the model
 misreads (top-1 over all classes) is learnt alone, with its true label, by
-`pycnn.adapt.Adaptation` exactly as the page's "Not right?" does. Reported: how many of
-the --n corrections then read right, and the points the split's other drawings (every third)
-lose, within section and over all classes.
+`pycnn.learn.adaptation.Adaptation` exactly as the page's "Not right?" does. Reported: how
+many of the --n corrections then read right, and the points the split's other drawings
+(every third) lose, within section and over all classes.
 """
 
 import argparse
@@ -16,8 +16,10 @@ import argparse
 import numpy as np
 from adapt_common import command_line, scores, to_example, trunk_features
 
-from pycnn.adapt import Adaptation, load_rehearsal, render_examples
 from pycnn.data.unipen import load_unipen, writer_split
+from pycnn.learn.adaptation import Adaptation
+from pycnn.learn.rehearsal import load_rehearsal
+from pycnn.learn.render import render_examples
 from pycnn.nn import load_model
 
 

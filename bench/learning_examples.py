@@ -19,9 +19,9 @@ import os
 import numpy as np
 from adapt_common import to_example
 
-from pycnn.adapt import Example, examples_json
 from pycnn.data.render import DEFAULT_LINE_WIDTH_FRACTION
 from pycnn.data.unipen import SYMBOLS_FILE_NAME, default_data_path, load_unipen, writer_split
+from pycnn.learn.examples import Example, examples_json
 from pycnn.nn import load_model
 
 CREATED = "2026-11-29T20:00:00Z"

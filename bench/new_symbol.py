@@ -10,11 +10,11 @@ K examples come from the training-split writers of the UNIPEN symbols file, as f
 as possible (the writer with most drawings of it first; --spread: each from another
 writer), turned into the page's personal
 examples; each symbol is taught alone, as the page's "add a symbol" does, with
-`pycnn.adapt.Adaptation`. Scores, in percent: the symbol's drawings by the --split writers
-(never those who taught it) read as that symbol, top-1 over every class; the 62 old classes
-on the --split writers' digits and letters, top-1 over all classes and within section,
-before and after. Floors (issue 11): >= 85% top-1 for a symbol taught from 5 examples; the
-62 classes <= 0.5 point lower.
+`pycnn.learn.adaptation.Adaptation`. Scores, in percent: the symbol's drawings by the
+--split writers (never those who taught it) read as that symbol, top-1 over every class; the
+62 old classes on the --split writers' digits and letters, top-1 over all classes and within
+section, before and after. Floors (issue 11): >= 85% top-1 for a symbol taught from 5
+examples; the 62 classes <= 0.5 point lower.
 """
 
 import argparse
@@ -23,8 +23,9 @@ import time
 import numpy as np
 from adapt_common import command_line, head_logits, scores, to_example, trunk_features
 
-from pycnn.adapt import Adaptation, load_rehearsal
 from pycnn.data.unipen import SYMBOLS_FILE_NAME, default_data_path, load_unipen, writer_split
+from pycnn.learn.adaptation import Adaptation
+from pycnn.learn.rehearsal import load_rehearsal
 from pycnn.nn import load_model
 
 DEFAULT_SYMBOLS = "+=?#%&@$"
