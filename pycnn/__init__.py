@@ -6,6 +6,7 @@ The folders show the architecture:
     pycnn.read      reading: the one preprocessing function, character sets, look-alikes,
                     the recognizer (canvas pixels in, top 5 out)
     pycnn.page      the page's one Python API, called by its Web Worker
+    pycnn.learn     learning a person's handwriting: their examples file, new symbols, the fine-tune
     pycnn.measure   accuracy reports and their pictures
 The modules at the top are the command-line tools (`python -m pycnn.train`, `prior`,
 `calibrate`, `derive_lookalikes`, `evaluate`, `predict`, `adapt`), with `cli` their shared
