@@ -27,7 +27,7 @@ from pycnn.nn import (
     pad_batch,
     save_model,
 )
-from pycnn.nn.sequence import frame_lengths, min_width, zero_frames
+from pycnn.nn.sequence import clear_frames, frame_lengths, min_width, zero_frames
 from pycnn.nn.serialize import architecture_cost, model_arrays, model_meta, write_archive
 
 LABELS = ["-"] + list("abcdef")  # a blank and six characters
@@ -186,7 +186,8 @@ def word_model(dtype=np.float64, max_width=64, first=None, seed=1, height=12):
     """Every kind of layer a word model uses; non-zero biases."""
     model = Sequential([
         first or Conv2D(3, 3, padding="same"), ReLU(), MaxPool2D(2),
-        Conv2D(4, 3, padding="same"), ReLU(), MaxPool2D(2), MaxPoolHeight(2),
+        Conv2D(4, 3, padding="same"), ReLU(), Conv2D(4, 3, padding="same"), ReLU(),
+        MaxPool2D(2), MaxPoolHeight(2),
         Collapse(), Conv1D(5, 3), ReLU(), Dropout(0.2, seed=2),
         Conv1D(5, 2, dilation=2), ReLU(), TimeDense(len(LABELS)),
     ], input_shape=(1, height, max_width), labels=LABELS, dtype=dtype, seed=seed)
@@ -212,6 +213,7 @@ def test_a_words_frames_in_a_padded_batch_are_the_words_own(dtype):
     # Whatever the padding holds (here noise, not zeros) changes nothing.
     for n, w in enumerate(widths):
         x[n, :, :, w:] = np.random.RandomState(n).uniform(-50, 50, x[n, :, :, w:].shape)
+    x[2, 0, 3, -1] = np.nan
     x = np.concatenate([x, np.zeros(x.shape[:3] + (3,), dtype)], axis=3)  # and 3 more columns
     logits, lengths = model.forward_sequence(x, widths)
     frames = model.output_lengths([x.shape[3]])[0]  # what the batch's width gives
@@ -272,7 +274,7 @@ def test_padded_batch_gradients_are_the_sum_of_each_words_own():
     model.reseed(0)
     logits, lengths = model.forward_sequence(x, widths)
     dy = frame_loss_gradient(logits, lengths, weights[:, :logits.shape[1]])
-    dy[:, :, :] += 7.0 * (dy == 0)  # a gradient on padding frames is ignored too
+    dy[dy == 0] = np.nan  # a gradient on padding frames is ignored, whatever it is
     dx = model.backward_sequence(dy)
     batch = {key: g.copy() for key, _, g in model.parameters()}
     total = {key: np.zeros_like(g) for key, g in batch.items()}
@@ -337,7 +339,7 @@ def test_output_lengths_and_the_narrowest_word():
     with pytest.raises(ValueError, match="widths must be"):
         model.forward_sequence(np.zeros((2, 1, 12, 30)), [30, 31])
     per_layer = frame_lengths(model.layers, [37])
-    assert [int(n[0]) for n in per_layer] == [37, 37, 18, 18, 18, 9, 9, 9, 9, 9, 9, 9, 9, 9]
+    assert [int(n[0]) for n in per_layer] == [37, 37, 18, 18, 18, 18, 18, 9, 9, 9, 9, 9, 9, 9, 9, 9]
 
 
 def test_valid_conv1d_shortens_the_frames_by_its_span():
@@ -377,13 +379,18 @@ def test_models_that_are_not_word_models_are_refused(layers, words_):
     assert words_ in str(info.value)
 
 
-def test_zero_frames_writes_only_the_padding():
-    a = np.ones((3, 2, 2, 5))
-    zero_frames(a, np.array([5, 2, 0]))
+@pytest.mark.parametrize("zero", [zero_frames, clear_frames])
+@pytest.mark.parametrize("layout", [np.ascontiguousarray, batch_innermost])
+def test_zero_frames_zeroes_exactly_the_padding(zero, layout):
+    a = layout(np.ones((3, 2, 2, 5)))
+    zero(a, np.array([5, 2, 0]))
     assert a[0].all() and a[1, :, :, :2].all() and not a[1, :, :, 2:].any() and not a[2].any()
-    s = np.ones((2, 4, 3))
-    zero_frames(s, np.array([1, 4]))
+    s = layout(np.ones((2, 4, 3)))
+    zero(s, np.array([1, 4]))
     assert s[0, :1].all() and not s[0, 1:].any() and s[1].all()
+    nan = layout(np.full((2, 3, 2), np.nan))
+    clear_frames(nan, np.array([1, 3]))
+    assert not nan[0, 1:].any() and np.isnan(nan[0, :1]).all() and np.isnan(nan[1]).all()
 
 
 def test_pad_batch():
@@ -453,20 +460,20 @@ def replace_layers(*entries):
 
 CONV1D = {"class": "Conv1D", "config": {"filters": 4, "kernel_size": 3}}
 HOSTILE = {
-    "conv1d_filters_huge": (layer_config(8, filters=10 ** 9), "filters must be between"),
-    "conv1d_kernel_huge": (layer_config(8, kernel_size=100000), "kernel_size must be between"),
-    "conv1d_dilation_zero": (layer_config(8, dilation=0), "dilation must be between"),
-    "conv1d_dilation_huge": (layer_config(8, dilation=2 ** 40), "dilation must be between"),
-    "conv1d_dilation_float": (layer_config(8, dilation=1.5), "dilation must be an integer"),
-    "conv1d_padding_unknown": (layer_config(8, padding="full"), "padding must be one of"),
-    "conv1d_init_unknown": (layer_config(8, init="zeros"), "init must be one of"),
-    "conv1d_option_unknown": (layer_config(8, stride=2), "unknown option"),
-    "conv1d_span_too_long": (layer_config(8, kernel_size=64, dilation=64, padding="valid"),
+    "conv1d_filters_huge": (layer_config(10, filters=10 ** 9), "filters must be between"),
+    "conv1d_kernel_huge": (layer_config(10, kernel_size=100000), "kernel_size must be between"),
+    "conv1d_dilation_zero": (layer_config(10, dilation=0), "dilation must be between"),
+    "conv1d_dilation_huge": (layer_config(10, dilation=2 ** 40), "dilation must be between"),
+    "conv1d_dilation_float": (layer_config(10, dilation=1.5), "dilation must be an integer"),
+    "conv1d_padding_unknown": (layer_config(10, padding="full"), "padding must be one of"),
+    "conv1d_init_unknown": (layer_config(10, init="zeros"), "init must be one of"),
+    "conv1d_option_unknown": (layer_config(10, stride=2), "unknown option"),
+    "conv1d_span_too_long": (layer_config(10, kernel_size=64, dilation=64, padding="valid"),
                              "does not fit"),
-    "time_dense_units_huge": (layer_config(13, units=10 ** 7), "units must be between"),
-    "pool_height_zero": (layer_config(6, pool_size=0), "pool_size must be between"),
-    "pool_height_too_tall": (layer_config(6, pool_size=64), "does not fit"),
-    "collapse_with_options": (layer_config(7, axis=2), "unknown option"),
+    "time_dense_units_huge": (layer_config(15, units=10 ** 7), "units must be between"),
+    "pool_height_zero": (layer_config(8, pool_size=0), "pool_size must be between"),
+    "pool_height_too_tall": (layer_config(8, pool_size=64), "does not fit"),
+    "collapse_with_options": (layer_config(9, axis=2), "unknown option"),
     "conv1d_on_images": (replace_layers(CONV1D), "Conv1D needs (T, F) input"),
     "collapse_twice": (replace_layers({"class": "Collapse"}, {"class": "Collapse"}),
                        "Collapse needs (C, H, W)"),

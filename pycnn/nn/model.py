@@ -184,8 +184,9 @@ class Sequential:
         Returns (logits (N, T, classes), lengths (N,)): word n's frames are
         logits[n, :lengths[n]], equal (to rounding) to what the word alone gives; the
         frames after are zeros. After every layer the columns beyond each word's own
-        length at that depth are set to zero (`sequence.zero_frames`), so what a word's
-        frames see past its right edge is zeros, as for the word alone.
+        length at that depth are set to zero (`sequence.zero_frames`; not needed after
+        the layers in `sequence.KEEP_ZEROS`), so what a word's frames see past its right
+        edge is zeros, as for the word alone.
         """
         sequence.check_sequence_layers(self.layers)
         x = np.asarray(x)
@@ -203,31 +204,36 @@ class Sequential:
         lengths = sequence.frame_lengths(self.layers, widths)
         sequence.set_input_shape(self.layers, (c, h, width))
         padded = bool(n) and widths.min() < width
-        x = x.astype(self.dtype, copy=padded)  # a copy, where the padding is zeroed
-        if padded:
-            sequence.zero_frames(x, widths)
-        for layer, valid in zip(self.layers, lengths):
+        if padded:  # a copy, whose padding is cleared whatever it holds
+            x = sequence.clear_frames(np.array(x, dtype=self.dtype, order="C"), widths)
+        else:
+            x = x.astype(self.dtype, copy=False)
+        masked = [padded and not isinstance(layer, sequence.KEEP_ZEROS) for layer in self.layers]
+        for layer, valid, mask in zip(self.layers, lengths, masked):
             x = layer.forward(x, training=training)
-            if padded:
+            if mask:
                 sequence.zero_frames(x, valid)
-        self._sequence_masks = (widths, lengths) if padded else None
+        self._sequence_masks = (widths, lengths, masked) if padded else None
         return x, lengths[-1]
 
     def backward_sequence(self, dy):
         """Backpropagate dL/dlogits (N, T, classes) of the last `forward_sequence`; returns
         dL/dx, or None when the first layer skips it. The gradient is zeroed beyond each
-        word's frames at every depth, as the forward pass zeroed the values, so padding
-        never reaches a parameter gradient."""
+        word's frames wherever the forward pass zeroed the values (it is the exact
+        gradient of that pass), so padding never reaches a parameter gradient, and
+        dL/dlogits on padding frames (even NaN) is ignored."""
         masks = self._sequence_masks
         if masks is not None:
-            widths, lengths = masks
-            dy = sequence.zero_frames(np.array(dy, dtype=self.dtype), lengths[-1])
+            widths, lengths, masked = masks
+            dy = sequence.clear_frames(np.array(dy, dtype=self.dtype, order="C"), lengths[-1])
         for i in range(len(self.layers) - 1, -1, -1):
             dy = self.layers[i].backward(dy)
             if dy is None:
                 break
-            if masks is not None:
-                sequence.zero_frames(dy, lengths[i - 1] if i else widths)
+            if masks is not None and i == 0:
+                sequence.zero_frames(dy, widths)
+            elif masks is not None and masked[i - 1]:
+                sequence.zero_frames(dy, lengths[i - 1])
         return dy
 
     # --- training ---------------------------------------------------------------------

@@ -22,10 +22,12 @@ numbers (NumPy copies where it must).
 Variable width (the padding rule). A batch of words of different widths is padded on the
 right to the widest, and padding must never change a word's frames. `Sequential.forward_
 sequence(x, widths)` guarantees it: after every layer it sets to zero the columns (frames)
-beyond each word's own length at that depth, and `backward_sequence` zeroes the gradients
-there the same way. A word's valid outputs then see, beyond its right edge, exactly the zeros
-the word alone sees as its convolutions' zero padding. The lengths come from `frame_lengths`:
-a layer gives a word of L columns the number of columns the layer would give that word alone,
+beyond each word's own length at that depth (after layers that keep zeros zero, ReLU,
+Dropout, Collapse and MaxPoolHeight, it need not), and `backward_sequence` zeroes the
+gradients at the same places, so it is the exact gradient of that forward pass. A word's
+valid outputs then see, beyond its right edge, exactly the zeros the word alone sees as its
+convolutions' zero padding. The lengths come from `frame_lengths`: a layer gives a word of
+L columns the number of columns the layer would give that word alone,
 
     Conv2D     (L + p0 + p1 - kw) // s + 1   (L for padding="same" and stride 1)
     MaxPool2D  (L - k) // s + 1
@@ -329,6 +331,12 @@ class TimeDense(Layer):
 
 SEQUENCE_LAYERS = {cls.__name__: cls for cls in (Collapse, MaxPoolHeight, Conv1D, TimeDense)}
 
+# Layers that keep zero columns zero, forward (given zeros in the padding of their input)
+# and backward (given zeros in the padding of their output gradient), because they act on
+# each column alone without adding anything: `forward_sequence` need not zero the padding
+# after them, which saves a pass over the largest activations.
+KEEP_ZEROS = (ReLU, Dropout, Collapse, MaxPoolHeight)
+
 # Which layers a sequence model may hold before and after its one Collapse.
 IMAGE_STAGE = (Conv2D, ReLU, MaxPool2D, MaxPoolHeight, Dropout)
 FRAME_STAGE = (Conv1D, TimeDense, ReLU, Dropout)
@@ -424,8 +432,24 @@ def min_width(layers, limit=4096):
 
 def zero_frames(a, lengths):
     """In place, set to zero the columns of each sample beyond its own length: a[n, ...,
-    L:] for images (N, C, H, W), a[n, L:, :] for sequences (N, T, F). Writes only the
-    padding, so a batch without any costs nothing."""
+    L:] for images (N, C, H, W), a[n, L:, :] for sequences (N, T, F). Only the columns from
+    the shortest length on are touched, in one multiply by a 0/1 mask that runs in memory
+    order when the batch is innermost (as layers leave it). Values there must be finite
+    (0 * inf is NaN): for arrays from a caller, use `clear_frames`."""
+    size = a.shape[3] if a.ndim == 4 else a.shape[1]
+    lo = int(lengths.min()) if len(lengths) else size
+    if lo >= size:
+        return a
+    memory = a.transpose(1, 2, 3, 0) if a.ndim == 4 else a.transpose(2, 1, 0)
+    region = memory[..., lo:, :]
+    keep = (np.arange(lo, size)[:, None] < lengths[None, :]).astype(a.dtype)
+    np.multiply(region, keep, out=region)
+    return a
+
+
+def clear_frames(a, lengths):
+    """`zero_frames` by assignment, sample by sample: whatever the padding holds (NaN,
+    inf) becomes 0. For arrays that come from a caller."""
     size = a.shape[3] if a.ndim == 4 else a.shape[1]
     for n in np.nonzero(lengths < size)[0]:
         if a.ndim == 4:
