@@ -22,7 +22,7 @@ COMPAT_PINS := pytest==8.3.5 pluggy==1.5.0 iniconfig==2.0.0 packaging==24.2 exce
 # The exact training command behind weights/model.npz (see weights/README.md).
 TRAIN_ARGS ?= --epochs 20 --batch-size 128 --out weights/model.npz
 
-.PHONY: run test lint unit compat e2e bench build train evaluate clean
+.PHONY: run test lint unit compat e2e bench build train evaluate clean docs
 
 # --- set-up -----------------------------------------------------------------
 $(VENV)/.stamp-deps: pyproject.toml requirements-dev.txt
@@ -74,6 +74,12 @@ test: lint unit compat e2e
 
 bench: py-deps
 	$(VPY) bench/speed.py
+
+# Remake every screenshot in docs/ and docs/screenshots.json from the page built from this
+# checkout (in a scratch folder, not dist/), in Chromium, with UNIPEN test-split drawings;
+# tests/test_docs.py fails when they no longer match weights/model.npz.
+docs: py-deps node-deps browser
+	node tools/screenshots.js
 
 # Single-threaded BLAS: on 2 shared cores OpenBLAS's spinning threads cost more than they give.
 # Train; undo UNIPEN's class prior (pycnn/prior.py); calibrate the confidence
