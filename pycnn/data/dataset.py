@@ -6,13 +6,16 @@ page's own `preprocess_ink` makes the 28x28 input. (On the page `preprocess` fir
 canvas RGBA into this same alpha with `ink_from_pixels`.)
 
 Without augmentation a sample always gives the same canonical image: brush f = 0.045, the
-character's longest side 0.7 of the pad, centred. With augmentation, see `augment`.
+character's longest side 0.7 of the pad, centred. With augmentation, see `augment`; with
+`paper`, that fraction of the images is made to look like a photo of ink on paper (see
+`paper`) and read through `ink_from_pixels`, as `pycnn.predict` reads a photo.
 """
 
 import numpy as np
 
-from ..read.preprocess import OUTPUT_SIZE, EmptyImageError, preprocess_ink
+from ..read.preprocess import OUTPUT_SIZE, EmptyImageError, ink_from_pixels, preprocess_ink
 from .augment import augment_points, random_placement
+from .paper import paper_photos
 from .render import (
     DEFAULT_FILL,
     DEFAULT_LINE_WIDTH_FRACTION,
@@ -42,16 +45,18 @@ def render_pads(data, indices, rng=None, pad_size=TRAINING_PAD_SIZE, augment=Fal
     return rasterize(placed, connects, owner, n, pad_size, line_width)
 
 
-def render_batch(data, indices, rng=None, pad_size=TRAINING_PAD_SIZE, augment=False):
+def render_batch(data, indices, rng=None, pad_size=TRAINING_PAD_SIZE, augment=False,
+                 paper=0.0):
     """Samples `indices` of a StrokeData -> (images (N, 1, 28, 28) float32, labels (N,) int64).
 
-    rng: numpy Generator, RandomState or int seed; required when augment=True. The same seed
-    and indices give the same batch. A sample without any point gives a blank image.
+    rng: numpy Generator, RandomState or int seed; required when augment=True or paper > 0.
+    paper: the fraction of images rendered as photos of ink on paper. The same seed and
+    indices give the same batch. A sample without any point gives a blank image.
     """
     indices = np.asarray(indices, dtype=np.int64).reshape(-1)
-    if augment:
+    if augment or paper > 0:
         if rng is None:
-            raise ValueError("augment=True needs rng (a seed or numpy random generator)")
+            raise ValueError("augment=True or paper > 0 needs rng (a seed or a numpy generator)")
         if isinstance(rng, (int, np.integer)):
             rng = np.random.default_rng(int(rng))
     images = np.zeros((len(indices), 1, OUTPUT_SIZE, OUTPUT_SIZE), dtype=np.float32)
@@ -59,6 +64,12 @@ def render_batch(data, indices, rng=None, pad_size=TRAINING_PAD_SIZE, augment=Fa
         chunk = indices[begin : begin + RENDER_CHUNK]
         alpha = render_pads(data, chunk, rng=rng, pad_size=pad_size, augment=augment)
         alpha = canvas_alpha(alpha)
+        photo = np.zeros(len(chunk), dtype=bool)
+        if paper > 0:
+            photo = rng.uniform(size=len(chunk)) < paper
+            alpha[photo] = np.asarray(
+                [ink_from_pixels(gray) for gray in paper_photos(alpha[photo], rng)]
+            ).reshape(-1, pad_size, pad_size)
         for k in range(len(chunk)):
             try:
                 images[begin + k, 0] = preprocess_ink(alpha[k])
