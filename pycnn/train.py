@@ -1,7 +1,7 @@
 """python -m pycnn.train: train a character model on UNIPEN pen strokes.
 
 Every epoch re-renders the training strokes with fresh, seeded augmentation (the way the
-page draws a mouse drag), then runs them through the same `pycnn.preprocess` as the page.
+page draws a mouse drag), then runs them through the same `pycnn.read.preprocess` as the page.
 Validation uses held-out writers, rendered once without augmentation. After every epoch
 the full training state is checkpointed atomically, so a killed run loses at most one
 epoch, and `--resume` continues to exactly the weights an uninterrupted run would reach:
@@ -109,6 +109,11 @@ def parse_args(argv):
     p.add_argument("--limit-val", type=int, default=0)
     p.add_argument("--stop-after", type=int, default=0,
                    help="stop after this many epochs in this run (continue later with --resume)")
+    p.add_argument("--paper", type=float, default=0.0,
+                   help="fraction of training images drawn as photos of ink on paper (0)")
+    p.add_argument("--init", default=None, metavar="MODEL",
+                   help="start from this model's weights (same architecture and classes) "
+                        "instead of a random initialisation")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     args = p.parse_args(argv)
     for name, low, high in OPTION_RANGES:
@@ -130,7 +135,7 @@ def parse_args(argv):
 OPTION_RANGES = (("epochs", 1, 10000), ("batch_size", 1, 1024), ("lr", 1e-8, 1.0),
                  ("weight_decay", 0.0, 1.0), ("seed", 0, 2 ** 31 - 1), ("patience", 1, 10000),
                  ("limit_train", 0, 10 ** 9), ("limit_val", 0, 10 ** 9),
-                 ("stop_after", 0, 10000))
+                 ("stop_after", 0, 10000), ("paper", 0.0, 1.0))
 
 
 def check_outputs(args):
@@ -146,7 +151,53 @@ def check_outputs(args):
 
 # Options that must not change between a run and its --resume.
 RUN_IDENTITY = ("arch", "epochs", "batch_size", "lr", "weight_decay", "seed", "limit_train",
-                "limit_val", "patience")
+                "limit_val", "patience", "paper", "init")
+
+
+def start_from(model, path):
+    """Copy a trained model's weights into `model` (--init): fine-tuning, not a new start.
+    The file must hold the same architecture, classes and preprocessing."""
+    from .nn import load_model
+
+    try:
+        trained = load_model(path)
+    except (OSError, ModelFileError) as error:
+        raise UsageError("--init %s: %s" % (printable(path), error)) from None
+    if list(trained.labels) != list(model.labels):
+        raise UsageError("--init %s reads other classes than the training data"
+                         % printable(path))
+    mine, theirs = list(model.parameters()), list(trained.parameters())
+    if [p.shape for _, p, _ in mine] != [p.shape for _, p, _ in theirs]:
+        raise UsageError("--init %s has another architecture than --arch %s"
+                         % (printable(path), model.metadata.get("arch", "")))
+    version = (trained.metadata or {}).get("preprocess_version")
+    if version not in (None, PREPROCESS_VERSION):
+        raise UsageError("--init %s was trained with preprocessing version %s"
+                         % (printable(path), version))
+    for (_, target, _), (_, source, _) in zip(mine, theirs):
+        target[...] = source
+    unfold_adjustments(model, trained.metadata or {})
+
+
+def unfold_adjustments(model, metadata):
+    """Undo what `pycnn.calibrate` (logits / T) and `pycnn.prior` (logits + shift) folded
+    into the last Dense layer, so training goes on from the network's own logits and the
+    later steps choose their adjustments afresh."""
+    from .prior import final_dense, logit_shift, symbol_classes
+
+    dense = final_dense(model)
+    temperature = (metadata.get("calibration") or {}).get("temperature")
+    if temperature:
+        for name in ("weight", "bias"):
+            dense.params[name] *= np.asarray(temperature, dtype=dense.params[name].dtype)
+    prior = metadata.get("prior_adjustment") or {}
+    if prior.get("tau"):
+        shift = logit_shift(np.asarray(prior["train_class_prior"]), prior["tau"])
+        dense.params["bias"] -= shift.astype(dense.params["bias"].dtype)
+    if prior.get("symbol_bias"):
+        is_symbol = symbol_classes(model.labels)
+        dense.params["bias"] -= np.where(is_symbol, prior["symbol_bias"], 0.0).astype(
+            dense.params["bias"].dtype)
 
 
 def _subset(indices, limit, seed):
@@ -160,13 +211,14 @@ class EpochData:
     heavy parts of both). A thread, not a process, so nothing is ever pickled. With `epochs`
     it renders nothing past the last epoch."""
 
-    def __init__(self, data, indices, seed, epochs=None):
+    def __init__(self, data, indices, seed, epochs=None, paper=0.0):
         self.data, self.indices, self.seed, self.epochs = data, indices, seed, epochs
+        self.paper = paper
         self._pending = {}
 
     def _render(self, epoch):
         rng = np.random.RandomState([self.seed, epoch, 1])
-        return render_batch(self.data, self.indices, rng=rng, augment=True)
+        return render_batch(self.data, self.indices, rng=rng, augment=True, paper=self.paper)
 
     def _start(self, epoch):
         box = {}
@@ -380,7 +432,8 @@ def training_metadata(args, state):
     return {
         "data": data_names(args.data), "arch": args.arch, "epochs": args.epochs,
         "batch_size": args.batch_size, "lr": args.lr, "weight_decay": args.weight_decay,
-        "seed": args.seed, "best_epoch": state["best_epoch"],
+        "seed": args.seed, "paper": args.paper, "init": args.init,
+        "best_epoch": state["best_epoch"],
         "best_val_acc": state["best_val_acc"], "split": "writer-disjoint (pycnn.data.unipen)",
         "date": time.strftime("%Y-%m-%d"),
     }
@@ -432,6 +485,8 @@ def main(argv=None):
         model = Sequential(architecture(args.arch, len(labels)), input_shape=INPUT_SHAPE,
                            labels=labels, seed=args.seed,
                            metadata={"preprocess_version": PREPROCESS_VERSION})
+        if args.init:
+            start_from(model, args.init)
         history, state = {}, {"best_val_acc": -1.0, "best_epoch": 0, "bad_epochs": 0,
                               "epochs_done": 0}
     model.summary()
@@ -441,7 +496,8 @@ def main(argv=None):
         monitor = TrainingMonitor(args, optimizer, history, state, args.stop_after,
                                   data_identity)
         schedule = CosineSchedule(args.lr, args.epochs, min_lr=args.lr * 0.01, warmup=1)
-        model.fit(EpochData(data, train_idx, args.seed, args.epochs), optimizer, args.epochs,
+        model.fit(EpochData(data, train_idx, args.seed, args.epochs, args.paper), optimizer,
+                  args.epochs,
                   batch_size=args.batch_size, validation=(x_val, y_val), schedule=schedule,
                   initial_epoch=state["epochs_done"], history=history, callbacks=[monitor],
                   seed=args.seed)

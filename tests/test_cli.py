@@ -8,10 +8,11 @@ import numpy as np
 import pytest
 
 from pycnn import evaluate, predict, train
+from pycnn.cli import UsageError
 from pycnn.data.dataset import render_batch
 from pycnn.data.render import render_strokes
 from pycnn.data.unipen import load_unipen, writer_split
-from pycnn.nn import load_model
+from pycnn.nn import Dense, Flatten, Sequential, Softmax, load_model, save_model
 from pycnn.nn.serialize import read_archive
 from pycnn.read.preprocess import preprocess
 
@@ -322,3 +323,35 @@ def test_derive_lookalikes_writes_the_table_and_the_models_unsure_threshold(tmp_
     np.testing.assert_array_equal(model.predict_logits(x),
                                   load_model(small_model).predict_logits(x))
     assert "I'm not sure" in capsys.readouterr().out
+
+
+def test_init_undoes_the_folded_adjustments_and_refuses_another_model(tmp_path, capsys,
+                                                                     unipen_path):
+    from pycnn.prior import final_dense, logit_shift
+
+    code, trained = _train(tmp_path, "first")
+    assert code == 0
+    raw = load_model(trained)
+    adjusted = load_model(trained)
+    shift = logit_shift(np.linspace(0.01, 0.2, len(raw.labels)), 0.5)
+    dense = final_dense(adjusted)
+    dense.params["bias"] += shift.astype(np.float32)
+    dense.params["weight"] /= np.float32(1.5)
+    dense.params["bias"] /= np.float32(1.5)
+    adjusted.metadata["calibration"] = {"temperature": 1.5}
+    adjusted.metadata["prior_adjustment"] = {
+        "tau": 0.5, "train_class_prior": list(np.linspace(0.01, 0.2, len(raw.labels))),
+        "symbol_bias": 0.0}
+    copy = load_model(trained)
+    train.unfold_adjustments(adjusted, adjusted.metadata)
+    for (_, a, _), (_, b, _) in zip(adjusted.parameters(), copy.parameters()):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)
+
+    code, tuned = _train(tmp_path, "tuned", ["--init", str(trained), "--paper", "0.5"])
+    assert code == 0
+    assert load_model(tuned).metadata["training"]["init"] == str(trained)
+    other = Sequential([Flatten(), Dense(3), Softmax()], labels=["a", "b", "c"], seed=1)
+    other.build((1, 28, 28))
+    save_model(other, tmp_path / "other.npz")
+    with pytest.raises(UsageError, match="reads other classes"):
+        _train(tmp_path, "bad", ["--init", str(tmp_path / "other.npz")])
