@@ -13,10 +13,23 @@ prior: with pi(c) the class frequency in the training split and K classes,
 tau = 1 swaps the training prior for a uniform one; tau = 0 changes nothing. The strength
 tau is chosen on the validation writers (never the test split) as the value with the best
 top-1 under the 47-class merge when digits, uppercase and lowercase (and symbols, for a
-model that reads them) weigh the same, which is what the page meets. The last layers are
-Dense -> Softmax, so the shift folds into the Dense bias: the page and every tool run the
-adjusted model unchanged. The choice is recorded in the model's metadata, and a model is
-adjusted at most once.
+model that reads them) weigh the same. Within one section's set (what "Read as" digits,
+capitals, small letters or symbols reads) only tau matters.
+
+The page's default reading, "All", meets another mix: a person at a one-character pad draws
+far more letters and digits than symbols. Weighing the symbols section like each letter
+section gives symbols a quarter of the objective, and the symbols then take letters and
+digits (5 -> $, l -> /, S -> 5). So a model that reads symbols gets a second term, the
+prior of use: every symbol's logit moves by the same bias b <= 0, which is log of how much
+rarer a symbol is at the pad than the balanced objective assumed. b is chosen on the
+validation writers as the best expected top-1 in "All" (47-class merge) when symbols are
+SYMBOL_SHARE of what people draw and digits, capitals and small letters share the rest
+equally. Being the same for every symbol, b changes no reading within a set: only "All"
+and the sets that mix symbols with letters or digits.
+
+The last layers are Dense -> Softmax, so both shifts fold into the Dense bias: the page and
+every tool run the adjusted model unchanged. The choices are recorded in the model's
+metadata, and a model is adjusted at most once.
 
 Exit status (pycnn.cli): 0 on success, 2 for a bad option, model, stroke file or --out,
 130 when interrupted. --out is checked before the minutes of evaluation.
@@ -42,10 +55,16 @@ from .measure.metrics import accuracy_report
 from .nn import Dense, Softmax, save_model
 from .nn.layers import softmax
 from .nn.serialize import printable
+from .read.charsets import SYMBOLS
 
 TAUS = (0.0, 0.25, 0.5, 0.75, 1.0, 1.25, 1.5)
 REQUIRED_SECTIONS = ("1a", "1b", "1c")
 BALANCED_OVER = REQUIRED_SECTIONS + ("1d",)  # 1d only where the validation drawings have it
+# The share of symbols among what people draw at the page's one-character pad, as the default
+# reading assumes it: one drawing in ten (written text has 2-3% punctuation; a visitor trying
+# the network draws symbols more often than text holds them).
+SYMBOL_SHARE = 0.10
+SYMBOL_BIASES = tuple(-0.25 * k for k in range(17))  # 0 to -4
 
 
 def class_prior(targets, n_classes):
@@ -77,6 +96,36 @@ def choose_tau(probabilities, targets, labels, sections, prior, taus=TAUS):
         adjusted = shift_probabilities(probabilities, logit_shift(prior, tau))
         tried.append((tau, accuracy_report(adjusted, targets, labels, sections)))
     best = max(tried, key=lambda item: (round(balanced_merged_top1(item[1]), 12), -item[0]))
+    return best[0], tried
+
+
+def symbol_classes(labels):
+    """(K,) bool: which classes are symbols (neither letters nor digits)."""
+    return np.array([str(label) in SYMBOLS for label in labels], dtype=bool)
+
+
+def use_weighted_top1(report, share=SYMBOL_SHARE):
+    """Expected top-1 (47-class merge) in "All" when symbols are `share` of the drawings and
+    digits, capitals and small letters share the rest equally."""
+    letters = np.mean([report["sections"][s]["top1_merged"] for s in REQUIRED_SECTIONS])
+    symbols = report["sections"].get("1d", {})
+    if not symbols.get("n"):
+        return float(letters)
+    return float((1.0 - share) * letters + share * symbols["top1_merged"])
+
+
+def choose_symbol_bias(probabilities, targets, labels, sections, biases=SYMBOL_BIASES,
+                       share=SYMBOL_SHARE):
+    """(best bias, [(bias, report), ...]) for the symbols' prior of use. Ties go to the bias
+    nearer 0. A model without symbol classes keeps 0."""
+    is_symbol = symbol_classes(labels)
+    if not is_symbol.any():
+        return 0.0, []
+    tried = []
+    for bias in biases:
+        adjusted = shift_probabilities(probabilities, np.where(is_symbol, bias, 0.0))
+        tried.append((bias, accuracy_report(adjusted, targets, labels, sections)))
+    best = max(tried, key=lambda item: (round(use_weighted_top1(item[1], share), 12), item[0]))
     return best[0], tried
 
 
@@ -130,9 +179,28 @@ def main(argv=None):
             t, 100 * balanced_merged_top1(report), 100 * report["top1_merged"],
             100 * report["top3"], "  <- chosen" if t == tau else ""))
 
-    fold_shift_into_model(model, logit_shift(prior, tau))
+    shift = logit_shift(prior, tau)
+    bias, tried_bias = choose_symbol_bias(
+        shift_probabilities(probabilities, shift), targets, model.labels, data.section[val])
+    if tried_bias:
+        print("\nthe prior of use: symbols are %d%% of drawings; top-1 in All (47-class merge)"
+              % round(100 * SYMBOL_SHARE))
+        print("%6s %10s %8s %8s %8s %8s %10s" % ("bias", "expected", "1a", "1b", "1c", "1d",
+                                                  "balanced"))
+        for b, report in tried_bias:
+            parts = [100 * report["sections"][s]["top1_merged"] for s in BALANCED_OVER]
+            print("%6.2f %9.2f%% %7.2f%% %7.2f%% %7.2f%% %7.2f%% %9.2f%%%s" % (
+                b, 100 * use_weighted_top1(report), *parts, 100 * balanced_merged_top1(report),
+                "  <- chosen" if b == bias else ""))
+    shift = shift + np.where(symbol_classes(model.labels), bias, 0.0)
+
+    fold_shift_into_model(model, shift)
     model.metadata["prior_adjustment"] = {
         "tau": tau,
+        "symbol_share": SYMBOL_SHARE,
+        "symbol_bias": bias,
+        "validation_use_weighted_top1": {str(b): round(use_weighted_top1(r), 6)
+                                         for b, r in tried_bias},
         "train_class_prior": [round(float(p), 6) for p in prior],
         "chosen_on": "validation writers, top-1 under the 47-class merge with the sections "
                      "weighed equally",
@@ -140,7 +208,7 @@ def main(argv=None):
                                             for t, r in tried},
     }
     save_model(model, args.out)
-    print("wrote %s (tau %.2f)" % (printable(args.out), tau))
+    print("wrote %s (tau %.2f, symbol bias %.2f)" % (printable(args.out), tau, bias))
     return 0
 
 

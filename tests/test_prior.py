@@ -112,3 +112,30 @@ def test_symbols_weigh_as_much_as_each_other_section_when_the_drawings_have_them
     assert prior.balanced_merged_top1(with_symbols) == pytest.approx(0.6)
     empty_symbols = {"sections": dict(alnum["sections"], **{"1d": {"n": 0, "top1_merged": None}})}
     assert prior.balanced_merged_top1(empty_symbols) == pytest.approx(0.7)
+
+
+def test_the_prior_of_use_lowers_symbols_that_take_letters_and_leaves_a_model_without_them():
+    labels = ["5", "S", "$"]
+    sections = np.array(["1a"] * 10 + ["1b"] * 10 + ["1c"] * 10 + ["1d"] * 10)
+    targets = np.array([0] * 10 + [1] * 20 + [2] * 10)
+    # Digits and letters lean towards '$' a little; symbols are read clearly.
+    p = np.tile([0.40, 0.15, 0.45], (40, 1))
+    p[10:30] = [0.15, 0.40, 0.45]
+    p[30:] = [0.05, 0.05, 0.90]
+    bias, tried = prior.choose_symbol_bias(p, targets, labels, sections)
+    assert bias < 0 and len(tried) == len(prior.SYMBOL_BIASES)
+    adjusted = prior.shift_probabilities(p, np.where(prior.symbol_classes(labels), bias, 0.0))
+    assert (adjusted.argmax(axis=1) == targets).all()
+    assert prior.choose_symbol_bias(p[:30, :2], targets[:30], labels[:2], sections[:30]) == (
+        0.0, [])
+
+
+def test_use_weighting_gives_symbols_their_share():
+    def section(top1):
+        return {"n": 10, "top1_merged": top1}
+
+    report = {"sections": {"1a": section(0.9), "1b": section(0.6), "1c": section(0.6),
+                           "1d": section(0.2)}}
+    assert prior.use_weighted_top1(report, 0.1) == pytest.approx(0.9 * 0.7 + 0.1 * 0.2)
+    del report["sections"]["1d"]
+    assert prior.use_weighted_top1(report, 0.1) == pytest.approx(0.7)
