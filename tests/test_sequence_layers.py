@@ -407,6 +407,11 @@ def test_a_classifier_still_runs_as_before_and_refuses_frame_labels():
                        labels=list("abc"))
     assert model.predict(np.zeros((2, 1, 5, 5))).shape == (2,)
     assert not model.is_sequence_model and word_model().is_sequence_model
+    words_model = word_model()
+    with pytest.raises(ValueError, match="forward_sequence"):
+        words_model.predict_proba(np.zeros((1, 1, 12, 64)))
+    words_model.forward_sequence(np.zeros((1, 1, 12, 20)))
+    assert words_model.summary(print_fn=None) == word_model().summary(print_fn=None)
     with pytest.raises(ValueError, match="labels"):
         Sequential([Conv2D(2, 3), Collapse()], input_shape=(1, 5, 5), labels=list("abc"))
 

@@ -66,7 +66,10 @@ class Sequential:
 
     def layer_table(self):
         """One dict per layer (name, output shape, parameter count): the single source for
-        `summary()` and for the page's network diagram."""
+        `summary()` and for the page's network diagram. A sequence model's shapes are for
+        input_shape, whatever width it last ran on."""
+        if self.is_sequence_model and self.input_shape is not None:
+            sequence.set_input_shape(self.layers, self.input_shape)
         return [{"index": i, "name": layer.name, "config": layer.config(),
                  "output_shape": list(layer.output_shape), "params": layer.parameter_count()}
                 for i, layer in enumerate(self.layers)]
@@ -108,6 +111,8 @@ class Sequential:
 
     # --- inference --------------------------------------------------------------------
     def _check_input(self, x):
+        if self.is_sequence_model:  # its outputs are per frame: no softmax over axis 1
+            raise ValueError("this is a sequence (word) model: run it with forward_sequence")
         x = np.asarray(x)
         if x.ndim == len(self.input_shape):
             x = x[None]
