@@ -259,12 +259,15 @@ def test_split_of_the_shared_data(shared_data):
 def test_split_table_is_what_the_deal_gives_and_spans_both_files(shared_data, tmp_path):
     symbols = load_unipen(unipen.default_data_path(unipen.SYMBOLS_FILE_NAME))
     table = unipen.load_split_table()
-    assert set(table) == set(shared_data.writers) | set(symbols.writers)
+    characters = set(shared_data.writers) | set(symbols.writers)
+    assert characters <= set(table)  # the words file's writers are in it too
     remade = unipen.write_split_table(
         [unipen.default_data_path(), unipen.default_data_path(unipen.SYMBOLS_FILE_NAME)],
         out=tmp_path / "split.json",
     )
-    assert unipen.load_split_table(tmp_path / "split.json") == table
+    # Dealt alone, the character files give exactly the characters' part of the shipped table:
+    # dealing the words after them moved no one (tests/test_words_data.py checks the rest).
+    assert unipen.load_split_table(tmp_path / "split.json") == {w: table[w] for w in characters}
     assert remade["samples"]["test"]["1d"] > 900
     # A person who wrote letters and symbols is on the same side in both files.
     by_file = [writer_split(shared_data), writer_split(symbols)]

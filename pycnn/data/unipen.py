@@ -7,15 +7,18 @@ Writer-disjoint split
 ---------------------
 Each sample carries its `writer`, the `.WRITER_ID` recorded with the ink. A data file is not a
 writer: at several sites one person filled hundreds of files (site `apa`: 9 writers in 712
-files), so the split is by this id and nothing else.
+files), so the split is by this id, with a few ids of one person dealt as one (SAME_PERSON).
 
-The shipped split is a table, `data/unipen/writer_split.json`, made once by
-`python -m pycnn.data.unipen --write-split` from the alnum **and** symbols files together (168
-of the symbol writers also wrote letters and digits), so a person is on one side of the split
-whichever file their ink comes from. Writers are dealt largest first (ties in a seeded random
-order), each to the split that most lacks samples of the sections that writer brings: the
-greedy deal keeps every section near 80/10/10 even though one writer holds 4,885 samples and
-another 20.
+The shipped split is a table, `data/unipen/writer_split.json`, made by
+`python -m pycnn.data.unipen --write-split` (`deal_files`). It covers the alnum, symbols and
+words files, so a person is on one side of the split whichever file their ink comes from.
+Writers are dealt largest first (ties in a seeded random order), each to the split that most
+lacks samples of the sections that writer brings: the greedy deal keeps every section near
+80/10/10 even though one writer holds 4,885 samples and another 20. The alnum and symbols
+files are dealt first, together (168 of the symbol writers also wrote letters and digits),
+exactly as before the words came: the character model was trained and tested on that split.
+Then only the writers new in the words file are dealt; the 90 word writers who also wrote
+characters keep their side, and their words count toward the 80/10/10 the new ones fill.
 
 A stroke file whose writers are not all in the table (a file of your own, the tests' synthetic
 ones) is dealt the same way on the spot. Files without a `writer` array fall back to writer ids
@@ -33,6 +36,7 @@ from ..nn.serialize import printable, read_npz
 ENV_VAR = "PYCNN_UNIPEN"
 FILE_NAME = "unipen_alnum_strokes.npz"
 SYMBOLS_FILE_NAME = "unipen_symbols_strokes.npz"
+WORDS_FILE_NAME = "unipen_words_strokes.npz"
 SPLIT_SEED = 20240603
 SPLIT_FRACTIONS = (("train", 0.8), ("val", 0.1), ("test", 0.1))
 SECTIONS = ("1a", "1b", "1c")
@@ -47,12 +51,31 @@ DEFAULT_MAPPING = tuple("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrs
 # UNIPEN writes two symbols with a backslash escape; the labels here are the characters.
 UNIPEN_ESCAPES = {'\\"': '"', "\\\\": "\\"}
 NOT_CHARACTERS = ("\\@",)
+_BACKSLASH_PAIR = re.compile(r"\\.", re.DOTALL)
 
 REQUIRED_ARRAYS = ("labels", "points", "stroke_offsets", "sample_stroke_offsets")
 
 
 class DataFileError(Exception):
     """The stroke file is missing, unreadable, or not in the expected format."""
+
+
+def unescape(label, drop_tags=False):
+    """A label as UNIPEN writes it -> the characters it stands for.
+
+    `\\"` is the double quote and `\\\\` the backslash, wherever they occur (a symbol label is
+    one of them, a word label may hold several). `\\@` is no character but site kai's tag for
+    a ligature or delayed stroke (NOT_CHARACTERS): it is removed if `drop_tags`, else kept as
+    it is, so that a caller can still recognise it. The label is read left to right, so
+    `\\\\@` is a backslash followed by `@`, not a tag. Any other backslash pair stays as it is.
+    """
+    def one(match):
+        pair = match.group(0)
+        if pair in NOT_CHARACTERS:
+            return "" if drop_tags else pair
+        return UNIPEN_ESCAPES.get(pair, pair)
+
+    return _BACKSLASH_PAIR.sub(one, label)
 
 
 def default_data_path(file_name=FILE_NAME):
@@ -98,38 +121,18 @@ def writer_key(datfile_name):
     return site + "/" + "/".join(rest[:-1] + [stem])
 
 
-class StrokeData:
-    """The samples of a stroke file: those flagged `suspect` and those whose label is no
-    character (NOT_CHARACTERS) are dropped, unless `keep_all_samples`. Labels written with a
-    UNIPEN escape (`\\"`, `\\\\`) are the characters themselves in `mapping`.
+class InkData:
+    """The pen-down ink of the samples a stroke file keeps (`keep`, a bool mask over the
+    file's samples), shared by the character (StrokeData) and word (words.WordData) loaders.
 
-    Sample i (0 <= i < len(data)) has label `labels[i]` (index into `mapping`), `section[i]`,
-    `source[i]`, writer `writers[i]` (the file's `writer` array) and strokes `strokes(i)`. Its
-    points are the contiguous rows `points[point_start[i]:point_stop[i]]`; `connects_next[j]` says
-    whether point j and j+1 belong to the same stroke (pen down between them).
+    Sample i's points are the contiguous rows `points[point_start[i]:point_stop[i]]`;
+    `connects_next[j]` says whether point j and j+1 belong to the same stroke (pen down
+    between them). `original_index[i]` is the sample's index in the file.
     """
 
-    def __init__(self, arrays, path="<memory>", keep_all_samples=False):
+    def __init__(self, arrays, keep, path="<memory>"):
         self.path = path
-        n_total = len(arrays["labels"])
-        keep = np.ones(n_total, dtype=bool)
-        if not keep_all_samples and "suspect" in arrays:
-            keep &= ~arrays["suspect"].astype(bool)
-        self.n_suspect_dropped = int(n_total - keep.sum())
-        raw_mapping = [str(label) for label in arrays.get("mapping", np.array(DEFAULT_MAPPING))]
-        # `\@` is not a character but site kai's tag for ligatures and stray strokes (the data
-        # README): such samples are dropped, as suspect ones are. The mapping keeps the tag, so
-        # label indices stay those of the file.
-        tagged = np.array([label in NOT_CHARACTERS for label in raw_mapping], dtype=bool)
-        not_character = tagged[arrays["labels"].astype(np.int64)] & keep
-        if keep_all_samples:
-            not_character[:] = False
-        keep &= ~not_character
-        self.n_not_characters_dropped = int(not_character.sum())
         self.original_index = np.flatnonzero(keep)
-
-        self.mapping = np.array([UNIPEN_ESCAPES.get(label, label) for label in raw_mapping])
-        self.labels = arrays["labels"].astype(np.int64)[keep]
         self.points = arrays["points"]
         stroke_offsets = arrays["stroke_offsets"].astype(np.int64)
         sample_offsets = arrays["sample_stroke_offsets"].astype(np.int64)
@@ -146,31 +149,8 @@ class StrokeData:
             connects[-1] = False
         self.connects_next = connects
 
-        if "section" in arrays:
-            self.section = arrays["section"].astype(str)[keep]
-        else:
-            self.section = _sections_from_labels(self.labels, self.mapping)
-        if "source" in arrays:
-            self.source = arrays["source"].astype(str)[keep]
-        else:
-            self.source = np.full(len(self.labels), "unknown")
-        if "writer" in arrays:
-            self.writers = arrays["writer"].astype(str)[keep]
-        elif "datfile" in arrays and "datfile_names" in arrays:
-            names = arrays["datfile_names"].astype(str)
-            datfile = arrays["datfile"].astype(np.int64)[keep]
-            file_writers = np.array([writer_key(name) for name in names])
-            self.writers = file_writers[datfile] if len(names) else self.source.copy()
-        else:
-            # Without writer ids or file names every sample is its own "writer": only a file
-            # with either can be split by writer.
-            self.writers = np.array(["sample%d" % i for i in self.original_index])
-
     def __len__(self):
-        return len(self.labels)
-
-    def label_char(self, i):
-        return str(self.mapping[self.labels[i]])
+        return len(self.original_index)
 
     def strokes(self, i):
         """Sample i's pen-down strokes: a list of float32 (n, 2) arrays of x, y (y down)."""
@@ -197,6 +177,64 @@ class StrokeData:
         last = first + counts - 1
         connects[last[counts > 0]] = False
         return xy, connects, sample_of_point
+
+
+class StrokeData(InkData):
+    """The samples of a stroke file: those flagged `suspect` and those whose label is no
+    character (NOT_CHARACTERS) are dropped, unless `keep_all_samples`. Labels written with a
+    UNIPEN escape (`\\"`, `\\\\`) are the characters themselves in `mapping` (`unescape`).
+
+    Sample i (0 <= i < len(data)) has label `labels[i]` (index into `mapping`), `section[i]`,
+    `source[i]`, writer `writers[i]` (the file's `writer` array) and strokes `strokes(i)`; the
+    ink itself is laid out as InkData says.
+    """
+
+    def __init__(self, arrays, path="<memory>", keep_all_samples=False):
+        n_total = len(arrays["labels"])
+        keep = np.ones(n_total, dtype=bool)
+        if not keep_all_samples and "suspect" in arrays:
+            keep &= ~arrays["suspect"].astype(bool)
+        self.n_suspect_dropped = int(n_total - keep.sum())
+        raw_mapping = [str(label) for label in arrays.get("mapping", np.array(DEFAULT_MAPPING))]
+        # `\@` is not a character but site kai's tag for ligatures and stray strokes (the data
+        # README): such samples are dropped, as suspect ones are. The mapping keeps the tag, so
+        # label indices stay those of the file.
+        tagged = np.array([label in NOT_CHARACTERS for label in raw_mapping], dtype=bool)
+        not_character = tagged[arrays["labels"].astype(np.int64)] & keep
+        if keep_all_samples:
+            not_character[:] = False
+        keep &= ~not_character
+        self.n_not_characters_dropped = int(not_character.sum())
+        InkData.__init__(self, arrays, keep, path)
+
+        self.mapping = np.array([unescape(label) for label in raw_mapping])
+        self.labels = arrays["labels"].astype(np.int64)[keep]
+        if "section" in arrays:
+            self.section = arrays["section"].astype(str)[keep]
+        else:
+            self.section = _sections_from_labels(self.labels, self.mapping)
+        self.source = per_sample_strings(arrays, "source", keep, "unknown")
+        if "writer" in arrays:
+            self.writers = arrays["writer"].astype(str)[keep]
+        elif "datfile" in arrays and "datfile_names" in arrays:
+            names = arrays["datfile_names"].astype(str)
+            datfile = arrays["datfile"].astype(np.int64)[keep]
+            file_writers = np.array([writer_key(name) for name in names])
+            self.writers = file_writers[datfile] if len(names) else self.source.copy()
+        else:
+            # Without writer ids or file names every sample is its own "writer": only a file
+            # with either can be split by writer.
+            self.writers = np.array(["sample%d" % i for i in self.original_index])
+
+    def label_char(self, i):
+        return str(self.mapping[self.labels[i]])
+
+
+def per_sample_strings(arrays, name, keep, default):
+    """The kept entries of the per-sample string array `name`, or `default` for each."""
+    if name in arrays:
+        return arrays[name].astype(str)[keep]
+    return np.full(int(np.count_nonzero(keep)), default)
 
 
 def combine(parts, mapping, path=None):
@@ -322,25 +360,58 @@ def _offsets(path, name, offsets):
 
 
 def _validate(path, arrays):
-    missing = [name for name in REQUIRED_ARRAYS if name not in arrays]
+    require_arrays(path, arrays, REQUIRED_ARRAYS, "a UNIPEN stroke file")
+    labels = arrays["labels"]
+    if labels.dtype.kind not in "iu":
+        _fail(path, "array 'labels' must hold integers, has dtype %s" % labels.dtype)
+    if labels.ndim != 1:
+        _fail(path, "labels must be 1-D, has shape %r" % (labels.shape,))
+    validate_ink(path, arrays, len(labels))
+    mapping = arrays.get("mapping", np.array(DEFAULT_MAPPING))
+    if mapping.ndim != 1 or mapping.dtype.kind != "U" or not 1 <= len(mapping) <= MAX_CLASSES:
+        _fail(path, "mapping must be a list of 1 to %d strings, got %s %r"
+              % (MAX_CLASSES, mapping.dtype, mapping.shape))
+    names = [str(c) for c in mapping]
+    if len(set(names)) != len(names) or not all(c and c.isprintable() for c in names):
+        _fail(path, "mapping must hold distinct, non-empty, printable class names")
+    if labels.min() < 0 or labels.max() >= len(mapping):
+        _fail(path, "labels out of range 0..%d" % (len(mapping) - 1))
+
+
+def require_arrays(path, arrays, names, what):
+    """DataFileError unless every array in `names` is in `arrays`."""
+    missing = [name for name in names if name not in arrays]
     if missing:
         _fail(
             path,
-            "not a UNIPEN stroke file: missing array(s) %s (has: %s)"
-            % (", ".join(missing), printable(", ".join(sorted(arrays))) or "nothing"),
+            "not %s: missing array(s) %s (has: %s)"
+            % (what, ", ".join(missing), printable(", ".join(sorted(arrays))) or "nothing"),
         )
-    labels, points = arrays["labels"], arrays["points"]
-    for name in ("labels", "stroke_offsets", "sample_stroke_offsets", "datfile"):
+
+
+def validate_ink(path, arrays, n, max_points=MAX_POINTS_PER_SAMPLE,
+                 max_strokes=MAX_STROKES_PER_SAMPLE, noun="sample"):
+    """Check the ink of a file of `n` samples (characters or words) and its per-sample
+    arrays; DataFileError with a sentence at the first problem.
+
+    points, stroke_offsets and sample_stroke_offsets (required): dtypes and dimensions,
+    offsets that start at 0, never decrease and end at the data's end (unsigned ones converted
+    without wrapping), finite points within +-MAX_COORDINATE, at least one sample, and per
+    sample at most `max_points` points, `max_strokes` strokes and ink at most MAX_INK_LENGTH
+    times the longest side of its box. section, source, writer, datfile, suspect (optional):
+    one entry per sample, of a string, integer or bool dtype as fits; strings ASCII if they
+    are bytes. datfile: indices into datfile_names.
+    """
+    points = arrays["points"]
+    for name in ("stroke_offsets", "sample_stroke_offsets", "datfile"):
         if name in arrays and arrays[name].dtype.kind not in "iu":
             _fail(path, "array %r must hold integers, has dtype %s" % (name, arrays[name].dtype))
     if points.ndim != 2 or points.shape[1] != 2 or points.dtype.kind not in "iuf":
         _fail(
             path, "points must be a numeric (P, 2) array, got %s %r" % (points.dtype, points.shape)
         )
-    if labels.ndim != 1 or arrays["stroke_offsets"].ndim != 1 \
-            or arrays["sample_stroke_offsets"].ndim != 1:
-        _fail(path, "labels, stroke_offsets and sample_stroke_offsets must be 1-D")
-    n = len(labels)
+    if arrays["stroke_offsets"].ndim != 1 or arrays["sample_stroke_offsets"].ndim != 1:
+        _fail(path, "stroke_offsets and sample_stroke_offsets must be 1-D")
     if n == 0:
         _fail(path, "holds no samples")
     strokes = _offsets(path, "stroke_offsets", arrays["stroke_offsets"])
@@ -366,15 +437,6 @@ def _validate(path, arrays):
             _fail(path, "points hold NaN or infinite coordinates")
         if float(points.min()) < -MAX_COORDINATE or float(points.max()) > MAX_COORDINATE:
             _fail(path, "points hold coordinates beyond +-%g" % MAX_COORDINATE)
-    mapping = arrays.get("mapping", np.array(DEFAULT_MAPPING))
-    if mapping.ndim != 1 or mapping.dtype.kind != "U" or not 1 <= len(mapping) <= MAX_CLASSES:
-        _fail(path, "mapping must be a list of 1 to %d strings, got %s %r"
-              % (MAX_CLASSES, mapping.dtype, mapping.shape))
-    names = [str(c) for c in mapping]
-    if len(set(names)) != len(names) or not all(c and c.isprintable() for c in names):
-        _fail(path, "mapping must hold distinct, non-empty, printable class names")
-    if labels.min() < 0 or labels.max() >= len(mapping):
-        _fail(path, "labels out of range 0..%d" % (len(mapping) - 1))
     for name, kinds in (("section", "US"), ("source", "US"), ("writer", "US"),
                         ("datfile", "iu"), ("suspect", "biu")):
         if name in arrays and arrays[name].shape != (n,):
@@ -389,23 +451,28 @@ def _validate(path, arrays):
             _fail(path, "datfile_names must be a 1-D array of strings")
         if arrays["datfile"].min() < 0 or arrays["datfile"].max() >= len(names):
             _fail(path, "datfile indices out of range 0..%d" % (len(names) - 1))
-    _check_samples(path, points, strokes, samples)
+    for name in ("section", "source", "writer", "datfile_names"):
+        # Bytes become str as ASCII: anything else would raise UnicodeDecodeError later.
+        if name in arrays and arrays[name].dtype.kind == "S" and arrays[name].size \
+                and np.frombuffer(arrays[name].tobytes(), np.uint8).max() > 127:
+            _fail(path, "%s holds bytes that are not ASCII" % name)
+    _check_samples(path, points, strokes, samples, max_points, max_strokes, noun)
 
 
-def _check_samples(path, points, stroke_offsets, sample_offsets):
+def _check_samples(path, points, stroke_offsets, sample_offsets, max_points, max_strokes, noun):
     """Per-sample limits: strokes, points, and ink length relative to the sample's box."""
     per_sample = np.diff(sample_offsets)
     worst = int(np.argmax(per_sample))
-    if per_sample[worst] > MAX_STROKES_PER_SAMPLE:
-        _fail(path, "sample %d has %d strokes; the limit is %d"
-              % (worst, per_sample[worst], MAX_STROKES_PER_SAMPLE))
+    if per_sample[worst] > max_strokes:
+        _fail(path, "%s %d has %d strokes; the limit is %d"
+              % (noun, worst, per_sample[worst], max_strokes))
     starts = stroke_offsets[sample_offsets[:-1]]
     stops = stroke_offsets[sample_offsets[1:]]
     counts = stops - starts
     worst = int(np.argmax(counts))
-    if counts[worst] > MAX_POINTS_PER_SAMPLE:
-        _fail(path, "sample %d has %d points; the limit is %d"
-              % (worst, counts[worst], MAX_POINTS_PER_SAMPLE))
+    if counts[worst] > max_points:
+        _fail(path, "%s %d has %d points; the limit is %d"
+              % (noun, worst, counts[worst], max_points))
     pen_down = np.ones(len(points), dtype=bool)  # point j joins point j + 1
     ends = stroke_offsets[1:] - 1
     pen_down[ends[ends >= 0]] = False
@@ -427,38 +494,74 @@ def _check_samples(path, points, stroke_offsets, sample_offsets):
             bad = np.flatnonzero(length > MAX_INK_LENGTH * extent)
             if bad.size:
                 i = first + int(inked[bad[0]])
-                _fail(path, "sample %d's strokes are %.0f times as long as its bounding box; "
-                      "the limit is %d (real characters stay under 25)"
-                      % (i, length[bad[0]] / extent[bad[0]], MAX_INK_LENGTH))
+                _fail(path, "%s %d's strokes are %.0f times as long as its bounding box; "
+                      "the limit is %d (real characters and words stay under 25)"
+                      % (noun, i, length[bad[0]] / extent[bad[0]], MAX_INK_LENGTH))
         first = last
 
 
-def deal_writers(writers, sections, seed=SPLIT_SEED, fractions=SPLIT_FRACTIONS):
-    """Deal writers into splits: {writer id: split name}.
+# Writer ids that are, or may be, one person: each group is dealt as one writer. Every other
+# id names one person (the same person at several sites has one id: `gb2911` at cea, ceb and
+# cec). All of these are word writers (data/unipen/README.md says how they were found).
+SAME_PERSON = (
+    # apd: one name, numbered sessions.
+    ("Chuck_Chaffee_1", "Chuck_Chaffee_2"),
+    ("Eric_Behnke_1", "Eric_Behnke_2"),
+    ("Mark_Pontarelli_1", "Mark_Pontarelli_2"),
+    # ibm: initials, then a session number.
+    ("bam11", "bam12"),
+    # lex: the first letters of a surname, an initial, a session number. One surname with two
+    # initials may be two people or one; kept together, which costs nothing if they are two.
+    ("phamd1", "phamn1"),
+    ("robie1", "robip1"),
+    ("rounc1", "rounp1"),
+)
+_PERSON = {writer: group[0] for group in SAME_PERSON for writer in group}
+
+
+def deal_writers(writers, sections, seed=SPLIT_SEED, fractions=SPLIT_FRACTIONS, fixed=None):
+    """Deal writers into splits: {writer id: split name} for every writer in `writers`.
 
     writers, sections: (N,) per-sample writer id and section. Largest writers first, ties in an
     order fixed by `seed`; each goes to the split furthest below its target share, measured
-    in the sections the writer brings (each section's samples count as one unit).
+    in the sections the writer brings (each section's samples count as one unit). The ids of
+    a SAME_PERSON group are dealt as one writer.
+
+    fixed: {writer id: split} of writers whose side is already decided (by another file);
+    those among `writers` keep it, and their samples count toward the shares before anyone
+    else is dealt, so the others are dealt to bring every split to its target.
     """
     names = [name for name, _ in fractions]
     targets = np.array([share for _, share in fractions], dtype=np.float64)
     targets = targets / targets.sum()
-    writer_ids, writer_of_sample = np.unique(np.asarray(writers), return_inverse=True)
+    writers = np.asarray(writers).astype(str)
+    people = np.array([_PERSON.get(writer, writer) for writer in writers.tolist()])
+    person_ids, person_of_sample = np.unique(people, return_inverse=True)
     section_ids, section_of_sample = np.unique(np.asarray(sections), return_inverse=True)
-    per_writer = np.zeros((len(writer_ids), len(section_ids)))
-    np.add.at(per_writer, (writer_of_sample.reshape(-1), section_of_sample.reshape(-1)), 1.0)
-    share = per_writer / np.maximum(per_writer.sum(axis=0), 1.0)
+    per_person = np.zeros((len(person_ids), len(section_ids)))
+    np.add.at(per_person, (person_of_sample.reshape(-1), section_of_sample.reshape(-1)), 1.0)
+    share = per_person / np.maximum(per_person.sum(axis=0), 1.0)
 
+    decided = {}
+    for writer, split in (fixed or {}).items():
+        person = _PERSON.get(str(writer), str(writer))
+        if decided.setdefault(person, split) != split:
+            raise ValueError("writers of one person are fixed to different splits: %s"
+                             % ", ".join(w for w in fixed if _PERSON.get(w, w) == person))
     filled = np.zeros((len(names), len(section_ids)))
-    tie_break = np.random.RandomState(seed).permutation(len(writer_ids))
-    order = np.lexsort((tie_break, -per_writer.sum(axis=1)))
-    dealt = {}
-    for writer in order:
-        lack = (targets[:, None] - filled) @ share[writer]
+    for person in np.flatnonzero([str(p) in decided for p in person_ids]):
+        filled[names.index(decided[str(person_ids[person])])] += share[person]
+    tie_break = np.random.RandomState(seed).permutation(len(person_ids))
+    order = np.lexsort((tie_break, -per_person.sum(axis=1)))
+    for person in order:
+        key = str(person_ids[person])
+        if key in decided:
+            continue
+        lack = (targets[:, None] - filled) @ share[person]
         choice = int(np.argmax(lack))
-        dealt[str(writer_ids[writer])] = names[choice]
-        filled[choice] += share[writer]
-    return dealt
+        decided[key] = names[choice]
+        filled[choice] += share[person]
+    return {writer: decided[_PERSON.get(writer, writer)] for writer in np.unique(writers).tolist()}
 
 
 def load_split_table(path=SPLIT_TABLE):
@@ -486,19 +589,38 @@ def writer_split(data, seed=SPLIT_SEED, fractions=SPLIT_FRACTIONS, table=None):
     return {name: np.flatnonzero(split_of_sample == name) for name in names}
 
 
-def write_split_table(paths, out=SPLIT_TABLE, seed=SPLIT_SEED):
-    """Deal the writers of several stroke files together and save the table as JSON.
+def deal_files(character_data, word_data=(), seed=SPLIT_SEED):
+    """{writer id: split} over stroke files loaded with every sample (`keep_all_samples`).
+
+    The character files (StrokeData) are dealt together, exactly as they were before words
+    came: the character model was trained and tested on that split. Then the word files
+    (words.WordData) are dealt, with every writer already placed keeping its side: only
+    writers new in them are dealt, largest first, toward 80/10/10 of the words."""
+    writers = [np.asarray(data.writers).astype(str) for data in character_data]
+    sections = [np.asarray(data.section).astype(str) for data in character_data]
+    dealt = deal_writers(np.concatenate(writers), np.concatenate(sections), seed=seed)
+    if word_data:
+        writers = np.concatenate([np.asarray(data.writers).astype(str) for data in word_data])
+        sections = np.concatenate([np.asarray(data.section).astype(str) for data in word_data])
+        dealt.update(deal_writers(writers, sections, seed=seed, fixed=dealt))
+    return dealt
+
+
+def write_split_table(paths, out=SPLIT_TABLE, seed=SPLIT_SEED, word_paths=()):
+    """Deal the writers of several stroke files (`deal_files`) and save the table as JSON.
 
     Every sample of the files counts, suspect and tagged ones too, so the deal does not move
     when a loader's idea of a usable sample changes."""
-    writers, sections, counts = [], [], {}
-    for path in paths:
-        data = load_unipen(path, keep_all_samples=True)
-        writers.append(np.asarray(data.writers).astype(str))
-        sections.append(np.asarray(data.section).astype(str))
-    writers, sections = np.concatenate(writers), np.concatenate(sections)
-    dealt = deal_writers(writers, sections, seed=seed)
+    from .words import load_words
+
+    character_data = [load_unipen(path, keep_all_samples=True) for path in paths]
+    word_data = [load_words(path, keep_all=True) for path in word_paths]
+    dealt = deal_files(character_data, word_data, seed=seed)
+    everything = list(character_data) + list(word_data)
+    writers = np.concatenate([np.asarray(data.writers).astype(str) for data in everything])
+    sections = np.concatenate([np.asarray(data.section).astype(str) for data in everything])
     splits = {name: sorted(w for w, s in dealt.items() if s == name) for name, _ in SPLIT_FRACTIONS}
+    counts = {}
     for name, ids in splits.items():
         chosen = np.isin(writers, ids)
         counts[name] = {
@@ -507,9 +629,10 @@ def write_split_table(paths, out=SPLIT_TABLE, seed=SPLIT_SEED):
         }
     table = {
         "about": "Writer-disjoint split of the UNIPEN stroke files; made by "
-        "python -m pycnn.data.unipen --write-split (see pycnn/data/unipen.py).",
+        "python -m pycnn.data.unipen --write-split (see pycnn/data/unipen.py). samples: "
+        "per split and section (1a-1d characters, 6 and 7 words), every sample counted.",
         "seed": seed,
-        "files": [os.path.basename(str(p)) for p in paths],
+        "files": [os.path.basename(str(p)) for p in list(paths) + list(word_paths)],
         "samples": counts,
         "splits": splits,
     }
@@ -526,6 +649,7 @@ if __name__ == "__main__":
 
     if sys.argv[1:] != ["--write-split"]:
         sys.exit("usage: python -m pycnn.data.unipen --write-split")
-    made = write_split_table([default_data_path(FILE_NAME), default_data_path(SYMBOLS_FILE_NAME)])
+    made = write_split_table([default_data_path(FILE_NAME), default_data_path(SYMBOLS_FILE_NAME)],
+                             word_paths=[default_data_path(WORDS_FILE_NAME)])
     for name, per_section in made["samples"].items():
         print(name, len(made["splits"][name]), "writers", per_section)
