@@ -150,8 +150,12 @@ async function still(page) {
   await page.evaluate(() => {
     if (document.activeElement) document.activeElement.blur();
     window.scrollTo(0, 0);
-    document.querySelector("#to-pad").hidden = true; // the shot has the pad in view
   });
+  // "Back to drawing" shows while the pad is out of view; with the pad back in view, its
+  // observer hides it a frame or two later. Wait for that, so a late callback from before
+  // the scroll cannot show it in the picture.
+  await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))));
+  await page.waitForFunction(() => document.querySelector("#to-pad").hidden, null, { timeout: 10_000 });
 }
 
 async function shoot(page, name, options = {}) {
