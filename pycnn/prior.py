@@ -10,22 +10,20 @@ prior: with pi(c) the class frequency in the training split and K classes,
 
     logit'(c) = logit(c) - tau * log(K * pi(c))
 
-tau = 1 swaps the training prior for a uniform one; tau = 0 changes nothing. The strength
-tau is chosen on the validation writers (never the test split) as the value with the best
-top-1 under the 47-class merge when digits, uppercase and lowercase (and symbols, for a
-model that reads them) weigh the same. Within one section's set (what "Read as" digits,
-capitals, small letters or symbols reads) only tau matters.
+tau = 1 swaps the training prior for a uniform one; tau = 0 changes nothing.
 
-The page's default reading, "All", meets another mix: a person at a one-character pad draws
-far more letters and digits than symbols. Weighing the symbols section like each letter
-section gives symbols a quarter of the objective, and the symbols then take letters and
-digits (5 -> $, l -> /, S -> 5). So a model that reads symbols gets a second term, the
-prior of use: every symbol's logit moves by the same bias b <= 0, which is log of how much
-rarer a symbol is at the pad than the balanced objective assumed. b is chosen on the
-validation writers as the best expected top-1 in "All" (47-class merge) when symbols are
-SYMBOL_SHARE of what people draw and digits, capitals and small letters share the rest
-equally. Being the same for every symbol, b changes no reading within a set: only "All"
-and the sets that mix symbols with letters or digits.
+What the prior should become is the mix the page meets. Its default reading, "All", reads
+every class at once, and a person at a one-character pad draws letters and digits far more
+than symbols. Weighing the symbols section like each letter section gave symbols a quarter
+of the objective, and the symbols then took letters and digits (5 -> $, l -> /, S -> 5).
+So a model that reads symbols also gets a prior of use: every symbol's logit moves by the
+same bias b <= 0.
+
+tau and b are chosen together on the validation writers (never the test split) as the pair
+with the best expected top-1 in "All", a letter read in the other case counting as right,
+when digits, capitals and small letters are drawn alike and symbols are SYMBOL_SHARE of
+the drawings. Within one section's set (what "Read as" digits, capitals, small letters or
+symbols reads) b changes nothing, being the same for every symbol; only tau does.
 
 The last layers are Dense -> Softmax, so both shifts fold into the Dense bias: the page and
 every tool run the adjusted model unchanged. The choices are recorded in the model's
@@ -51,20 +49,18 @@ from .cli import (
 )
 from .data.unipen import load_stroke_files, writer_split
 from .evaluate import model_targets, predict_strokes
-from .measure.metrics import accuracy_report
 from .nn import Dense, Softmax, save_model
 from .nn.layers import softmax
 from .nn.serialize import printable
 from .read.charsets import SYMBOLS
 
 TAUS = (0.0, 0.25, 0.5, 0.75, 1.0, 1.25, 1.5)
-REQUIRED_SECTIONS = ("1a", "1b", "1c")
-BALANCED_OVER = REQUIRED_SECTIONS + ("1d",)  # 1d only where the validation drawings have it
+LETTER_SECTIONS = ("1a", "1b", "1c")
 # The share of symbols among what people draw at the page's one-character pad, as the default
-# reading assumes it: one drawing in ten (written text has 2-3% punctuation; a visitor trying
-# the network draws symbols more often than text holds them).
-SYMBOL_SHARE = 0.10
-SYMBOL_BIASES = tuple(-0.25 * k for k in range(17))  # 0 to -4
+# reading assumes it: about the share of punctuation in written English, and twice what
+# UNIPEN's handwritten words hold (1.3% of their characters are symbols).
+SYMBOL_SHARE = 0.03
+SYMBOL_BIASES = tuple(-0.5 * k for k in range(9))  # 0 to -4
 
 
 def class_prior(targets, n_classes):
@@ -83,50 +79,45 @@ def shift_probabilities(probabilities, shift):
     return softmax(np.log(np.maximum(probabilities, 1e-30)) + shift)
 
 
-def balanced_merged_top1(report):
-    """Mean over the sections present of top-1 under the 47-class merge."""
-    present = [s for s in BALANCED_OVER if report["sections"].get(s, {}).get("n")]
-    return float(np.mean([report["sections"][s]["top1_merged"] for s in present]))
-
-
-def choose_tau(probabilities, targets, labels, sections, prior, taus=TAUS):
-    """(best tau, [(tau, report), ...]). Ties go to the smaller tau: change only what helps."""
-    tried = []
-    for tau in taus:
-        adjusted = shift_probabilities(probabilities, logit_shift(prior, tau))
-        tried.append((tau, accuracy_report(adjusted, targets, labels, sections)))
-    best = max(tried, key=lambda item: (round(balanced_merged_top1(item[1]), 12), -item[0]))
-    return best[0], tried
-
-
 def symbol_classes(labels):
     """(K,) bool: which classes are symbols (neither letters nor digits)."""
     return np.array([str(label) in SYMBOLS for label in labels], dtype=bool)
 
 
-def use_weighted_top1(report, share=SYMBOL_SHARE):
-    """Expected top-1 (47-class merge) in "All" when symbols are `share` of the drawings and
-    digits, capitals and small letters share the rest equally."""
-    letters = np.mean([report["sections"][s]["top1_merged"] for s in REQUIRED_SECTIONS])
-    symbols = report["sections"].get("1d", {})
-    if not symbols.get("n"):
-        return float(letters)
-    return float((1.0 - share) * letters + share * symbols["top1_merged"])
+def all_reading_by_section(probabilities, targets, labels, sections):
+    """{section: top-1 in "All"}, a letter read in the other case counting as right."""
+    caseless = np.char.lower(np.asarray([str(label) for label in labels]))
+    right = caseless[np.asarray(probabilities).argmax(axis=1)] == caseless[targets]
+    sections = np.asarray(sections)
+    return {str(s): float(right[sections == s].mean()) for s in sorted(set(sections.tolist()))}
 
 
-def choose_symbol_bias(probabilities, targets, labels, sections, biases=SYMBOL_BIASES,
-                       share=SYMBOL_SHARE):
-    """(best bias, [(bias, report), ...]) for the symbols' prior of use. Ties go to the bias
-    nearer 0. A model without symbol classes keeps 0."""
+def use_weighted_top1(by_section, share=SYMBOL_SHARE):
+    """Expected top-1 in "All" when symbols (1d) are `share` of the drawings and digits,
+    capitals and small letters share the rest equally."""
+    letters = float(np.mean([by_section[s] for s in LETTER_SECTIONS]))
+    if "1d" not in by_section:
+        return letters
+    return (1.0 - share) * letters + share * by_section["1d"]
+
+
+def choose_adjustment(probabilities, targets, labels, sections, prior, taus=TAUS,
+                      biases=SYMBOL_BIASES, share=SYMBOL_SHARE):
+    """(tau, symbol bias, [(tau, bias, {section: top-1}, expected top-1), ...]): the pair with
+    the best expected top-1 in "All". Ties go to the smaller change: the smaller tau, then the
+    bias nearer 0. A model without symbol classes keeps the bias at 0."""
     is_symbol = symbol_classes(labels)
     if not is_symbol.any():
-        return 0.0, []
+        biases = (0.0,)
     tried = []
-    for bias in biases:
-        adjusted = shift_probabilities(probabilities, np.where(is_symbol, bias, 0.0))
-        tried.append((bias, accuracy_report(adjusted, targets, labels, sections)))
-    best = max(tried, key=lambda item: (round(use_weighted_top1(item[1], share), 12), item[0]))
-    return best[0], tried
+    for tau in taus:
+        shift = logit_shift(prior, tau)
+        for bias in biases:
+            adjusted = shift_probabilities(probabilities, shift + np.where(is_symbol, bias, 0.0))
+            by_section = all_reading_by_section(adjusted, targets, labels, sections)
+            tried.append((tau, bias, by_section, use_weighted_top1(by_section, share)))
+    best = max(tried, key=lambda t: (round(t[3], 12), -t[0], t[1]))
+    return best[0], best[1], tried
 
 
 def final_dense(model):
@@ -162,7 +153,7 @@ def main(argv=None):
     data = load_stroke_files(data_for_model(args.data, model.labels))
     split = writer_split(data)
     val = split["val"]
-    missing = [s for s in REQUIRED_SECTIONS if not np.any(data.section[val] == s)]
+    missing = [s for s in LETTER_SECTIONS if not np.any(data.section[val] == s)]
     if missing:
         raise UsageError("%s has no validation samples of section %s; the adjustment is "
                          "chosen on digits, uppercase and lowercase together"
@@ -170,42 +161,32 @@ def main(argv=None):
     prior = class_prior(model_targets(model, data, split["train"]), len(model.labels))
     targets = model_targets(model, data, val)
     probabilities = predict_strokes(model, data, val, None if args.quiet else ProgressBar())
-    tau, tried = choose_tau(probabilities, targets, model.labels, data.section[val], prior)
+    sections = data.section[val]
+    tau, bias, tried = choose_adjustment(probabilities, targets, model.labels, sections, prior)
 
-    print("validation writers (%d samples): top-1 under the 47-class merge" % len(val))
-    print("%6s %18s %10s %8s" % ("tau", "sections balanced", "as drawn", "top-3"))
-    for t, report in tried:
-        print("%6.2f %17.2f%% %9.2f%% %7.2f%%%s" % (
-            t, 100 * balanced_merged_top1(report), 100 * report["top1_merged"],
-            100 * report["top3"], "  <- chosen" if t == tau else ""))
+    present = [s for s in LETTER_SECTIONS + ("1d",) if np.any(sections == s)]
+    print("validation writers (%d samples): top-1 in All, letters in either case right;"
+          % len(val))
+    print("expected: digits, capitals and small letters alike%s" % (
+        ", symbols %d%% of drawings" % round(100 * SYMBOL_SHARE) if "1d" in present else ""))
+    print("%6s %6s %9s" % ("tau", "bias", "expected") + "".join("%8s" % s for s in present))
+    for t, b, by_section, score in tried:
+        print("%6.2f %6.2f %8.2f%%" % (t, b, 100 * score)
+              + "".join("%7.2f%%" % (100 * by_section[s]) for s in present)
+              + ("  <- chosen" if (t, b) == (tau, bias) else ""))
 
-    shift = logit_shift(prior, tau)
-    bias, tried_bias = choose_symbol_bias(
-        shift_probabilities(probabilities, shift), targets, model.labels, data.section[val])
-    if tried_bias:
-        print("\nthe prior of use: symbols are %d%% of drawings; top-1 in All (47-class merge)"
-              % round(100 * SYMBOL_SHARE))
-        print("%6s %10s %8s %8s %8s %8s %10s" % ("bias", "expected", "1a", "1b", "1c", "1d",
-                                                  "balanced"))
-        for b, report in tried_bias:
-            parts = [100 * report["sections"][s]["top1_merged"] for s in BALANCED_OVER]
-            print("%6.2f %9.2f%% %7.2f%% %7.2f%% %7.2f%% %7.2f%% %9.2f%%%s" % (
-                b, 100 * use_weighted_top1(report), *parts, 100 * balanced_merged_top1(report),
-                "  <- chosen" if b == bias else ""))
-    shift = shift + np.where(symbol_classes(model.labels), bias, 0.0)
-
-    fold_shift_into_model(model, shift)
+    fold_shift_into_model(model, logit_shift(prior, tau)
+                          + np.where(symbol_classes(model.labels), bias, 0.0))
     model.metadata["prior_adjustment"] = {
         "tau": tau,
-        "symbol_share": SYMBOL_SHARE,
         "symbol_bias": bias,
-        "validation_use_weighted_top1": {str(b): round(use_weighted_top1(r), 6)
-                                         for b, r in tried_bias},
+        "symbol_share": SYMBOL_SHARE,
         "train_class_prior": [round(float(p), 6) for p in prior],
-        "chosen_on": "validation writers, top-1 under the 47-class merge with the sections "
-                     "weighed equally",
-        "validation_balanced_merged_top1": {str(t): round(balanced_merged_top1(r), 6)
-                                            for t, r in tried},
+        "chosen_on": "validation writers: the best expected top-1 in All (letters in either "
+                     "case right) with digits, capitals and small letters alike and symbols "
+                     "%g of drawings" % SYMBOL_SHARE,
+        "validation_expected_top1": {"%g/%g" % (t, b): round(score, 6)
+                                     for t, b, _, score in tried},
     }
     save_model(model, args.out)
     print("wrote %s (tau %.2f, symbol bias %.2f)" % (printable(args.out), tau, bias))

@@ -38,25 +38,26 @@ def test_full_adjustment_makes_a_prior_weighted_guess_uniform():
     assert pi.min() > 0  # a class absent from training gets a pseudo-count, not log(0)
 
 
-def test_choose_tau_undoes_a_skewed_prior_and_leaves_a_fair_one_alone():
+def test_choose_adjustment_undoes_a_skewed_prior_and_leaves_a_fair_one_alone():
     # Every drawing looks equally like 0, O and o: only the prior decides. Each section has
-    # one class here, so the section-balanced accuracy is best when the three are read equally.
+    # one class here; 'o' and 'O' are both right for either letter, '0' only for itself.
     rng = np.random.RandomState(1)
     n = 300
     targets = np.repeat([0, 1, 2], n)
     sections = np.repeat(["1a", "1b", "1c"], n)
     evidence = np.full((3 * n, 3), 0.2)
     evidence[np.arange(3 * n), targets] += 0.05 + 0.1 * rng.rand(3 * n)  # weak true signal
-    skewed = np.array([0.15, 0.15, 0.7])
+    skewed = np.array([0.05, 0.05, 0.9])
     probs = evidence * skewed
     probs /= probs.sum(axis=1, keepdims=True)
-    tau, tried = prior.choose_tau(probs, targets, LABELS, sections, skewed)
-    assert tau >= 0.75
-    scores = {t: prior.balanced_merged_top1(r) for t, r in tried}
+    tau, bias, tried = prior.choose_adjustment(probs, targets, LABELS, sections, skewed)
+    assert tau >= 0.75 and bias == 0.0  # no symbol classes: no bias is tried
+    assert len(tried) == len(prior.TAUS)
+    scores = {t: score for t, _, _, score in tried}
     assert scores[tau] > scores[0.0] + 0.2
 
     fair = evidence / evidence.sum(axis=1, keepdims=True)
-    tau, _ = prior.choose_tau(fair, targets, LABELS, sections, np.full(3, 1 / 3))
+    tau, _, _ = prior.choose_adjustment(fair, targets, LABELS, sections, np.full(3, 1 / 3))
     assert tau == 0.0  # every tau ties; the smallest change wins
 
 
@@ -93,8 +94,9 @@ def test_cli_chooses_on_validation_and_records_it(tmp_path, capsys, small_model,
     assert record["tau"] in prior.TAUS
     assert len(record["train_class_prior"]) == 62
     assert abs(sum(record["train_class_prior"]) - 1) < 1e-3
-    chosen = record["validation_balanced_merged_top1"]
-    assert chosen[str(record["tau"])] == max(chosen.values())
+    chosen = record["validation_expected_top1"]
+    assert chosen["%g/%g" % (record["tau"], record["symbol_bias"])] == max(chosen.values())
+    assert record["symbol_bias"] == 0.0  # the 62-class model has no symbols to lower
 
     a, b = load_model(trained), load_model(out)
     shift = prior.logit_shift(np.array(record["train_class_prior"]), record["tau"])
@@ -102,19 +104,7 @@ def test_cli_chooses_on_validation_and_records_it(tmp_path, capsys, small_model,
                                shift, rtol=1e-4, atol=1e-4)
 
 
-def test_symbols_weigh_as_much_as_each_other_section_when_the_drawings_have_them():
-    def section(top1):
-        return {"n": 10, "top1_merged": top1}
-
-    alnum = {"sections": {"1a": section(0.9), "1b": section(0.6), "1c": section(0.6)}}
-    assert prior.balanced_merged_top1(alnum) == pytest.approx(0.7)
-    with_symbols = {"sections": dict(alnum["sections"], **{"1d": section(0.3)})}
-    assert prior.balanced_merged_top1(with_symbols) == pytest.approx(0.6)
-    empty_symbols = {"sections": dict(alnum["sections"], **{"1d": {"n": 0, "top1_merged": None}})}
-    assert prior.balanced_merged_top1(empty_symbols) == pytest.approx(0.7)
-
-
-def test_the_prior_of_use_lowers_symbols_that_take_letters_and_leaves_a_model_without_them():
+def test_the_prior_of_use_lowers_symbols_that_take_letters():
     labels = ["5", "S", "$"]
     sections = np.array(["1a"] * 10 + ["1b"] * 10 + ["1c"] * 10 + ["1d"] * 10)
     targets = np.array([0] * 10 + [1] * 20 + [2] * 10)
@@ -122,20 +112,18 @@ def test_the_prior_of_use_lowers_symbols_that_take_letters_and_leaves_a_model_wi
     p = np.tile([0.40, 0.15, 0.45], (40, 1))
     p[10:30] = [0.15, 0.40, 0.45]
     p[30:] = [0.05, 0.05, 0.90]
-    bias, tried = prior.choose_symbol_bias(p, targets, labels, sections)
-    assert bias < 0 and len(tried) == len(prior.SYMBOL_BIASES)
+    tau, bias, tried = prior.choose_adjustment(p, targets, labels, sections, np.full(3, 1 / 3))
+    assert tau == 0.0 and bias < 0
+    assert len(tried) == len(prior.TAUS) * len(prior.SYMBOL_BIASES)
     adjusted = prior.shift_probabilities(p, np.where(prior.symbol_classes(labels), bias, 0.0))
     assert (adjusted.argmax(axis=1) == targets).all()
-    assert prior.choose_symbol_bias(p[:30, :2], targets[:30], labels[:2], sections[:30]) == (
-        0.0, [])
 
 
-def test_use_weighting_gives_symbols_their_share():
-    def section(top1):
-        return {"n": 10, "top1_merged": top1}
-
-    report = {"sections": {"1a": section(0.9), "1b": section(0.6), "1c": section(0.6),
-                           "1d": section(0.2)}}
-    assert prior.use_weighted_top1(report, 0.1) == pytest.approx(0.9 * 0.7 + 0.1 * 0.2)
-    del report["sections"]["1d"]
-    assert prior.use_weighted_top1(report, 0.1) == pytest.approx(0.7)
+def test_use_weighting_gives_symbols_their_share_and_merges_case():
+    by_section = {"1a": 0.9, "1b": 0.6, "1c": 0.6, "1d": 0.2}
+    assert prior.use_weighted_top1(by_section, 0.1) == pytest.approx(0.9 * 0.7 + 0.1 * 0.2)
+    del by_section["1d"]
+    assert prior.use_weighted_top1(by_section, 0.1) == pytest.approx(0.7)
+    p = np.array([[0.1, 0.9, 0.0], [0.9, 0.1, 0.0]])  # 'O' drawn, 'o' read; '0' read as '0'
+    assert prior.all_reading_by_section(p, np.array([2, 0]), LABELS, ["1c", "1a"]) == {
+        "1a": 1.0, "1c": 1.0}
