@@ -1,5 +1,5 @@
-// Small helpers the page's panels share: how a label is said, a count in words, and a
-// button. No state, so every module imports them from here instead of writing its own.
+// Small helpers the page's panels share: how a label is said, a count in words, a button, an
+// error shown. No state, so every module imports them from here instead of writing its own.
 
 export const $ = (selector) => document.querySelector(selector);
 
@@ -24,4 +24,10 @@ export function button(text, { className, label, onClick } = {}) {
   if (label) element.setAttribute("aria-label", label);
   if (onClick) element.addEventListener("click", onClick);
   return element;
+}
+
+/** Say `text` in an error paragraph (role="alert") and show it. */
+export function showError(element, text) {
+  element.textContent = text;
+  element.hidden = false;
 }

@@ -1,0 +1,132 @@
+// Export and import of what you made here: the examples file (web/examples-file.js's format,
+// which pycnn.adapt reads) from My examples, and your model's file (a pycnn .npz that
+// `python -m pycnn.predict --model my-model.npz` reads) from the model controls. An import is
+// checked whole before anything changes: refused with one sentence, or taken.
+
+import { ExampleError, LIMITS, exampleKey, examplesFileText, parseExamplesFile } from "./examples-file.js";
+import { sentence } from "./learning.js";
+import { newLabels } from "./new-symbol.js";
+import { $, plural, showError } from "./ui-helpers.js";
+
+const MODEL_FILE = "my-model.npz"; // the exported personal model
+const MAX_MODEL_BYTES = 64 * 1024 * 1024; // an imported model file larger than this is refused unread
+
+/** Hand `blob` to the browser as a download named `name`. */
+function saveFile(blob, name) {
+  const url = URL.createObjectURL(blob);
+  const link = document.createElement("a");
+  link.href = url;
+  link.download = name;
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+/** A file input, opened by its button, that hands the chosen file to `use`; emptied at once,
+ * so choosing the same file again is a new change. */
+function chooseFile(openButton, input, use) {
+  openButton.addEventListener("click", () => input.click());
+  input.addEventListener("change", () => {
+    const [file] = input.files;
+    input.value = "";
+    if (file) use(file);
+  });
+}
+
+export class PersonalFiles {
+  /** modelSwitch: web/model-switch.js, which takes an imported model as yours. */
+  constructor({ state, modelSwitch }) {
+    this.state = state; // web/teach-state.js
+    this.modelSwitch = modelSwitch;
+    this.el = {
+      examplesExport: $("#examples-export"),
+      examplesStatus: $("#examples-status"),
+      examplesError: $("#examples-error"),
+      modelExport: $("#model-export"),
+      modelStatus: $("#model-status"),
+      modelError: $("#model-error"),
+    };
+    this.el.examplesExport.addEventListener("click", () => this.exportExamples());
+    chooseFile($("#examples-import-button"), $("#examples-import"), (file) => this.importExamples(file));
+    this.el.modelExport.addEventListener("click", () => this.exportModel());
+    chooseFile($("#model-import-button"), $("#model-import"), (file) => this.importModel(file));
+  }
+
+  exportExamples() {
+    const { examples } = this.state;
+    const name = `pycnn-examples-${new Date().toISOString().slice(0, 10)}.json`;
+    saveFile(new Blob([examplesFileText(examples)], { type: "application/json" }), name);
+    this.el.examplesStatus.textContent = `Exported ${plural(examples.length, "example")} to ${name}.`;
+  }
+
+  /** Read, check every example, then store them all in one transaction, or nothing. */
+  async importExamples(file) {
+    const { el, state } = this;
+    el.examplesError.hidden = true;
+    el.examplesStatus.textContent = "";
+    try {
+      if (file.size > LIMITS.fileBytes) {
+        throw new ExampleError(`The file is larger than ${LIMITS.fileBytes / 1024 / 1024} MB, the most an examples file may be.`);
+      }
+      const examples = parseExamplesFile(await file.text());
+      const have = new Set(state.examples.map(exampleKey));
+      const fresh = [];
+      for (const example of examples) {
+        const key = exampleKey(example);
+        if (have.has(key)) continue; // already here (or twice in the file)
+        have.add(key);
+        fresh.push({ ...example, input: null, source: "import" });
+      }
+      if (state.examples.length + fresh.length > LIMITS.examples) {
+        throw new ExampleError(`With these ${fresh.length} examples you would have ${state.examples.length + fresh.length}, more than the ${LIMITS.examples} the page keeps: nothing was imported.`);
+      }
+      const newCount = newLabels([...state.examples, ...fresh], state.labels).size;
+      if (state.labels.length && newCount > LIMITS.newLabels) {
+        throw new ExampleError(`The file would bring you to ${newCount} new symbols, more than the ${LIMITS.newLabels} the page keeps: nothing was imported.`);
+      }
+      const ids = await state.store.addAll(fresh, "these examples");
+      fresh.forEach((example, i) => {
+        example.id = ids[i];
+      });
+      state.examples.push(...fresh);
+      state.changed();
+      const skipped = examples.length - fresh.length;
+      el.examplesStatus.textContent = `Imported ${plural(fresh.length, "example")}` +
+        (skipped ? ` (${plural(skipped, "example")} already here, skipped).` : ".");
+    } catch (error) {
+      const why = error instanceof ExampleError ? error.message : error.message || String(error);
+      showError(el.examplesError, `${file.name} was not imported: ${why}`);
+    }
+  }
+
+  async exportModel() {
+    const { el } = this;
+    try {
+      const { data } = await this.state.recognizer.request("model_export", { which: "mine" });
+      saveFile(new Blob([data], { type: "application/octet-stream" }), MODEL_FILE);
+      el.modelStatus.textContent = `Exported your model to ${MODEL_FILE}: python -m pycnn.predict --model ${MODEL_FILE} reads it.`;
+    } catch (error) {
+      showError(el.modelError, `Your model could not be exported: ${sentence(error)}`);
+    }
+  }
+
+  /** A model file: checked by the worker's safe loader; refused with a sentence and nothing
+   * changed, or kept as your model and put in use. */
+  async importModel(file) {
+    const { el } = this;
+    el.modelError.hidden = true;
+    el.modelStatus.textContent = "";
+    try {
+      if (file.size > MAX_MODEL_BYTES) {
+        throw new Error(`The file is larger than ${MAX_MODEL_BYTES / 1024 / 1024} MB, more than a model file may be.`);
+      }
+      const bytes = await file.arrayBuffer();
+      await this.state.recognizer.request("model_load", { use: true }, bytes.slice(0));
+    } catch (error) {
+      showError(el.modelError, `${file.name} was not imported: ${sentence(error)} Nothing was changed.`);
+      return;
+    }
+    await this.modelSwitch.adopt(`Imported ${file.name}: it is your model now, and it is reading your drawings.`);
+  }
+}
