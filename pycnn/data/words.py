@@ -22,20 +22,12 @@ This module is not loaded by the page; it keeps to Python 3.8 and NumPy 1.17 any
 
 import os
 import re
-import zipfile
 
 import numpy as np
 
 from ..nn import serialize
-from ..nn.serialize import printable
 from . import unipen
 from .unipen import DataFileError
-
-try:
-    import lzma  # noqa: F401  (zipfile needs it for the words file's members)
-    HAVE_LZMA = True
-except ImportError:  # some Python builds leave it out
-    HAVE_LZMA = False
 
 FILE_NAME = unipen.WORDS_FILE_NAME
 REQUIRED_ARRAYS = ("text", "writer", "points", "stroke_offsets", "sample_stroke_offsets")
@@ -139,7 +131,10 @@ def read_word_arrays(path):
     """{name: array} of a words file, every array checked (see the module docstring)."""
     if not os.path.lexists(path):
         unipen._fail(path, "no such file (the words file is %s in data/unipen/)" % FILE_NAME)
-    arrays = _read_npz(path)
+    # LZMA members (a deflated words file would be 42 MB), read in small pieces.
+    arrays = serialize.read_npz(path, DataFileError, unipen.MAX_FILE_BYTES,
+                                unipen.MAX_ARRAY_BYTES, what="a words .npz file",
+                                allow_lzma=True)
     unipen.require_arrays(path, arrays, REQUIRED_ARRAYS, "a UNIPEN words file")
     text = arrays["text"]
     if text.ndim != 1 or text.dtype.kind != "U":
@@ -153,102 +148,3 @@ def read_word_arrays(path):
     return arrays
 
 
-# --- reading the archive --------------------------------------------------------------------
-# `serialize.read_npz` reads stored and deflated members only; the words file's members are
-# LZMA-compressed (a deflated file would be 42 MB). This is read_npz with LZMA allowed, made of
-# its own checks: the zip directory is bounded before it is parsed, members' declared sizes
-# are summed against the limit before anything is unpacked, and each member is read by
-# `serialize._read_member` (header parsed without eval, no objects, exactly the bytes the
-# header claims). One more bound is needed for LZMA (`_SmallReads`).
-
-def _read_npz(path):
-    name = printable(path)
-    try:
-        handle, size = serialize.open_regular_file(path, "a words .npz file")
-    except serialize.UnreadableFile as err:
-        raise DataFileError("%s: %s" % (name, err)) from None
-    with handle:
-        if size > unipen.MAX_FILE_BYTES:
-            unipen._fail(path, "is %s; files over %s are refused"
-                         % (serialize._size(size), serialize._size(unipen.MAX_FILE_BYTES)))
-        if handle.read(len(serialize.NPY_MAGIC)) == serialize.NPY_MAGIC:
-            unipen._fail(path, "holds a single .npy array, not an .npz archive of arrays")
-        serialize._check_zip_directory(handle, size, name, DataFileError)
-        handle.seek(0)
-        try:
-            with zipfile.ZipFile(handle) as archive:
-                members = _list_members(path, archive)
-                small = _SmallReads(archive)
-                return {key: serialize._read_member(small, info, key, name, DataFileError)
-                        for key, info in members}
-        except DataFileError:
-            raise
-        except MemoryError:
-            raise
-        except Exception as err:  # zipfile, lzma and struct report damage in many ways
-            raise DataFileError("%s: damaged .npz archive (%s: %s)"
-                                % (name, type(err).__name__, serialize._reason(err))) from None
-
-
-_COMPRESSIONS = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_LZMA)
-
-
-def _list_members(path, archive):
-    """[(key, ZipInfo)] once every member is a plain .npy entry of an allowed compression and
-    their declared sizes together are within unipen.MAX_ARRAY_BYTES."""
-    members, seen, total = [], set(), 0
-    for info in archive.infolist():
-        member = printable(info.filename)
-        if not info.filename.endswith(".npy"):
-            unipen._fail(path, "member %s is not a .npy array" % member)
-        key = info.filename[:-len(".npy")]
-        if key in seen:
-            unipen._fail(path, "member %s appears twice" % member)
-        seen.add(key)
-        if info.flag_bits & 0x1:
-            unipen._fail(path, "member %s is encrypted" % member)
-        if info.compress_type not in _COMPRESSIONS:
-            unipen._fail(path, "member %s uses zip compression method %d; only stored, "
-                         "deflated and LZMA members are read" % (member, info.compress_type))
-        if info.compress_type == zipfile.ZIP_LZMA and not HAVE_LZMA:
-            unipen._fail(path, "member %s is LZMA-compressed, and this Python has no lzma "
-                         "module to unpack it" % member)
-        total += info.file_size
-        if total > unipen.MAX_ARRAY_BYTES:
-            unipen._fail(path, "its arrays take more than %s uncompressed; the limit is %s"
-                         % (serialize._size(total), serialize._size(unipen.MAX_ARRAY_BYTES)))
-        members.append((key, info))
-    return members
-
-
-class _SmallReads:
-    """The archive, for `serialize._read_member`, with every read cut to 4 KiB.
-
-    zipfile gives the LZMA decoder all the compressed bytes one read asks for, and takes
-    whatever comes out (it bounds the output only for deflate). LZMA unpacks to up to about
-    7,000 times its size, so the megabyte reads of _read_member could briefly take gigabytes
-    whatever the member's declared size. A read of at most 4 KiB (zipfile's smallest) passes
-    at most 4 KiB to the decoder: about 30 MB at worst.
-    """
-
-    READ = zipfile.ZipExtFile.MIN_READ_SIZE
-
-    def __init__(self, archive):
-        self._archive = archive
-
-    def open(self, info):
-        return _SmallReader(self._archive.open(info), self.READ)
-
-
-class _SmallReader:
-    def __init__(self, stream, most):
-        self._stream, self._most = stream, most
-
-    def read(self, n):
-        return self._stream.read(max(0, min(n, self._most)))
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc_info):
-        self._stream.close()

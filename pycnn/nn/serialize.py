@@ -187,13 +187,16 @@ def _os_reason(err):
 
 # --- .npz archives --------------------------------------------------------------------------
 
-def read_npz(path, error, max_file_bytes, max_array_bytes, what="an .npz archive"):
+def read_npz(path, error, max_file_bytes, max_array_bytes, what="an .npz archive",
+             allow_lzma=False):
     """{name: array} from an .npz archive, refusing anything suspicious with `error`.
 
     Sizes are checked before anything is decompressed or allocated: the file, the zip
     directory, the members' uncompressed sizes (at most `max_array_bytes` together) and
     each .npy header against its member's size. Arrays come back writable, in native byte
-    order, with a bool, integer, float or string dtype.
+    order, with a bool, integer, float or string dtype. Members are stored or deflated;
+    `allow_lzma` also reads LZMA members (the UNIPEN words file), each read cut small
+    (`_SmallReads`), since zipfile bounds what one read unpacks only for deflate.
     """
     name = printable(path)
     try:
@@ -210,14 +213,15 @@ def read_npz(path, error, max_file_bytes, max_array_bytes, what="an .npz archive
         handle.seek(0)
         try:
             with zipfile.ZipFile(handle) as archive:
-                members = _list_members(archive, name, error, max_array_bytes)
-                return {key: _read_member(archive, info, key, name, error)
+                members = _list_members(archive, name, error, max_array_bytes, allow_lzma)
+                source = _SmallReads(archive) if allow_lzma else archive
+                return {key: _read_member(source, info, key, name, error)
                         for key, info in members}
         except error:
             raise
         except MemoryError:
             raise
-        except Exception as err:  # zipfile, zlib and struct report damage in many ways
+        except Exception as err:  # zipfile, zlib, lzma and struct report damage in many ways
             raise error("%s: damaged .npz archive (%s: %s)"
                         % (name, type(err).__name__, _reason(err))) from None
 
@@ -240,7 +244,7 @@ def _check_zip_directory(handle, size, name, error):
                     "entries" % (name, entries, _size(directory_bytes), MAX_MEMBERS))
 
 
-def _list_members(archive, name, error, max_array_bytes):
+def _list_members(archive, name, error, max_array_bytes, allow_lzma=False):
     """[(key, ZipInfo)] once every member is known to be a plain, affordable .npy array."""
     members, seen, total = [], set(), 0
     for info in archive.infolist():
@@ -253,15 +257,63 @@ def _list_members(archive, name, error, max_array_bytes):
         seen.add(key)
         if info.flag_bits & 0x1:
             raise error("%s: member %s is encrypted" % (name, member))
-        if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
-            raise error("%s: member %s uses zip compression method %d; only stored and "
-                        "deflated members are read" % (name, member, info.compress_type))
+        if info.compress_type == zipfile.ZIP_LZMA and allow_lzma:
+            if not _have_lzma():
+                raise error("%s: member %s is LZMA-compressed, and this Python has no lzma "
+                            "module to unpack it" % (name, member))
+        elif info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+            raise error("%s: member %s uses zip compression method %d; only %s members are read"
+                        % (name, member, info.compress_type, "stored, deflated and LZMA"
+                           if allow_lzma else "stored and deflated"))
         total += info.file_size
         if total > max_array_bytes:
             raise error("%s: its arrays take more than %s uncompressed; the limit is %s"
                         % (name, _size(total), _size(max_array_bytes)))
         members.append((key, info))
     return members
+
+
+def _have_lzma():
+    """Whether this Python can unpack LZMA (some builds leave the module out); asked only
+    when an archive holds LZMA, so the page never imports it."""
+    try:
+        import lzma  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+class _SmallReads:
+    """The archive, for `_read_member`, with every read cut to 4 KiB.
+
+    zipfile gives the LZMA decoder all the compressed bytes one read asks for, and takes
+    whatever comes out (it bounds the output only for deflate). LZMA unpacks to up to about
+    7,000 times its size, so the megabyte reads of _read_member could briefly take gigabytes
+    whatever the member's declared size. A read of at most 4 KiB (zipfile's smallest) passes
+    at most 4 KiB to the decoder: about 30 MB at worst.
+    """
+
+    READ = zipfile.ZipExtFile.MIN_READ_SIZE
+
+    def __init__(self, archive):
+        self._archive = archive
+
+    def open(self, info):
+        return _SmallReader(self._archive.open(info), self.READ)
+
+
+class _SmallReader:
+    def __init__(self, stream, most):
+        self._stream, self._most = stream, most
+
+    def read(self, n):
+        return self._stream.read(max(0, min(n, self._most)))
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self._stream.close()
 
 
 def _read_exactly(stream, n):
