@@ -186,6 +186,26 @@ class ReLU(Layer):
         return dy * self._mask
 
 
+def running_max(taps, with_winners):
+    """(y, winners) over an iterator of equally shaped taps: their elementwise maximum and, if
+    asked, which tap (0, 1, ...) holds it. A tap takes over only where strictly greater, so
+    ties keep the first maximum, as in PyTorch. Shared by the pooling layers."""
+    y = next(taps).copy()
+    winners = taken = None
+    if with_winners:
+        # Same memory layout as y, so the elementwise steps below stream together.
+        winners = np.zeros_like(y, dtype=np.uint8)
+        taken = np.empty_like(winners)
+    for t, tap in enumerate(taps, 1):
+        if with_winners:
+            # Taps come in increasing t, so "t where strictly greater, else the old
+            # winner" is max(winner, t * greater) (cheaper than copyto with where=).
+            np.multiply(np.greater(tap, y), np.uint8(t), out=taken)
+            np.maximum(winners, taken, out=winners)
+        np.maximum(y, tap, out=y)
+    return y, winners
+
+
 class MaxPool2D(Layer):
     """Max over each (k x k) window with stride s, per channel.
 
@@ -227,21 +247,7 @@ class MaxPool2D(Layer):
         greater, so ties keep the first maximum, as in PyTorch."""
         c, h, w, _ = x.shape
         _, out_h, out_w = self.compute_output_shape((c, h, w))
-        taps = self._taps(x, out_h, out_w)
-        y = next(taps).copy()
-        winners = None
-        if with_winners:
-            # Same memory layout as y, so the elementwise steps below stream together.
-            winners = np.zeros_like(y, dtype=np.uint8)
-            taken = np.empty_like(winners)
-        for t, tap in enumerate(taps, 1):
-            if with_winners:
-                # Taps come in increasing t, so "t where strictly greater, else the old
-                # winner" is max(winner, t * greater) (cheaper than copyto with where=).
-                np.multiply(np.greater(tap, y), np.uint8(t), out=taken)
-                np.maximum(winners, taken, out=winners)
-            np.maximum(y, tap, out=y)
-        return y, winners
+        return running_max(self._taps(x, out_h, out_w), with_winners)
 
     def forward(self, x, training=False):
         # Inference never goes backward, so it skips the winners (the page runs batch 1).

@@ -48,7 +48,17 @@ from numpy.lib.stride_tricks import as_strided
 
 from .conv import conv_padding, output_size
 from .init import INITIALISERS, check_initialiser
-from .layers import Conv2D, Dense, Dropout, Flatten, Layer, MaxPool2D, ReLU, Softmax
+from .layers import (
+    Conv2D,
+    Dense,
+    Dropout,
+    Flatten,
+    Layer,
+    MaxPool2D,
+    ReLU,
+    Softmax,
+    running_max,
+)
 
 CONV1D_PADDING = ("same", "valid")
 
@@ -118,18 +128,7 @@ class MaxPoolHeight(Layer):
     def _pool(self, x, out_h, with_winners):
         """(y, winners) for x (C, H, W, N): the maxima and, if asked, which row of its
         window (0 .. k-1) holds each one; a row takes over only where strictly greater."""
-        taps = self._taps(x, out_h)
-        y = next(taps).copy()
-        winners = taken = None
-        if with_winners:
-            winners = np.zeros(y.shape, np.uint8)
-            taken = np.empty_like(winners)
-        for u, tap in enumerate(taps, 1):
-            if with_winners:
-                np.multiply(np.greater(tap, y), np.uint8(u), out=taken)
-                np.maximum(winners, taken, out=winners)
-            np.maximum(y, tap, out=y)
-        return y, winners
+        return running_max(self._taps(x, out_h), with_winners)
 
     def forward(self, x, training=False):
         self._x = x.transpose(1, 2, 3, 0)
