@@ -206,69 +206,122 @@ def _subset(indices, limit, seed):
     return np.sort(np.random.RandomState(seed).choice(indices, limit, replace=False))
 
 
-class EpochData:
-    """Renders epoch e+1 on a thread while epoch e trains (NumPy releases the GIL in the
-    heavy parts of both). A thread, not a process, so nothing is ever pickled. With `epochs`
-    it renders nothing past the last epoch."""
+class Prefetch:
+    """Makes the next piece of data on a thread while the current one is used (NumPy
+    releases the GIL in the heavy parts of rendering and training). A thread, not a
+    process, so nothing is ever pickled. Subclasses say how a piece is made (`_render(key)`)
+    and which comes next (`_next(key)`, None after the last)."""
 
-    def __init__(self, data, indices, seed, epochs=None, paper=0.0):
-        self.data, self.indices, self.seed, self.epochs = data, indices, seed, epochs
-        self.paper = paper
+    def __init__(self):
         self._pending = {}
 
-    def _render(self, epoch):
-        rng = np.random.RandomState([self.seed, epoch, 1])
-        return render_batch(self.data, self.indices, rng=rng, augment=True, paper=self.paper)
+    def _render(self, key):
+        raise NotImplementedError
 
-    def _start(self, epoch):
+    def _next(self, key):
+        return None
+
+    def _start(self, key):
         box = {}
 
         def work():
             try:
-                box["value"] = self._render(epoch)
+                box["value"] = self._render(key)
             except BaseException as err:  # re-raised in the training thread
                 box["error"] = err
 
         thread = threading.Thread(target=work, daemon=True)
         thread.start()
-        self._pending[epoch] = (thread, box)
+        self._pending[key] = (thread, box)
 
-    def __call__(self, epoch):
-        if epoch not in self._pending:
-            self._start(epoch)
-        thread, box = self._pending.pop(epoch)
+    def __call__(self, key):
+        if key not in self._pending:
+            self._start(key)
+        thread, box = self._pending.pop(key)
         thread.join()
         if "error" in box:
             raise box["error"]
-        if self.epochs is None or epoch + 1 < self.epochs:
-            self._start(epoch + 1)
+        following = self._next(key)
+        if following is not None and following not in self._pending:
+            self._start(following)
         return box["value"]
+
+
+class EpochData(Prefetch):
+    """Renders epoch e+1 on a thread while epoch e trains. With `epochs` it renders nothing
+    past the last epoch."""
+
+    def __init__(self, data, indices, seed, epochs=None, paper=0.0):
+        super().__init__()
+        self.data, self.indices, self.seed, self.epochs = data, indices, seed, epochs
+        self.paper = paper
+
+    def _render(self, epoch):
+        rng = np.random.RandomState([self.seed, epoch, 1])
+        return render_batch(self.data, self.indices, rng=rng, augment=True, paper=self.paper)
+
+    def _next(self, epoch):
+        return epoch + 1 if self.epochs is None or epoch + 1 < self.epochs else None
 
 
 def data_fingerprint(data, train_idx, val_idx):
     """A SHA-256 of what training reads: the class labels, every sample's label, points and
     stroke boundaries, and the split. Exact, and cheap (about 0.1 s for the shared file)."""
-    digest = hashlib.sha256(json.dumps([str(c) for c in data.mapping]).encode("utf-8"))
-    for array in (data.labels, data.point_start, data.point_stop, data.connects_next,
-                  data.points, train_idx, val_idx):
+    return fingerprint([str(c) for c in data.mapping],
+                       (data.labels, data.point_start, data.point_stop, data.connects_next,
+                        data.points, train_idx, val_idx))
+
+
+def fingerprint(header, arrays):
+    """A SHA-256 of a JSON-able header and of arrays, each with its dtype and shape."""
+    digest = hashlib.sha256(json.dumps(header).encode("utf-8"))
+    for array in arrays:
         array = np.ascontiguousarray(array)
         digest.update(("%s %s;" % (array.dtype.str, array.shape)).encode("ascii"))
         digest.update(array.tobytes())
     return digest.hexdigest()
 
 
-def save_checkpoint(path, model, optimizer, history, state, args, data_identity=None):
+def save_checkpoint(path, model, optimizer, history, state, args, data_identity=None,
+                    run_identity=RUN_IDENTITY):
+    """The whole training state, written atomically: the model, Adam's buffers, the history,
+    the state, the options `run_identity` names and what identifies the data."""
     opt_meta, opt_arrays = optimizer.state_dict()
     meta = model_meta(model)
     meta["checkpoint"] = {"optimizer": opt_meta, "history": history, "state": state,
-                          "run": {k: getattr(args, k) for k in RUN_IDENTITY},
+                          "run": {k: getattr(args, k) for k in run_identity},
                           "data": data_identity}
     arrays = model_arrays(model)
     arrays.update({"optim/" + k: v for k, v in opt_arrays.items()})
     write_archive(path, meta, arrays)
 
 
-def load_checkpoint(path, optimizer, args):
+def character_network(args, n_labels):
+    """The layer configs and input shape a character checkpoint must hold."""
+    return ([{"class": layer.name, "config": layer.config()}
+             for layer in architecture(args.arch, n_labels)], INPUT_SHAPE)
+
+
+def _best_accuracy(value):
+    return _number(value) and -1 <= value <= 1
+
+
+class CheckpointKind:
+    """What a task's checkpoints hold, for `load_checkpoint`: the options that define a run,
+    the network (a function (args, number of labels) -> (layer configs, input shape)),
+    whether it is a sequence model, and the state's best-so-far entry (its key, its check
+    and its name in messages)."""
+
+    def __init__(self, run_identity, network, sequence, best_key, best_ok, best_name):
+        self.run_identity, self.network, self.sequence = run_identity, network, sequence
+        self.best_key, self.best_ok, self.best_name = best_key, best_ok, best_name
+
+
+CHARACTERS = CheckpointKind(RUN_IDENTITY, character_network, False, "best_val_acc",
+                            _best_accuracy, "accuracy")
+
+
+def load_checkpoint(path, optimizer, args, kind=CHARACTERS):
     """(model, history, state, data identity) from a checkpoint, all of it checked, without
     the data: a damaged or foreign checkpoint is refused before minutes of loading."""
     name = printable(path)
@@ -281,21 +334,20 @@ def load_checkpoint(path, optimizer, args):
     run = ckpt.get("run")
     if not isinstance(run, dict):
         raise ModelFileError("%s: damaged checkpoint (no record of its options)" % name)
-    changed = [k for k in RUN_IDENTITY if run.get(k) != getattr(args, k)]
+    changed = [k for k in kind.run_identity if run.get(k) != getattr(args, k)]
     if changed:
         raise UsageError("--resume: the checkpoint was made with different options (%s); "
                          "use the original ones" % printable(", ".join(
                              "--%s %s" % (k.replace("_", "-"), run.get(k)) for k in changed)))
     opt_arrays = {k[len("optim/"):]: arrays.pop(k) for k in list(arrays) if k.startswith("optim/")}
-    model = model_from_archive(path, meta, arrays)
-    expected = [{"class": layer.name, "config": layer.config()}
-                for layer in architecture(args.arch, len(model.labels))]
-    if model.config() != expected or model.input_shape != INPUT_SHAPE:
+    model = model_from_archive(path, meta, arrays, sequence=kind.sequence)
+    expected, input_shape = kind.network(args, len(model.labels))
+    if model.config() != expected or model.input_shape != tuple(input_shape):
         raise ModelFileError("%s: damaged checkpoint (its network is not the %s architecture)"
                              % (name, args.arch))
     try:
         _check_optimizer_state(ckpt.get("optimizer"), opt_arrays, model)
-        _check_progress(ckpt.get("history"), ckpt.get("state"), args)
+        _check_progress(ckpt.get("history"), ckpt.get("state"), args, kind)
         identity = ckpt.get("data")
         if identity is not None and not (isinstance(identity, dict) and isinstance(
                 identity.get("fingerprint"), str) and isinstance(identity.get("labels"), list)):
@@ -334,7 +386,7 @@ def _check_optimizer_state(meta, arrays, model):
             raise ValueError("optimizer buffer %s holds impossible values" % key)
 
 
-def _check_progress(history, state, args):
+def _check_progress(history, state, args, kind=CHARACTERS):
     """The history and state the run continues from: the shapes TrainingMonitor and fit
     update in place."""
     if not isinstance(state, dict):
@@ -346,8 +398,8 @@ def _check_progress(history, state, args):
         value = state.get(key)
         if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= done:
             raise ValueError("its %s is malformed" % key)
-    if not _number(state.get("best_val_acc")) or not -1 <= state["best_val_acc"] <= 1:
-        raise ValueError("its best validation accuracy is malformed")
+    if not kind.best_ok(state.get(kind.best_key)):
+        raise ValueError("its best validation %s is malformed" % kind.best_name)
     if "train_seconds" in state and not _number(state["train_seconds"]):
         raise ValueError("its training time is malformed")
     if not isinstance(state.get("stopped_early", False), bool):
@@ -376,7 +428,13 @@ def check_resumed_data(path, identity, model, labels, fingerprint):
 
 
 class TrainingMonitor:
-    """Progress bar, per-epoch summary, best-model saving, checkpoints, early stopping."""
+    """Progress bar, per-epoch summary, best-model saving, checkpoints, early stopping.
+
+    The word trainer (pycnn.train_words) subclasses it: `is_better`, `record_best`,
+    `metadata` and `epoch_line` are what a task says its own way."""
+
+    run_identity = RUN_IDENTITY
+    patience_measure = "accuracy"
 
     def __init__(self, args, optimizer, history, state, epochs_this_run, data_identity=None):
         self.args, self.optimizer, self.history, self.state = args, optimizer, history, state
@@ -384,6 +442,20 @@ class TrainingMonitor:
         self.bar = None if args.quiet else ProgressBar()
         self.epochs_this_run = epochs_this_run
         self.done_this_run = 0
+
+    def is_better(self, logs):
+        return logs["val_acc"] > self.state["best_val_acc"]
+
+    def record_best(self, logs):
+        self.state["best_val_acc"] = logs["val_acc"]
+
+    def metadata(self):
+        return training_metadata(self.args, self.state)
+
+    def epoch_line(self, epoch, logs):
+        return ("epoch %d/%d  loss %.4f  acc %.4f  val_loss %.4f  val_acc %.4f  lr %.2e  %.0fs"
+                % (epoch + 1, self.args.epochs, logs["loss"], logs["acc"], logs["val_loss"],
+                   logs["val_acc"], logs["lr"], logs["seconds"]))
 
     def on_batch_end(self, epoch, batch, n_batches, logs):
         if self.bar:
@@ -399,25 +471,23 @@ class TrainingMonitor:
             # Nothing is saved: the last checkpoint and best model stay the good ones.
             raise UsageError("training diverged in epoch %d (loss %s): start again with a "
                              "smaller --lr" % (epoch + 1, logs["loss"]))
-        improved = logs["val_acc"] > state["best_val_acc"]
+        improved = self.is_better(logs)
         if improved:
-            state.update(best_val_acc=logs["val_acc"], best_epoch=epoch + 1, bad_epochs=0)
-            model.metadata["training"] = training_metadata(self.args, state)
+            self.record_best(logs)
+            state.update(best_epoch=epoch + 1, bad_epochs=0)
+            model.metadata["training"] = self.metadata()
             save_model(model, self.args.out)
         else:
             state["bad_epochs"] += 1
         state["epochs_done"] = epoch + 1
         state["train_seconds"] = state.get("train_seconds", 0.0) + logs["seconds"]
-        print("epoch %d/%d  loss %.4f  acc %.4f  val_loss %.4f  val_acc %.4f  lr %.2e  %.0fs%s"
-              % (epoch + 1, self.args.epochs, logs["loss"], logs["acc"], logs["val_loss"],
-                 logs["val_acc"], logs["lr"], logs["seconds"], "  *best" if improved else ""),
-              flush=True)
+        print(self.epoch_line(epoch, logs) + ("  *best" if improved else ""), flush=True)
         save_checkpoint(self.args.checkpoint, model, self.optimizer, self.history, state,
-                        self.args, self.data_identity)
+                        self.args, self.data_identity, self.run_identity)
         self.done_this_run += 1
         if state["bad_epochs"] >= self.args.patience:
-            print("early stopping: no better validation accuracy for %d epochs"
-                  % self.args.patience)
+            print("early stopping: no better validation %s for %d epochs"
+                  % (self.patience_measure, self.args.patience))
             state["stopped_early"] = True
             return True
         return bool(self.epochs_this_run) and self.done_this_run >= self.epochs_this_run

@@ -13,23 +13,29 @@ def _pyplot():
     return plt
 
 
-def plot_history(history, path):
+def plot_history(history, path, loss_label="cross-entropy", scores=None,
+                 score_label="top-1 accuracy", score_title="Accuracy"):
+    """Loss (train and validation) on the left; on the right the curves `scores` names,
+    [(history key, legend)], by default the training and validation accuracy (a word
+    model shows its validation character error rate and word accuracy there)."""
     plt = _pyplot()
     epochs = history.get("epoch", list(range(1, len(history["loss"]) + 1)))
+    if scores is None:
+        scores = [("acc", "train (augmented)"), ("val_acc", "validation (held-out writers)")]
     fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(10, 4))
     ax_loss.plot(epochs, history["loss"], label="train")
     if "val_loss" in history:
         ax_loss.plot(epochs, history["val_loss"], label="validation")
     ax_loss.set_xlabel("epoch")
-    ax_loss.set_ylabel("cross-entropy")
+    ax_loss.set_ylabel(loss_label)
     ax_loss.set_title("Loss")
     ax_loss.legend()
-    ax_acc.plot(epochs, history["acc"], label="train (augmented)")
-    if "val_acc" in history:
-        ax_acc.plot(epochs, history["val_acc"], label="validation (held-out writers)")
+    for key, label in scores:
+        if key in history:
+            ax_acc.plot(epochs, history[key], label=label)
     ax_acc.set_xlabel("epoch")
-    ax_acc.set_ylabel("top-1 accuracy")
-    ax_acc.set_title("Accuracy")
+    ax_acc.set_ylabel(score_label)
+    ax_acc.set_title(score_title)
     ax_acc.legend()
     for ax in (ax_loss, ax_acc):
         ax.grid(alpha=0.3)
