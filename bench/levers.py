@@ -1,4 +1,4 @@
-"""Which training levers move issue 10's accuracy targets? A measured study on validation.
+"""Which training levers move the model's accuracy? A measured study on validation.
 
 Usage: .venv/bin/python bench/levers.py [--epochs 5] [--variants base,smooth,mixup,clean,long]
                                         [--limit-train N] [--threads 1] [--cache runs/levers]

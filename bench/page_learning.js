@@ -11,7 +11,7 @@
 // visit: nothing kept, no feature cache), imports one file through My examples, and presses
 // "Learn from my examples": the time is from that click until the page reads with the learnt
 // model (the personal model kept in IndexedDB and Look inside, Read as and the labels
-// updated), as a visitor waits for it. It includes fetching and importing pycnn.adapt.
+// updated), as a visitor waits for it. It includes fetching and importing pycnn.learn.
 //
 // During each 186-example learning, --during drawings are made (hand-made strokes as mouse
 // drags, each once the previous answer is shown): stroke end -> answer in the page, the

@@ -6,7 +6,8 @@
 import { InsideView, percent } from "./inside.js";
 import { ReadAs } from "./read-as.js";
 import { RecognizerClient } from "./recognizer-client.js";
-import { Teach, spokenLabel } from "./teach.js";
+import { Teach } from "./teach.js";
+import { spokenLabel } from "./ui-helpers.js";
 import { installTestHooks } from "./test-hooks.js";
 
 const BRUSH_MIN = 0.025;

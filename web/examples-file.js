@@ -2,7 +2,7 @@
 // from, and the checks every example passes before it is stored. No DOM, no IndexedDB, so the
 // same checks hold for a correction, a teaching drawing and an import.
 //
-// The file (shared with pycnn.adapt, which reads the same schema; keep the two in step):
+// The file (shared with pycnn.learn.examples, which reads the same schema; keep the two in step):
 //
 //   {"format": "pycnn-examples", "version": 1,
 //    "examples": [
@@ -21,8 +21,8 @@
 export const FORMAT = "pycnn-examples";
 export const VERSION = 1;
 
-// Every limit in one place. They are pycnn.adapt's (MAX_TEXT_BYTES, MAX_EXAMPLES, ...), so a
-// file this page writes is one pycnn.adapt reads, and the reverse; keep the two in step.
+// Every limit in one place. They are pycnn.learn.examples' (MAX_TEXT_BYTES, MAX_EXAMPLES, ...), so
+// a file this page writes is one pycnn.learn.examples reads, and the reverse; keep the two in step.
 export const LIMITS = Object.freeze({
   fileBytes: 16 * 1024 * 1024, // an import file larger than this is refused before it is read
   examples: 2000, // examples kept on the device, all labels together
@@ -62,7 +62,7 @@ export function labelProblem(label) {
   if (length > LIMITS.labelLength) {
     return `“${[...label].slice(0, LIMITS.labelLength).join("")}…” is ${length} characters long; a label has at most ${LIMITS.labelLength}.`;
   }
-  // What Python's str.isprintable() allows (pycnn.adapt checks it): no control, format or
+  // What Python's str.isprintable() allows (pycnn.learn.examples checks it): no control, format or
   // unassigned characters, and no separator but the plain space.
   if (/[\p{C}\p{Zl}\p{Zp}]|(?! )\p{Zs}/u.test(label)) {
     return "A label can't contain control characters, line breaks or special spaces.";

@@ -35,7 +35,7 @@ export class LearnButton {
     }
   }
 
-  /** Learn from every example (pycnn.adapt holds back a new symbol with fewer than
+  /** Learn from every example (pycnn.learn.adaptation holds back a new symbol with fewer than
    * LIMITS.minNewLabelExamples and says so); pressed again while learning, it stops. */
   async learn() {
     const { el, state } = this;

@@ -1,4 +1,4 @@
-// The seam between the page's personal examples and learning in the worker (issue 11). The
+// The seam between the page's personal examples and learning in the worker. The
 // page side is ready; what turns the Learn button on is the worker saying it can learn: its
 // "info" reply lists the requests it answers (`requests`), and learning is offered only
 // when that list holds every one of LEARN_REQUESTS. (An "info" without `requests`, as
@@ -8,7 +8,7 @@
 // needs no change):
 //
 //   {type: "learn_begin", id, data: the examples file (web/examples-file.js, the format
-//     pycnn.adapt reads) as UTF-8 JSON bytes}
+//     pycnn.learn.examples reads) as UTF-8 JSON bytes}
 //     -> {steps_total, classes_added, labels_added, held_back, examples, from}
 //   {type: "learn_step", id, max_ms}: about max_ms of work, so a recognition sent meanwhile
 //     waits at most one slice
@@ -16,7 +16,7 @@
 //        is the one in use and `labels` are its labels (null before)
 //   {type: "learn_cancel", id} -> {cancelled}
 //
-// The personal model (web/teach.js): after `done` it is kept with model_export ({which:
+// The personal model (web/model-switch.js): after `done` it is kept with model_export ({which:
 // "mine"} -> its .npz bytes) and the store's putModel({name: "mine", bytes, labels, saved,
 // use}); on start, getModel("mine") and model_load (data: the bytes), falling back to the
 // shipped model with a notice when it is refused; model_use {which: "mine" | "original"} and

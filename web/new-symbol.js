@@ -1,7 +1,7 @@
 // New symbols: labels the model does not know yet. The "New symbol" form that starts teaching
 // one, and the rules about them that the correction, the teaching mode, My examples and the
 // import all follow: at most LIMITS.newLabels of them, each learnt from at least
-// LIMITS.minNewLabelExamples examples (pycnn.adapt holds back one with fewer).
+// LIMITS.minNewLabelExamples examples (pycnn.learn.adaptation holds back one with fewer).
 
 import { LIMITS, labelProblem } from "./examples-file.js";
 import { $, showError } from "./ui-helpers.js";

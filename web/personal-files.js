@@ -1,5 +1,5 @@
 // Export and import of what you made here: the examples file (web/examples-file.js's format,
-// which pycnn.adapt reads) from My examples, and your model's file (a pycnn .npz that
+// which pycnn.learn.examples reads) from My examples, and your model's file (a pycnn .npz that
 // `python -m pycnn.predict --model my-model.npz` reads) from the model controls. An import is
 // checked whole before anything changes: refused with one sentence, or taken.
 

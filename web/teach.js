@@ -1,4 +1,4 @@
-// Teaching the network your handwriting, the page's side (issue 11). Each job is its own
+// Teaching the network your handwriting, the page's side. Each job is its own
 // module; this one makes them, wires them together and starts them:
 //   web/correction.js      "Not right?": the top 5, the picker of every label, or typed
 //   web/teach-mode.js      the teaching mode: a few drawings of each character, asked for

@@ -1,6 +1,6 @@
 // A first visit downloads each file once, and later visits come from the service worker's
 // cache, with the runtime's WebAssembly from Chromium's code cache and the Python bytecode the
-// worker kept (issue 12, finding 4).
+// worker kept.
 // A counting proxy in front of the site (counting-proxy.js) sees every request that reaches
 // the network; being another origin, it also gives every test a site never visited before.
 const fs = require("node:fs");

@@ -2,7 +2,7 @@
 // the personal model kept across a reload and an offline reload, exported (a file
 // `python -m pycnn.predict` reads) and imported back with the examples, a corrupted model
 // file refused with nothing changed, and a drawing answered while the page learns.
-// Learning runs pycnn.adapt in Pyodide, so each test learns once and checks much after it.
+// Learning runs pycnn.learn in Pyodide, so each test learns once and checks much after it.
 const fs = require("node:fs");
 const path = require("node:path");
 const { execFileSync } = require("node:child_process");
@@ -231,8 +231,8 @@ test("new symbols from 5 drawings each, kept across reloads and offline, exporte
 
 test("a kept model that fails validation: the original model reads, and the page says so", async ({ page }) => {
   await openTeach(page);
-  // Start-up left learning alone: pycnn.adapt and the rehearsal set are fetched when learning starts.
-  const unpacked = await page.workers()[0].evaluate(() => ["/home/pyodide/site/pycnn/adapt.py", "/home/pyodide/rehearsal.npz"]
+  // Start-up left learning alone: pycnn.learn and the rehearsal set are fetched when learning starts.
+  const unpacked = await page.workers()[0].evaluate(() => ["/home/pyodide/site/pycnn/learn/adaptation.py", "/home/pyodide/rehearsal.npz"]
     .map((file) => runtime._module.FS.analyzePath(file).exists));
   expect(unpacked).toEqual([false, false]);
   await drawAndRecognise(page, SHAPES.seven);

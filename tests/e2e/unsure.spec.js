@@ -1,4 +1,4 @@
-// "I'm not sure" (issue 12, finding 6): when the worker's answer carries unsure (what is shown
+// "I'm not sure": when the worker's answer carries unsure (what is shown
 // below the model's threshold, chosen by pycnn.derive_lookalikes), the page still shows the
 // guesses but words them as guesses, on screen and in the screen-reader announcement. The
 // page follows the flag, whatever the threshold: the shipped model's own threshold decides
