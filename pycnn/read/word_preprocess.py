@@ -102,7 +102,7 @@ def _area_resample_entries(out_size, in_size, scale, offset):
     when shrinking). Entries come in order of i, and so of k, which never decreases. A word's
     matrix is up to MAX_WIDTH by thousands of pixels, and making it, then finding its nonzeros,
     took most of the time on a wide canvas; tests/test_word_preprocess.py checks these entries
-against it.
+    against it.
     """
     edges = offset + np.arange(in_size + 1, dtype=np.float64) * scale
     lo, hi = edges[:-1], edges[1:]
