@@ -1,4 +1,5 @@
-"""python -m pycnn.train: train a character model on UNIPEN pen strokes.
+"""python -m pycnn.train: train a character model on UNIPEN pen strokes (or, with
+--task words, a word model: see pycnn/train_words.py).
 
 Every epoch re-renders the training strokes with fresh, seeded augmentation (the way the
 page draws a mouse drag), then runs them through the same `pycnn.read.preprocess` as the page.
@@ -84,26 +85,45 @@ def architecture(name, n_classes):
 
 
 ARCHITECTURES = ("tiny", "small", "default")
+WORD_ARCHITECTURES = ("words", "words-tiny")  # pycnn.train_words.architecture
+TASKS = ("characters", "words")
+
+# Options whose default depends on --task (the characters' are what they always were).
+TASK_DEFAULTS = {
+    "characters": {"arch": "default", "out": "weights/model.npz", "epochs": 30,
+                   "batch_size": 64, "lr": 2e-3},
+    "words": {"arch": "words", "out": "weights/words.npz", "epochs": 20, "batch_size": 32,
+              "lr": 1e-3, "clip_norm": 5.0},
+}
 
 
 def parse_args(argv):
     p = ArgumentParser(prog="python -m pycnn.train", description=__doc__.split("\n")[0])
+    p.add_argument("--task", default="characters", choices=TASKS,
+                   help="characters (the default) or words (a CTC word model, "
+                        "pycnn.train_words)")
     add_data_option(p, "data/unipen/unipen_alnum_strokes.npz ($PYCNN_UNIPEN if set) "
-                       "and data/unipen/unipen_symbols_strokes.npz: 94 classes")
-    p.add_argument("--out", default="weights/model.npz", help="where the best model goes")
+                       "and data/unipen/unipen_symbols_strokes.npz: 94 classes; for "
+                       "--task words, data/unipen/unipen_words_strokes.npz")
+    p.add_argument("--out", default=None,
+                   help="where the best model goes (weights/model.npz; words: "
+                        "weights/words.npz)")
     p.add_argument("--report-dir", default=None,
                    help="metrics.json, curves.png, confusion.png (default: next to --out)")
     p.add_argument("--checkpoint", default=None,
                    help="training state, written every epoch (default: <out dir>/checkpoint.npz)")
     p.add_argument("--resume", action="store_true", help="continue from --checkpoint")
-    p.add_argument("--arch", default="default", choices=ARCHITECTURES)
-    p.add_argument("--epochs", type=int, default=30)
-    p.add_argument("--batch-size", type=int, default=64)
-    p.add_argument("--lr", type=float, default=2e-3, help="peak learning rate (Adam, cosine)")
+    p.add_argument("--arch", default=None, choices=ARCHITECTURES + WORD_ARCHITECTURES,
+                   help="default (words: words)")
+    p.add_argument("--epochs", type=int, default=None, help="30 (words: 20)")
+    p.add_argument("--batch-size", type=int, default=None, help="64 (words: 32)")
+    p.add_argument("--lr", type=float, default=None,
+                   help="peak learning rate (Adam, cosine): 2e-3 (words: 1e-3)")
     p.add_argument("--weight-decay", type=float, default=1e-4)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--patience", type=int, default=6,
-                   help="stop after this many epochs without a better validation accuracy")
+                   help="stop after this many epochs without a better validation accuracy "
+                        "(words: character error rate)")
     p.add_argument("--limit-train", type=int, default=0,
                    help="use only this many training samples (0: all); for quick runs")
     p.add_argument("--limit-val", type=int, default=0)
@@ -114,9 +134,17 @@ def parse_args(argv):
     p.add_argument("--init", default=None, metavar="MODEL",
                    help="start from this model's weights (same architecture and classes) "
                         "instead of a random initialisation")
+    p.add_argument("--clip-norm", type=float, default=None,
+                   help="words only: scale each step's gradients down to this global norm "
+                        "when larger (5; 0: off)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     args = p.parse_args(argv)
-    for name, low, high in OPTION_RANGES:
+    check_task_options(args)
+    for name, value in TASK_DEFAULTS[args.task].items():
+        if getattr(args, name) is None:
+            setattr(args, name, value)
+    ranges = OPTION_RANGES + (WORD_OPTION_RANGES if args.task == "words" else ())
+    for name, low, high in ranges:
         value = getattr(args, name)
         if not low <= value <= high:  # also false for NaN
             raise UsageError("--%s must be between %s and %s, not %s"
@@ -124,9 +152,34 @@ def parse_args(argv):
     out_dir = os.path.dirname(os.path.abspath(args.out))
     args.report_dir = args.report_dir or out_dir
     args.checkpoint = args.checkpoint or os.path.join(out_dir, "checkpoint.npz")
-    # The shipped model reads every printable character: digits, letters and symbols.
-    args.data = args.data or [default_data_path(), default_data_path(SYMBOLS_FILE_NAME)]
+    if args.task == "words":
+        from .data.words import default_words_path
+
+        args.data = args.data or [default_words_path()]
+    else:
+        # The shipped model reads every printable character: digits, letters and symbols.
+        args.data = args.data or [default_data_path(), default_data_path(SYMBOLS_FILE_NAME)]
     return args
+
+
+def check_task_options(args):
+    """Refuse options that belong to the other task, before anything is filled in."""
+    if args.task == "characters":
+        if args.arch in WORD_ARCHITECTURES:
+            raise UsageError("--arch %s is a word architecture: use it with --task words"
+                             % args.arch)
+        if args.clip_norm is not None:
+            raise UsageError("--clip-norm is for --task words only")
+        return
+    if args.arch is not None and args.arch not in WORD_ARCHITECTURES:
+        raise UsageError("--arch %s is a character architecture; --task words trains %s"
+                         % (args.arch, " or ".join(WORD_ARCHITECTURES)))
+    if args.paper:
+        raise UsageError("--paper is for --task characters only")
+    if args.init is not None:
+        raise UsageError("--init is for --task characters only")
+    if args.data is not None and len(args.data) != 1:
+        raise UsageError("--task words reads one words file, not %d files" % len(args.data))
 
 
 # Sane ranges of the numeric options: a NaN, infinite or absurd value is refused up front
@@ -136,6 +189,8 @@ OPTION_RANGES = (("epochs", 1, 10000), ("batch_size", 1, 1024), ("lr", 1e-8, 1.0
                  ("weight_decay", 0.0, 1.0), ("seed", 0, 2 ** 31 - 1), ("patience", 1, 10000),
                  ("limit_train", 0, 10 ** 9), ("limit_val", 0, 10 ** 9),
                  ("stop_after", 0, 10000), ("paper", 0.0, 1.0))
+# A batch of 256 words 512 px wide holds about 1.2 GB in the words network's largest buffer.
+WORD_OPTION_RANGES = (("clip_norm", 0.0, 1e6), ("batch_size", 1, 256))
 
 
 def check_outputs(args):
@@ -529,6 +584,10 @@ def write_report(args, model, history, state, x_val, y_val, sections_val):
 def main(argv=None):
     args = parse_args(argv)
     check_outputs(args)
+    if args.task == "words":
+        from .train_words import train_words
+
+        return train_words(args)
     optimizer = Adam(args.lr, weight_decay=args.weight_decay)
     if args.resume:  # a damaged checkpoint is refused before minutes of data loading
         model, history, state, identity = load_checkpoint(args.checkpoint, optimizer, args)
