@@ -149,6 +149,17 @@ function line(from, to, steps = 12) {
   return points;
 }
 
+// An elliptic arc about (cx, cy) with radii rx, ry, from angle a0 to a1 in degrees
+// (counter-clockwise as seen on screen, 0 pointing right), in pad fractions.
+function arc(cx, cy, rx, ry, a0, a1, steps = 24) {
+  const points = [];
+  for (let i = 0; i <= steps; i++) {
+    const a = ((a0 + ((a1 - a0) * i) / steps) * Math.PI) / 180;
+    points.push([cx + rx * Math.cos(a), cy - ry * Math.sin(a)]);
+  }
+  return points;
+}
+
 // A few hand-made characters, in pad fractions.
 const SHAPES = {
   one: [line([0.5, 0.2], [0.5, 0.8])],
@@ -183,6 +194,7 @@ module.exports = {
   drawStrokes,
   drawAndRecognise,
   line,
+  arc,
   SHAPES,
   top5,
 };
