@@ -30,9 +30,9 @@ sentence naming the line:
 log(f / sum f), and, built on first use, a trie laid out as flat arrays per depth (`trie`),
 which is what the decoder walks. Nothing here loops over the entries in Python except to
 word an error. For the shipped 50,984 words, in CPython 3.11 on two cores shared with a
-training run: loading 27 to 50 ms, the trie 25 ms and the words as str (for look-ups) 17 ms,
-both on first use; Pyodide is some 3 to 10 times slower. Runs on the page's Python (3.8,
-NumPy 1.17).
+training run: loading 30 to 50 ms and the trie 25 ms on first use (with Python 3.8 and
+NumPy 1.17.5, the page's versions, about 40 and 22 ms); Pyodide is some 3 to 10 times
+slower. Runs on the page's Python (3.8, NumPy 1.17).
 """
 
 import bisect
@@ -163,7 +163,8 @@ def parse_lexicon(text, name="the lexicon", max_entries=MAX_ENTRIES):
         raise LexiconError("line %d of %s holds a word of %d characters, longer than the %d "
                            "a word may have" % (line + 1, name, lengths[line], MAX_WORD_CHARS))
     frequencies = _frequencies(text, codes, tabs, ends, name)
-    wrong = ~(np.isfinite(frequencies) & (frequencies > 0))
+    with np.errstate(invalid="ignore"):  # nan > 0 warns in old NumPy
+        wrong = ~(np.isfinite(frequencies) & (frequencies > 0))
     if wrong.any():
         i = int(np.flatnonzero(wrong)[0])
         raise LexiconError("line %d of %s: the frequency %r of %r is not a finite positive "
@@ -178,7 +179,10 @@ def parse_lexicon(text, name="the lexicon", max_entries=MAX_ENTRIES):
     chars[target] = codes[source]
     chars = chars.reshape(n, longest)
     keys = chars.view("S%d" % longest).ravel()
-    if keys.size > 1 and not (keys[1:] > keys[:-1]).all():  # the shipped file is sorted
+    words = None
+    if keys.size < 2 or (keys[1:] > keys[:-1]).all():  # sorted, as the shipped file is
+        words = text.decode("ascii").split()[0::2]  # the str list, faster than from keys
+    else:
         order = np.argsort(keys, kind="mergesort")
         keys = keys[order]
         chars = chars[order]
@@ -190,7 +194,7 @@ def parse_lexicon(text, name="the lexicon", max_entries=MAX_ENTRIES):
             raise LexiconError("the word %r is on lines %d and %d of %s: each word may "
                                "appear once (add up its frequencies on one line)"
                                % (keys[first].decode("ascii"), lines_of[0], lines_of[1], name))
-    return Lexicon(keys, frequencies, name, chars=chars)
+    return Lexicon(keys, frequencies, name, chars=chars, words=words)
 
 
 def _field(text, start, stop):
@@ -295,11 +299,12 @@ class Lexicon:
 
     keys: (N,) NumPy bytes array, sorted and unique; frequencies: (N,) positive floats in
     the same order; chars: the same words as an (N, width) zero-padded uint8 matrix, or None
-    to make it from keys. Made by `load_lexicon`, `parse_lexicon` or `lexicon_from_words`,
-    which check what this trusts.
+    to make it from keys; words: the same as a list of str, or None to make it when asked.
+    Made by `load_lexicon`, `parse_lexicon` or `lexicon_from_words`, which check what this
+    trusts.
     """
 
-    def __init__(self, keys, frequencies, name="the lexicon", chars=None):
+    def __init__(self, keys, frequencies, name="the lexicon", chars=None, words=None):
         self.name = name
         self.keys = keys
         if chars is None:
@@ -311,7 +316,7 @@ class Lexicon:
         self.min_log_prior = float(self.log_prior.min())
         self.max_log_prior = float(self.log_prior.max())
         self._trie = None
-        self._words = None
+        self._words = words
 
     def __len__(self):
         return int(self.keys.size)
