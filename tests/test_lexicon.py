@@ -321,6 +321,39 @@ def test_hostile_python_word_lists_are_refused(words, frequencies, message):
     assert message in str(caught.value)
 
 
+def test_corrupted_files_give_a_lexicon_or_a_lexicon_error():
+    """Seeded random damage to a good file, plain and gzipped: flipped, inserted and deleted
+    bytes, cuts. Nothing but a usable Lexicon or a LexiconError may come out."""
+    rng = np.random.RandomState(0)
+    good = b"".join(b"%s\t%d\n" % (w.encode(), rng.randint(1, 10 ** 6)) for w in
+                    ("the", "of", "and", "don't", "x=y+1;", "Zebra", "a", "I", "hello"))
+    outcomes = set()
+    for case in range(400):
+        data = bytearray(gzip.compress(good) if case % 2 else good)
+        for _ in range(rng.randint(1, 4)):
+            if not data:
+                break
+            at = rng.randint(0, len(data))
+            what = rng.randint(0, 4)
+            if what == 0:
+                data[at] = rng.randint(0, 256)
+            elif what == 1:
+                data.insert(at, rng.choice([9, 10, 13, 32, 0, 0x2D, 0x31, 0x80, 0x61]))
+            elif what == 2 and len(data) > 1:
+                del data[at]
+            else:
+                del data[at:]
+        try:
+            lexicon = load_lexicon(bytes(data))
+        except LexiconError as err:
+            assert str(err) and "\n" not in str(err)
+            outcomes.add("refused")
+        else:
+            assert len(lexicon) and np.isfinite(lexicon.log_prior).all()
+            outcomes.add("read")
+    assert outcomes == {"read", "refused"}
+
+
 def test_a_lexicon_error_is_a_value_error():
     assert issubclass(LexiconError, ValueError)
     assert isinstance(parse_lexicon(b"a\t1\n"), Lexicon)

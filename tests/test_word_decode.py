@@ -290,6 +290,20 @@ def test_the_shipped_lexicon_reads_noisy_words(shipped):
     assert result["raw"] == "becouse" and first(result) == "because"
 
 
+@pytest.mark.parametrize("scale", [1e-6, 1.0, 30.0, 1e4, 1e8])
+def test_any_finite_logits_give_a_sound_answer(scale):
+    rng = np.random.RandomState(int(np.log10(scale)) + 10)
+    for frames in (1, 2, 7, 30):
+        z = rng.normal(0, scale, (frames, len(LABELS) + 1))
+        result = decode(z, LABELS, SMALL)
+        words = result["words"]
+        assert 1 <= len(words) <= 3 and len(set(t for t, _ in words)) == len(words)
+        assert all(not np.isnan(s) and s < 0 for _, s in words)
+        assert all(a[1] >= b[1] for a, b in zip(words, words[1:]))
+        assert len(result["spans"]) == len(result["raw"])
+        assert len(result["word_spans"]) == len(words[0][0])
+
+
 # --- bad input -------------------------------------------------------------------------------
 
 def test_bad_frames_and_options_are_refused_with_a_sentence():

@@ -216,8 +216,7 @@ def align(log_probs, text, labels):
 def _logsumexp_rows(x):
     peak = x.max(axis=1)
     safe = np.where(np.isfinite(peak), peak, 0.0)
-    with np.errstate(divide="ignore"):
-        return np.log(np.exp(x - safe[:, None]).sum(axis=1)) + safe
+    return np.log(np.exp(x - safe[:, None]).sum(axis=1)) + safe  # log(0): -inf, as meant
 
 
 class _Frames:
@@ -240,8 +239,7 @@ class _Frames:
 
     def __init__(self, y):
         self.frames = y.shape[0]
-        with np.errstate(under="ignore"):
-            self.p = np.exp(y)  # (T, C)
+        self.p = np.exp(y)  # (T, C)
         self.y = np.ascontiguousarray(y.T)  # (C, T)
         self.cum = np.cumsum(self.y, axis=1)
         self.cum_before = np.zeros_like(self.cum)  # sum over u < t
@@ -262,8 +260,7 @@ class _Frames:
         before_blank = self._shifted(pb, at_root)
         peak = before_total.max(axis=1)
         safe = np.where(np.isfinite(peak), peak, 0.0)
-        with np.errstate(divide="ignore", under="ignore"):
-            psi = np.log(np.exp(before_total - safe[:, None]).dot(self.p)) + safe[:, None]
+        psi = np.log(np.exp(before_total - safe[:, None]).dot(self.p)) + safe[:, None]
         again = np.flatnonzero(last >= 0)
         if again.size:  # the prefix's own last character again: from the blank only
             psi[again, last[again]] = _logsumexp_rows(before_blank[again]
@@ -532,15 +529,18 @@ def decode(logits, labels, lexicon=None, charset=None, top=3, lm_weight=LM_WEIGH
                                                 float(upper_penalty)),
                      float(mixed_case_penalty))
     best = _Best(top)
-    frames = _Frames(y)
     raw_entry = None
     if raw:
         raw_entry = scorer.entry(raw, ctc_log_likelihood(y, raw, labels))
         best.offer(raw_entry)
-    _free_search(frames, mask, labels, scorer, free_beam, best,
-                 min(MAX_FREE_LENGTH, len(raw) + FREE_LONGER))
-    if lexicon is not None and len(lexicon):
-        _lexicon_search(frames, lexicon, _class_tables(labels, mask), scorer, beam, best)
+    # One errstate for the whole search (entering one costs more than many of its steps in
+    # NumPy 1.17): log(0) = -inf and exp underflowing to 0 are what the searches mean.
+    with np.errstate(divide="ignore", under="ignore"):
+        frames = _Frames(y)
+        _free_search(frames, mask, labels, scorer, free_beam, best,
+                     min(MAX_FREE_LENGTH, len(raw) + FREE_LONGER))
+        if lexicon is not None and len(lexicon):
+            _lexicon_search(frames, lexicon, _class_tables(labels, mask), scorer, beam, best)
 
     ranked = best.ranked()
     if (raw_entry is not None and len(raw) == 1 and not raw.isalpha()
