@@ -62,11 +62,16 @@ def targets_of(model, data, indices):
 
 
 def scores(model, features, data, indices):
-    """{"within", "lookalike", "top1"} in percent, for samples `indices`."""
+    """{"within", "lookalike", "top1", and each section's top-1 over all classes ("1a", ...)}
+    in percent, for samples `indices`."""
     report = accuracy_report(head_logits(model, features), targets_of(model, data, indices),
                              model.labels, sections=data.section[indices])
-    return {"within": 100 * report["top1_within"], "lookalike": 100 * report["top1_lookalike"],
-            "top1": 100 * report["top1"]}
+    out = {"within": 100 * report["top1_within"], "lookalike": 100 * report["top1_lookalike"],
+           "top1": 100 * report["top1"]}
+    for name, section in report.get("sections", {}).items():
+        if section.get("top1") is not None:
+            out[name] = 100 * section["top1"]
+    return out
 
 
 def command_line():

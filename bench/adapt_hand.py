@@ -54,12 +54,27 @@ def main():
                    help="the writers to measure on (val: to choose the recipe)")
     p.add_argument("--lr", type=float, default=None)
     p.add_argument("--rehearsal-used", type=int, default=None)
+    p.add_argument("--negative-weight", type=float, default=None)
+    p.add_argument("--no-prototypes", action="store_true")
+    p.add_argument("--old-prototypes", action="store_true")
+    p.add_argument("--nearest", type=int, default=None)
+    p.add_argument("--augmented-images", type=int, default=None)
     args = p.parse_args()
     options = {"train": args.train, "steps": args.steps}
     if args.lr is not None:
         options["learning_rate"] = args.lr
     if args.rehearsal_used is not None:
         options["rehearsal_used"] = args.rehearsal_used
+    if args.negative_weight is not None:
+        options["negative_weight"] = args.negative_weight
+    if args.no_prototypes:
+        options["prototypes"] = False
+    if args.old_prototypes:
+        options["old_prototypes"] = True
+    if args.nearest is not None:
+        options["nearest"] = args.nearest
+    if args.augmented_images is not None:
+        options["augmented_images"] = args.augmented_images
     ks = [int(k) for k in args.ks.split(",")]
 
     model = load_model(args.model)

@@ -51,6 +51,38 @@ def teaching_samples(data, train, c, k, spread=False, seed=0):
     return chosen[:k], len(set(data.writers[chosen[:k]].tolist()))
 
 
+def together(args, ks, model, rehearsal, alnum, old, old_features, before, symbols, split,
+             mapping, wanted, scored, sym_features, options):
+    """Every wanted symbol taught at once, K drawings each; one adapted model per K."""
+    for k in ks:
+        examples = []
+        for symbol in wanted:
+            chosen, _ = teaching_samples(symbols, split["train"], mapping.index(symbol), k,
+                                         spread=args.spread, seed=args.seed)
+            examples.extend(to_example(symbols, i) for i in chosen)
+        begin = time.time()
+        adapted = Adaptation(model, examples, rehearsal=rehearsal, seed=args.seed,
+                             **options).run()
+        seconds = time.time() - begin
+        answers = np.array(adapted.labels)[head_logits(adapted, sym_features).argmax(axis=1)]
+        truth = np.array(mapping)[symbols.labels[scored]]
+        rights = []
+        for symbol in wanted:
+            here = truth == symbol
+            rights.append(100 * np.mean(answers[here] == symbol))
+            print("%-6s %3d %6d | %7.1f%%" % (symbol, k, int(here.sum()), rights[-1]))
+        after = scores(adapted, old_features, alnum, old)
+        print("K=%d, %d symbols taught together: mean %.1f%%, worst %.1f%%, all their drawings "
+              "%.1f%%; %.1f s" % (k, len(wanted), np.mean(rights), min(rights),
+                                  100 * np.mean(answers[np.isin(truth, wanted)]
+                                                == truth[np.isin(truth, wanted)]), seconds))
+        print("old classes, top-1 over all classes, points lost: digits %.2f, capitals %.2f, "
+              "small letters %.2f; within section %.2f" % (
+                  tuple(before[s] - after[s] for s in ("1a", "1b", "1c"))
+                  + (before["within"] - after["within"],)))
+    print("command: " + command_line())
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--model", default="bench/models/model62.npz")
@@ -65,11 +97,28 @@ def main():
                    help="each example from another writer (default: as few writers as can)")
     p.add_argument("--split", default="test", choices=("val", "test"),
                    help="the writers to score on (val: to choose the recipe)")
+    p.add_argument("--together", action="store_true",
+                   help="teach every symbol at once (one model), not each alone")
+    p.add_argument("--negative-weight", type=float, default=None)
+    p.add_argument("--no-prototypes", action="store_true")
+    p.add_argument("--nearest", type=int, default=None)
+    p.add_argument("--rehearsal-used", type=int, default=None)
+    p.add_argument("--augmented-images", type=int, default=None)
     args = p.parse_args()
     ks = [int(k) for k in args.ks.split(",")]
     options = {"train": args.train, "steps": args.steps}
     if args.lr is not None:
         options["learning_rate"] = args.lr
+    if args.negative_weight is not None:
+        options["negative_weight"] = args.negative_weight
+    if args.no_prototypes:
+        options["prototypes"] = False
+    if args.nearest is not None:
+        options["nearest"] = args.nearest
+    if args.rehearsal_used is not None:
+        options["rehearsal_used"] = args.rehearsal_used
+    if args.augmented_images is not None:
+        options["augmented_images"] = args.augmented_images
 
     model = load_model(args.model)
     rehearsal = load_rehearsal()
@@ -89,6 +138,11 @@ def main():
     before = scores(model, old_features, alnum, old)
     print("the 62 classes before: top-1 %.2f, within section %.2f" % (before["top1"],
                                                                       before["within"]))
+    print("before, top-1 over all classes: digits %.2f, capitals %.2f, small letters %.2f"
+          % tuple(before[s] for s in ("1a", "1b", "1c")))
+    if args.together:
+        return together(args, ks, model, rehearsal, alnum, old, old_features, before, symbols,
+                        split, mapping, wanted, scored, sym_features, options)
     print("%-6s %3s %7s %6s | %8s | %-24s | %5s" % ("symbol", "K", "writers", "scored",
                                                     "top-1", "old top-1 / within (diff)",
                                                     "s"))
@@ -110,19 +164,22 @@ def main():
             right = 100 * np.mean(np.array(adapted.labels)[answers] == symbol)
             after = scores(adapted, old_features, alnum, old)
             rows.append((k, right, before["top1"] - after["top1"],
-                         before["within"] - after["within"]))
+                         before["within"] - after["within"])
+                        + tuple(before[s] - after[s] for s in ("1a", "1b", "1c")))
             print("%-6s %3d %7d %6d | %7.1f%% | %6.2f / %6.2f (%+.2f/%+.2f) | %5.1f" % (
                 symbol, k, n_writers, len(rows_here), right, after["top1"], after["within"],
                 after["top1"] - before["top1"], after["within"] - before["within"], seconds),
                 flush=True)
     print()
-    print("K   mean top-1 on the symbol  worst   old classes lost: top-1 / within (mean, worst)")
+    print("K   mean top-1 on the symbol  worst   old classes lost: top-1 / within (mean, worst)"
+          "   top-1 lost: digits / capitals / small (mean, worst)")
     for k in ks:
-        chosen = [r for r in rows if r[0] == k]
-        print("%-3d %6.1f%%                  %5.1f%%   %.2f / %.2f   (%.2f / %.2f)" % (
-            k, np.mean([r[1] for r in chosen]), min(r[1] for r in chosen),
-            np.mean([r[2] for r in chosen]), np.mean([r[3] for r in chosen]),
-            max(r[2] for r in chosen), max(r[3] for r in chosen)))
+        chosen = np.array([r for r in rows if r[0] == k])
+        print("%-3d %6.1f%%                  %5.1f%%   %.2f / %.2f   (%.2f / %.2f)"
+              "   %.2f / %.2f / %.2f  (%.2f / %.2f / %.2f)" % (
+                  (k, chosen[:, 1].mean(), chosen[:, 1].min(), chosen[:, 2].mean(),
+                   chosen[:, 3].mean(), chosen[:, 2].max(), chosen[:, 3].max())
+                  + tuple(chosen[:, 4:7].mean(axis=0)) + tuple(chosen[:, 4:7].max(axis=0))))
     print("command: " + command_line())
 
 

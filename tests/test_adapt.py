@@ -21,6 +21,7 @@ from pycnn.learn.examples import (
     load_examples,
 )
 from pycnn.learn.head import grow_output, last_dense
+from pycnn.learn.prototypes import calibrate_class, class_prototypes
 from pycnn.learn.render import render_examples
 from pycnn.nn import (
     Conv2D,
@@ -240,17 +241,75 @@ def test_rehearsal_keeps_the_classes_that_were_not_taught():
     assert agree_forgot < agree_kept  # without rehearsal they turn into "+" or "0"
 
 
-def test_a_new_symbol_taught_alone_does_not_swallow_the_other_classes():
-    """Half of every batch is the new symbol; the logit adjustment keeps the model from
-    learning that most drawings are that symbol (without it, the mean probability of "+"
-    on the other classes' drawings is 0.013 here, 3.5 times as much)."""
-    model = Adaptation(make_model(), examples(LABELS, 3), rehearsal=(), seed=2, steps=200,
-                       learning_rate=1e-3).run()
+def trained_model():
+    return Adaptation(make_model(), examples(LABELS, 3), rehearsal=(), seed=2, steps=200,
+                      learning_rate=1e-3).run()
+
+
+def test_a_new_symbol_wins_near_its_examples_and_leaves_the_old_classes_exactly():
+    """Taught alone, a new symbol gets a calibrated prototype and no gradient step: other
+    drawings of it read as it, the other classes' drawings keep their answers, and every
+    old logit is exactly what it was."""
+    model = trained_model()
+    taught = Adaptation(model, examples(["+"], 5, seed=5), rehearsal=rehearsal_of(LABELS),
+                        seed=3).run()
+    assert taught.labels == LABELS + ["+"]
+    assert taught.metadata["adaptation"]["steps"] == 0
+    assert taught.metadata["adaptation"]["prototypes"] == 1
     others = examples(LABELS, 6, seed=13)
-    taught = Adaptation(model, examples(["+"], 3, seed=5), rehearsal=rehearsal_of(LABELS),
-                        seed=3, steps=150, learning_rate=1e-3).run()
-    assert taught.predict_proba(render_examples(others))[:, -1].mean() < 0.006
-    assert predicted(taught, examples(["+"], 3, seed=8)) == ["+"] * 3
+    x = render_examples(others)
+    assert np.array_equal(taught.predict_logits(x)[:, :len(LABELS)], model.predict_logits(x))
+    assert predicted(taught, others) == predicted(model, others)
+    assert predicted(taught, examples(["+"], 6, seed=8)) == ["+"] * 6
+
+
+def test_a_new_symbol_is_read_only_by_a_margin_near_its_examples():
+    """The new class's lead over the best old class is positive on drawings like the
+    taught ones and negative on every other class's drawings, and it falls as a drawing of
+    "+" turns into a "-" (its vertical stroke shrinking away)."""
+    model = trained_model()
+    taught = Adaptation(model, examples(["+"], 5, seed=5), rehearsal=rehearsal_of(LABELS),
+                        seed=3).run()
+
+    def lead(chosen):
+        z = taught.predict_logits(render_examples(chosen))
+        return z[:, -1] - z[:, :-1].max(axis=1)
+
+    assert (lead(examples(["+"], 6, seed=21)) > 0).all()
+    assert (lead(examples(LABELS, 4, seed=22)) < 0).all()
+    leads = []
+    for length in (0.35, 0.0):
+        strokes = [(0.045, np.array([[0.15, 0.5], [0.85, 0.5]]))]
+        if length:
+            strokes.append((0.045, np.array([[0.5, 0.5 - length], [0.5, 0.5 + length]])))
+        leads.append(lead([Example("+", strokes, 320)])[0])
+    assert leads[0] > 0 > leads[1]
+
+
+def test_calibrated_prototype_separates_its_examples_from_the_others():
+    """pycnn.learn.prototypes on made-up features: a new class near direction 2 wins on
+    its own rows only, an old class taught keeps the rows that were read as it."""
+    rng = np.random.RandomState(0)
+    dims = 12
+    centres = np.eye(dims)[:3] * 4 + 1
+
+    def rows(c, n):
+        return np.maximum(centres[c] + rng.normal(0, 0.6, size=(n, dims)), 0)
+
+    h = np.concatenate([rows(0, 40), rows(1, 40), rows(2, 30)])
+    classes = np.repeat([0, 1, 2], [40, 40, 30])
+    weight = np.zeros((dims, 3), np.float32)
+    weight[:, 0], weight[:, 1] = centres[0] - 1, centres[1] - 1
+    bias = np.zeros(3, np.float32)
+    logits = h @ weight.astype(np.float64) + bias
+    logits[:, 2] = -50.0  # a new column, not yet set
+    neighbours = class_prototypes(h, classes, 2)
+    calibrate_class(2, h, logits, classes, True, weight, bias, neighbours=neighbours)
+    z = h @ weight.astype(np.float64) + bias
+    assert np.allclose(z, logits)  # the logits kept are the layer's own
+    assert (z.argmax(axis=1) == classes).mean() >= 0.97
+    far = np.maximum(centres[0] + centres[2] * 0.1 - 0.1, 0)[None]  # near class 0 only
+    assert (far @ weight + bias).argmax() == 0
 
 
 def test_train_new_changes_only_the_new_columns():

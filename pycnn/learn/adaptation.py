@@ -43,19 +43,23 @@ from ..nn.optim import Adam
 from .errors import AdaptError, show
 from .examples import MAX_CLASSES_ADDED, MAX_EXAMPLES
 from .head import copy_model, grow_output, head_start, last_dense
+from .prototypes import FULL_RIDGE, NEAREST, NEGATIVE_WEIGHT, calibrate_class, class_prototypes
 from .rehearsal import load_rehearsal, stratified
 from .render import ink_on_pad, render_examples
 
 MIN_NEW_CLASS_EXAMPLES = 3
 
 # Training recipe (see the module docstring and the benches).
-AUGMENTED_IMAGES = 300
+AUGMENTED_IMAGES = 80
 MIN_COPIES, MAX_COPIES = 1, 16
 REHEARSAL_USED = 300
 BATCH_PERSONAL, BATCH_REHEARSAL = 16, 16
 LEARNING_RATE = 3e-4  # 1e-3 cut more errors on validation writers but forgot up to 1.1 points
 EPOCHS = 3  # passes over the personal images, bounded by MIN_STEPS..MAX_STEPS
 MIN_STEPS, MAX_STEPS = 60, 300
+NEW_ONLY_STEPS = 0  # Adam steps when every example is of a new label (prototypes only)
+PENULTIMATE_CHUNK = 96  # rows through the head's hidden layer per unit of work
+CALIBRATE_CHUNK = 4  # classes calibrated per unit of work
 FEATURE_CHUNK = 4  # images through the trunk per unit of work: ~30-60 ms in the page
 CACHED_CHUNK = 64  # rehearsal images per unit whose trunk features are already cached
 
@@ -99,7 +103,9 @@ class Adaptation:
 
     def __init__(self, model, examples, rehearsal=None, seed=0, steps=None, train="head",
                  rehearsal_used=REHEARSAL_USED, augmented_images=AUGMENTED_IMAGES,
-                 learning_rate=LEARNING_RATE, feature_cache=None):
+                 learning_rate=LEARNING_RATE, feature_cache=None, prototypes=True,
+                 negative_weight=NEGATIVE_WEIGHT, nearest=NEAREST, old_prototypes=False,
+                 full_ridge=FULL_RIDGE):
         if train not in TRAIN_CHOICES:
             raise AdaptError("train must be one of %s, not %s"
                              % (", ".join(TRAIN_CHOICES), show(train)))
@@ -169,14 +175,34 @@ class Adaptation:
         self.feature_units = len(self.units)
         n_personal = len(canonical) + len(augmented)
         if steps is None:
-            steps = min(MAX_STEPS, max(MIN_STEPS, EPOCHS * n_personal // BATCH_PERSONAL))
+            if all(e.label in self.labels_added for e in self.examples):
+                steps = NEW_ONLY_STEPS
+            else:
+                steps = min(MAX_STEPS, max(MIN_STEPS, EPOCHS * n_personal // BATCH_PERSONAL))
         self.train_steps = int(steps)
-        self.steps_total = self.feature_units + self.train_steps
+        # After training: the penultimate features in chunks, then the taught classes'
+        # prototypes calibrated a few classes at a time (pycnn.learn.prototypes).
+        self.prototypes = bool(prototypes)
+        self.negative_weight = float(negative_weight)
+        self.nearest = int(nearest)
+        self.full_ridge = float(full_ridge)
+        # An old class taught: other writers' drawings of it (the rehearsal's) count for it
+        # ("positive") or neither for nor against it ("neutral").
+        self.others_of_taught = "positive"
+        self.old_prototypes = bool(old_prototypes)
+        taught = sorted(k for k in set(self.personal_labels.tolist())
+                        if self.old_prototypes or k >= self.old_classes)
+        rows = n_personal + len(chosen)
+        self.finish_units = ([("penultimate", start) for start in range(0, rows, PENULTIMATE_CHUNK)]
+                             + [("calibrate", group) for group in chunks(taught, CALIBRATE_CHUNK)]
+                             ) if self.prototypes and taught else []
+        self.calibrated = {}
+        self.steps_total = self.feature_units + self.train_steps + len(self.finish_units)
         self.steps_done = 0
         self.personal_features, self.personal_targets = [], []
         self.rehearsal_features, self.rehearsal_soft, self.rehearsal_order = [], [], []
         self.losses = []
-        self.unit_seconds = {"features": [], "train": []}
+        self.unit_seconds = {"features": [], "train": [], "finish": []}
         self.learning_rate = learning_rate
         self.train = train
 
@@ -323,6 +349,51 @@ class Adaptation:
         self.optimizer.step(params)
         self.losses.append(loss)
 
+    def _kind(self):
+        if self.steps_done < self.feature_units:
+            return "features"
+        if self.steps_done < self.feature_units + self.train_steps:
+            return "train"
+        return "finish"
+
+    def _finish_unit(self):
+        """One unit of the prototypes' calibration: a chunk of penultimate features (the
+        last Dense layer's input, with the head as trained), or a few classes fitted."""
+        kind, what = self.finish_units[self.steps_done - self.feature_units - self.train_steps]
+        if kind == "penultimate":
+            if not isinstance(self.personal_features, np.ndarray):
+                self._pools()
+            if what == 0:
+                self._all_features = np.concatenate(
+                    [self.personal_features, self.rehearsal_features]) \
+                    if len(self.rehearsal_features) else self.personal_features
+                self._h = []
+            x = self._all_features[what:what + PENULTIMATE_CHUNK]
+            for layer in self.model.layers[self.first_learning:self.out_index]:
+                x = layer.forward(x, training=False)
+            self._h.append(x.astype(np.float64))
+            return
+        if not isinstance(self._h, np.ndarray):
+            self._h = np.concatenate(self._h)
+            del self._all_features
+            out = self.model.layers[self.out_index]
+            self._weight = out.params["weight"]
+            self._bias = out.params["bias"]
+            self._logits = self._h @ self._weight.astype(np.float64) + self._bias
+            self._classes = np.concatenate([self.personal_targets, self.rehearsal_labels])
+            n_personal = len(self.personal_targets)
+            self._neighbours = class_prototypes(self._h[n_personal:], self.rehearsal_labels,
+                                                self.old_classes) if self.nearest else None
+        n_personal = len(self.personal_targets)
+        for k in what:
+            classes = self._classes.copy()
+            if k < self.old_classes and self.others_of_taught == "neutral":
+                classes[n_personal:][classes[n_personal:] == k] = -1
+            self.calibrated[int(k)] = calibrate_class(
+                int(k), self._h, self._logits, classes, k >= self.old_classes,
+                self._weight, self._bias, self.negative_weight, self._neighbours,
+                self.nearest, self.full_ridge).tolist()
+
     def step(self, max_seconds=0.05):
         """Run whole units of work within about `max_seconds` and return `progress()`.
 
@@ -332,7 +403,7 @@ class Adaptation:
         begin = time.time()
         ran = 0
         while not self.done:
-            kind = "features" if self.steps_done < self.feature_units else "train"
+            kind = self._kind()
             times = self.unit_seconds[kind]
             expected = sum(times[-20:]) / len(times[-20:]) if times else 0.0
             if ran and time.time() - begin + expected > max_seconds:
@@ -340,8 +411,10 @@ class Adaptation:
             unit_begin = time.time()
             if kind == "features":
                 self._features_unit()
-            else:
+            elif kind == "train":
                 self._train_unit()
+            else:
+                self._finish_unit()
             self.steps_done += 1
             ran += 1
             times.append(time.time() - unit_begin)
@@ -359,14 +432,18 @@ class Adaptation:
         """{step, steps_total, loss (mean of the last 10 steps, None before training),
         seconds_left (estimated from the units timed so far), done}."""
         features_left = max(0, self.feature_units - self.steps_done)
-        train_left = self.steps_total - self.steps_done - features_left
+        train_left = max(0, self.feature_units + self.train_steps - self.steps_done
+                         - features_left)
+        finish_left = self.steps_total - self.steps_done - features_left - train_left
         times = self.unit_seconds
         per_feature = np.mean(times["features"]) if times["features"] else 0.0
         per_train = np.mean(times["train"]) if times["train"] else per_feature * 0.25
+        per_finish = np.mean(times["finish"]) if times["finish"] else per_feature
         return {"step": self.steps_done, "steps_total": self.steps_total,
                 "loss": float(np.mean(self.losses[-10:])) if self.losses else None,
                 "seconds_left": round(float(features_left * per_feature
-                                            + train_left * per_train), 2),
+                                            + train_left * per_train
+                                            + finish_left * per_finish), 2),
                 "done": self.done}
 
     def result(self):
@@ -379,6 +456,7 @@ class Adaptation:
             "labels_added": list(previous.get("labels_added", [])) + self.labels_added,
             "steps": self.train_steps, "trained": self.train, "seed": self.seed,
             "rehearsal_images": int(len(self.rehearsal_labels)),
+            "prototypes": len(self.calibrated),
             "base_labels": int(previous.get("base_labels",
                                             len(self.model.labels) - len(self.labels_added))),
         }
