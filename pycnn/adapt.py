@@ -40,7 +40,7 @@ from .learn.adaptation import (
 )
 from .learn.errors import AdaptError
 from .learn.examples import MAX_EXAMPLES, MAX_TEXT_BYTES, Example, check_label, load_examples
-from .learn.rehearsal import REHEARSAL_PATH, load_rehearsal
+from .learn.rehearsal import REHEARSAL_PATH, load_rehearsal, load_rehearsal_features
 from .nn import save_model
 from .nn.serialize import UnreadableFile, open_regular_file, printable
 from .predict import read_image
@@ -121,10 +121,14 @@ def read_image_list(path):
     return examples
 
 
-def make_rehearsal(out=REHEARSAL_PATH, per_class=REHEARSAL_PER_CLASS, seed=REHEARSAL_SEED):
+def make_rehearsal(out=REHEARSAL_PATH, per_class=REHEARSAL_PER_CLASS, seed=REHEARSAL_SEED,
+                   model=None):
     """Write the rehearsal file: `per_class` samples of every class of the alnum and symbols
     stroke files, from training-split writers only, each rendered once with training's
-    augmentation (seeded), as uint8 28x28 images with their labels. Returns its size."""
+    augmentation (seeded), as uint8 28x28 images with their labels, and, given `model`, each
+    image's features at the end of its trunk (float16) with the trunk's fingerprint, so that
+    learning from that model (or one learnt from it: the trunk never learns) skips them.
+    Returns its size."""
     from .data.dataset import render_batch
     from .data.unipen import SYMBOLS_FILE_NAME, default_data_path, load_unipen, writer_split
 
@@ -146,7 +150,18 @@ def make_rehearsal(out=REHEARSAL_PATH, per_class=REHEARSAL_PER_CLASS, seed=REHEA
     folder = os.path.dirname(os.path.abspath(out))
     tmp = os.path.join(folder, ".tmp-rehearsal-%d.npz" % os.getpid())
     try:
-        np.savez_compressed(tmp, images=images, labels=np.array(labels))
+        extra = {}
+        if model is not None:
+            from .learn.adaptation import trunk_fingerprint
+            from .learn.head import head_start
+
+            start = head_start(model)
+            x = images[:, None].astype(model.dtype) / model.dtype.type(255)
+            features = np.concatenate([model.forward(x[i:i + 256], upto=start)
+                                       for i in range(0, len(x), 256)])
+            extra = {"features": features.astype(np.float16),
+                     "trunk": np.array([trunk_fingerprint(model, start)])}
+        np.savez_compressed(tmp, images=images, labels=np.array(labels), **extra)
         os.replace(tmp, out)
     finally:
         if os.path.exists(tmp):
@@ -176,7 +191,7 @@ def main(argv=None):
     if args.make_rehearsal:
         out = args.out or REHEARSAL_PATH
         check_output_file(out, "--out")
-        count, size = make_rehearsal(out)
+        count, size = make_rehearsal(out, model=load_usable_model(args.model))
         write_line("%s: %d images, %d bytes" % (printable(out), count, size))
         return EXIT_OK
     if not (args.examples or args.images):
@@ -193,7 +208,8 @@ def main(argv=None):
     try:
         rehearsal = load_rehearsal(args.rehearsal)
         adaptation = Adaptation(model, examples, rehearsal=rehearsal, seed=args.seed,
-                                steps=args.steps, train=args.train)
+                                steps=args.steps, train=args.train,
+                                rehearsal_features=load_rehearsal_features(args.rehearsal))
     except AdaptError as err:
         raise UsageError(str(err)) from None
     bar = None if args.quiet or args.json else ProgressBar()

@@ -367,6 +367,28 @@ def test_a_second_adaptation_takes_rehearsal_features_from_the_cache():
     assert other_images.steps_total == first.steps_total  # other rehearsal images
 
 
+def test_rehearsal_features_shipped_for_the_trunk_replace_its_passes():
+    from pycnn.learn.adaptation import trunk_fingerprint
+    from pycnn.learn.head import head_start
+
+    chosen = examples(["+", "7"], 3)
+    rehearsal = rehearsal_of(LABELS)
+    model = make_model()
+    start = head_start(model)
+    x = rehearsal[0][:, None].astype(np.float32) / np.float32(255)
+    shipped = (trunk_fingerprint(model, start),
+               model.forward(x, upto=start).astype(np.float16))
+    plain = Adaptation(model, chosen, rehearsal=rehearsal, seed=6, steps=20)
+    fast = Adaptation(model, chosen, rehearsal=rehearsal, seed=6, steps=20,
+                      rehearsal_features=shipped)
+    assert fast.steps_total < plain.steps_total  # no trunk pass for the rehearsal images
+    for a, b in zip(parameters(plain.run()), parameters(fast.run())):
+        assert np.allclose(a, b, rtol=1e-2, atol=1e-3)  # float16 features: nearly the same
+    other = Adaptation(make_model(seed=4), chosen, rehearsal=rehearsal, seed=6, steps=20,
+                       rehearsal_features=shipped)
+    assert other.steps_total == plain.steps_total  # another trunk: the features are ignored
+
+
 def test_result_before_done_is_refused():
     adaptation = Adaptation(make_model(), examples(["1"], 1), rehearsal=(), steps=3)
     with pytest.raises(AdaptError, match="not finished"):

@@ -105,7 +105,7 @@ class Adaptation:
                  rehearsal_used=REHEARSAL_USED, augmented_images=AUGMENTED_IMAGES,
                  learning_rate=LEARNING_RATE, feature_cache=None, prototypes=True,
                  negative_weight=NEGATIVE_WEIGHT, nearest=NEAREST, old_prototypes=False,
-                 full_ridge=FULL_RIDGE):
+                 full_ridge=FULL_RIDGE, rehearsal_features=None):
         if train not in TRAIN_CHOICES:
             raise AdaptError("train must be one of %s, not %s"
                              % (", ".join(TRAIN_CHOICES), show(train)))
@@ -166,6 +166,13 @@ class Adaptation:
             MAX_COPIES, max(MIN_COPIES, augmented_images // len(self.examples)))
         canonical = [("canonical", k) for k in range(len(self.examples))]
         augmented = [("augmented", k) for _ in range(self.copies) for k in with_strokes]
+        if rehearsal_features is not None and rehearsal_features[0] == self.cache_key[0] \
+                and len(rehearsal_features[1]) == len(rehearsal[0]):
+            # Shipped with the rehearsal file for this very trunk: no trunk pass for them.
+            shipped = self.cache.setdefault(self.cache_key, {})
+            for k in chosen:
+                if int(k) not in shipped:
+                    shipped[int(k)] = np.asarray(rehearsal_features[1][k], dtype=model.dtype)
         cached = self.cache.get(self.cache_key, {})
         fresh = [("rehearsal", int(k)) for k in chosen if int(k) not in cached]
         known = [("rehearsal", int(k)) for k in chosen if int(k) in cached]

@@ -26,9 +26,10 @@ with their own ridge: the prototypes of the NEAREST old classes (from the rehear
 "near the new class but nearer to the 'i'" can then lose), and every feature of h with the
 ridge FULL_RIDGE (a full logistic column kept near the prototype rule). A new class starts
 from a zero column (d = -max of the others); an old class adds the term to its column and
-keeps it only if a > 0 (off by default: see pycnn.learn.adaptation). The classes are fitted one after another, each against the logits as they are by
-then. Only the last Dense layer changes: the features are computed once, the fit costs a few
-milliseconds per class, and nothing is learnt by gradient steps through the head.
+keeps it only if a > 0 (off by default: see pycnn.learn.adaptation). The classes are
+fitted one after another, each against the logits as they are by then. Only the last Dense
+layer changes: the features are computed once, the fit costs a few milliseconds per class,
+and nothing is learnt by gradient steps through the head.
 """
 
 import numpy as np

@@ -35,6 +35,21 @@ def load_rehearsal(path=REHEARSAL_PATH):
     return images, [str(label) for label in labels]
 
 
+def load_rehearsal_features(path=REHEARSAL_PATH):
+    """(trunk fingerprint, float16 features (N, F)) kept in a rehearsal file: every image's
+    features at the end of the trunk of the model it was made for
+    (`pycnn.learn.adaptation.trunk_fingerprint`), so that learning need not compute them; None
+    when the file has none or they do not fit its images."""
+    arrays = read_npz(path, AdaptError, MAX_REHEARSAL_FILE_BYTES, 4 * MAX_REHEARSAL_FILE_BYTES,
+                      what="a rehearsal file")
+    features, trunk, images = arrays.get("features"), arrays.get("trunk"), arrays.get("images")
+    if (features is None or trunk is None or images is None or features.ndim != 2
+            or features.dtype.kind != "f" or len(features) != len(images)
+            or trunk.dtype.kind != "U" or trunk.size != 1):
+        return None
+    return str(trunk.reshape(-1)[0]), features
+
+
 def stratified(labels, classes, count, rng):
     """Sorted indices of about `count` of `labels`, as many of each of `classes` as it
     has up to ceil(count / len(classes)), chosen at random."""

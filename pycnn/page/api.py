@@ -238,7 +238,7 @@ class PageApi:
         from pycnn.learn.adaptation import Adaptation
         from pycnn.learn.errors import AdaptError
         from pycnn.learn.examples import load_examples
-        from pycnn.learn.rehearsal import load_rehearsal
+        from pycnn.learn.rehearsal import load_rehearsal, load_rehearsal_features
 
         source = fields.get("examples") if data is None else bytes(data)
         if source is None:
@@ -254,10 +254,14 @@ class PageApi:
                              "model forget what it was not shown" % self.rehearsal_path)
         model = (self.mine[0] if start == "mine" else self.original).model
         self.adaptation = None
-        self.adaptation = Adaptation(model, examples, rehearsal=load_rehearsal(
-            self.rehearsal_path), seed=whole_number(fields, "seed", 0, 0, 2 ** 31 - 1),
+        if getattr(self, "rehearsal", None) is None:  # read once: it never changes
+            self.rehearsal = (load_rehearsal(self.rehearsal_path),
+                              load_rehearsal_features(self.rehearsal_path))
+        self.adaptation = Adaptation(
+            model, examples, rehearsal=self.rehearsal[0],
+            seed=whole_number(fields, "seed", 0, 0, 2 ** 31 - 1),
             steps=whole_number(fields, "steps", None, 0, 100000),
-            feature_cache=self.feature_cache)
+            feature_cache=self.feature_cache, rehearsal_features=self.rehearsal[1])
         adaptation = self.adaptation
         return {"steps_total": adaptation.steps_total,
                 "classes_added": adaptation.classes_added,
