@@ -150,6 +150,72 @@ def load_usable_model(path, check_input=True):
     return model
 
 
+WORD_MODEL = "weights/words.npz"
+LEXICON = "weights/lexicon-en.tsv.gz"
+
+
+def add_word_options(parser):
+    """--words, and --lexicon FILE for it: the tools' switch to handwritten words."""
+    parser.add_argument("--words", action="store_true",
+                        help="read handwritten words with a word model (default model: %s)"
+                        % WORD_MODEL)
+    parser.add_argument("--lexicon", default=None, metavar="FILE",
+                        help="with --words: the word list to choose words from (default: %s)"
+                        % LEXICON)
+
+
+def check_word_options(args, model_default):
+    """Fill in --model for the task (`model_default` for characters, WORD_MODEL for
+    --words) and refuse --lexicon without --words."""
+    if args.lexicon is not None and not args.words:
+        raise UsageError("--lexicon is for reading words: add --words")
+    if args.model is None:
+        args.model = WORD_MODEL if args.words else model_default
+
+
+def load_word_reader(model_path, lexicon_path=None, charset="all"):
+    """A `pycnn.read.word_reader.WordReader` for the tools: the word model at model_path
+    with the lexicon at lexicon_path (LEXICON when None). A bad model file raises
+    ModelFileError (a character model included), a model that is no usable word model, a
+    bad lexicon or a set the model can't read a UsageError."""
+    from .read.charsets import CharsetError
+    from .read.lexicon import LexiconError
+    from .read.word_reader import WordModelError, WordReader
+
+    if model_path == WORD_MODEL and not os.path.lexists(model_path):
+        raise UsageError("%s: no such file: there is no word model yet; train one with "
+                         "python -m pycnn.train --task words" % WORD_MODEL)
+    try:
+        reader = WordReader(model_path)
+    except WordModelError as err:
+        raise UsageError("%s: %s" % (printable(model_path), err)) from None
+    try:
+        reader.lexicon = load_lexicon_file(LEXICON if lexicon_path is None else lexicon_path)
+    except LexiconError as err:
+        raise UsageError(str(err)) from None
+    try:
+        reader.charset_mask(charset)
+    except CharsetError as err:
+        raise UsageError("--set: %s" % err) from None
+    return reader
+
+
+def load_lexicon_file(path):
+    """The lexicon at `path` (`pycnn.read.lexicon`), opened only if it is a regular file (a
+    FIFO would block, a device never end); LexiconError otherwise."""
+    from .nn.serialize import UnreadableFile, open_regular_file
+    from .read.lexicon import MAX_FILE_BYTES, LexiconError, load_lexicon
+
+    name = "lexicon %s" % printable(repr(os.fsdecode(path)))
+    try:
+        handle, _ = open_regular_file(path, "a lexicon file")
+    except UnreadableFile as err:
+        raise LexiconError("cannot read %s: %s" % (name, err)) from None
+    with handle:
+        data = handle.read(MAX_FILE_BYTES + 1)
+    return load_lexicon(data, name=name)
+
+
 def check_model_input(model, path):
     """Refuse a model that does not take the (1, 28, 28) images `preprocess` makes: it loads
     fine, and would fail at its first prediction."""

@@ -16,8 +16,30 @@ answer within that set, as the page's "Read as" does; top1_within is always the 
 own set. The symbols file (`--strokes data/unipen/unipen_symbols_strokes.npz`) is section
 1d, read within `symbols` for top1_within. With --json the last line is one JSON object.
 
-Exit status (pycnn.cli): 0 on success, 2 for a bad option, set, model or stroke file, or a
-model whose output is not a number, 130 when interrupted.
+Handwritten words (--words, with a word model, default weights/words.npz, and a lexicon,
+default weights/lexicon-en.tsv.gz):
+
+    python -m pycnn.evaluate --words --split test [--data WORDS.npz] [--model M] [--lexicon L]
+    python -m pycnn.evaluate --words --strokes WORDS.npz [--model M] [--lexicon L] [--json]
+
+The words (of a words file: `pycnn.data.words`) are drawn canonically (`render_words`, no
+augmentation) and read by `pycnn.read.word_reader.WordReader`, the page's path. Reports,
+overall and per site (UNIPEN source):
+  n                          words evaluated;
+  cer                        the raw (greedy) readings' edit distances over the truths'
+                             lengths, summed over the words (the trainer's validation CER);
+  word_acc                   the raw reading equals the truth;
+  word_acc_lexicon           the decoder's best word, with the lexicon, equals the truth;
+  word_acc_lexicon_in_vocab  the same over the words whose truth is in the lexicon;
+  oov_rate                   the share of words whose truth is not in the lexicon.
+A word equals its truth exactly, case included ("The" read as "the" is wrong); the table
+also shows both accuracies ignoring case (Aa). The lexicon's words are looked up ignoring
+case, as the decoder reads an entry as written, capitalised and in capitals. A word that
+gives no image (too long for one word, or no ink) counts as read "". With --json the last
+line is one JSON object: those six keys, and per_site: {site: the six keys}.
+
+Exit status (pycnn.cli): 0 on success, 2 for a bad option, set, model, lexicon or stroke
+file, or a model whose output is not a number, 130 when interrupted.
 """
 
 import json
@@ -26,11 +48,15 @@ import sys
 import numpy as np
 
 from .cli import (
+    DATA_FOR_MODEL_HELP,
+    WORD_MODEL,
     ArgumentParser,
     ProgressBar,
     UsageError,
     add_data_option,
     add_set_option,
+    add_word_options,
+    check_word_options,
     data_for_model,
     load_usable_model,
     run_cli,
@@ -50,17 +76,24 @@ BATCH_VALUES = 16000000
 
 def parse_args(argv):
     p = ArgumentParser(prog="python -m pycnn.evaluate", description=__doc__.split("\n")[0])
-    p.add_argument("--model", default="weights/model.npz")
+    p.add_argument("--model", default=None,
+                   help="the model file (default: weights/model.npz, or %s with --words)"
+                   % WORD_MODEL)
     source = p.add_mutually_exclusive_group(required=True)
     source.add_argument("--strokes", metavar="FILE.npz",
-                        help="evaluate on every sample of this stroke file")
+                        help="evaluate on every sample of this stroke file (a words file "
+                        "with --words)")
     source.add_argument("--split", choices=("train", "val", "test"),
                         help="evaluate on this writer-disjoint split of --data")
-    add_data_option(p)
+    add_data_option(p, DATA_FOR_MODEL_HELP + "; with --words, the words file "
+                    "data/unipen/unipen_words_strokes.npz")
     add_set_option(p)
+    add_word_options(p)
     p.add_argument("--json", action="store_true", help="end with one JSON line")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    check_word_options(args, "weights/model.npz")
+    return args
 
 
 def model_targets(model, data, indices):
@@ -117,6 +150,8 @@ def format_report(report):
 
 def main(argv=None):
     args = parse_args(argv)
+    if args.words:
+        return evaluate_words(args)
     model = load_usable_model(args.model)
     mask = set_mask_of(args.set, model.labels)
     if args.strokes:
@@ -139,6 +174,150 @@ def main(argv=None):
     print(format_report(report))
     if args.json:
         print(json.dumps(report, sort_keys=True, allow_nan=False))
+    return 0
+
+
+# --- handwritten words (--words) ----------------------------------------------------------------
+
+WORD_CHUNK = 256  # words rendered, then read, together
+WORD_KEYS = ("n", "cer", "word_acc", "word_acc_lexicon", "word_acc_lexicon_in_vocab", "oov_rate")
+
+
+def load_word_data(args):
+    """(words, indices, what) for --strokes FILE or --split of the words file (--data)."""
+    from .data.words import default_words_path, load_words
+
+    if args.strokes:
+        data = load_words(args.strokes)
+        return data, np.arange(len(data)), args.strokes
+    paths = args.data or [default_words_path()]
+    if len(paths) != 1:
+        raise UsageError("--data: --words reads one words file, not %d files" % len(paths))
+    data = load_words(paths[0])
+    return data, writer_split(data)[args.split], "%s split of %s" % (args.split, data.path)
+
+
+def read_stroke_words(reader, data, indices, charset, progress=None):
+    """(raw readings, best words, how many gave no image) of the words `indices`, drawn
+    canonically (`render_words`, no augmentation) and read by `reader` (a WordReader). A word
+    that gives no image (too long for one word, or no ink) reads as "", a misreading."""
+    from .data.word_render import render_words
+    from .read.word_reader import WordModelError
+
+    raws, bests = [""] * len(indices), [""] * len(indices)
+    unread = 0
+    position = {int(index): k for k, index in enumerate(indices)}
+    for start in range(0, len(indices), WORD_CHUNK):
+        chunk = indices[start:start + WORD_CHUNK]
+        images, _, kept = render_words(data, chunk, augment=False)
+        unread += len(chunk) - len(kept)
+        try:
+            readings = reader.read_inputs(images, charset)
+        except WordModelError as err:
+            raise UsageError(str(err)) from None
+        for index, reading in zip(kept, readings):
+            k = position[int(index)]
+            raws[k] = reading["raw"]
+            bests[k] = reading["words"][0][0] if reading["words"] else ""
+        if progress:
+            done = min(start + WORD_CHUNK, len(indices))
+            progress.update(done, len(indices), prefix="reading words",
+                            final=done >= len(indices))
+    return raws, bests, unread
+
+
+def _share(hits):
+    return float(np.mean(hits)) if len(hits) else None
+
+
+def word_scores(truths, raws, bests, vocabulary):
+    """The figures of `python -m pycnn.evaluate --words` (see WORD_KEYS) for these words,
+    plus their case-insensitive word accuracies (word_acc_nocase, word_acc_lexicon_nocase).
+    vocabulary: the lexicon's words in small letters (a set)."""
+    from .train_words import edit_distance
+
+    truths, raws, bests = list(truths), list(raws), list(bests)
+    in_vocab = np.array([t.lower() in vocabulary for t in truths], dtype=bool)
+    raw_right = np.array([r == t for r, t in zip(raws, truths)], dtype=bool)
+    best_right = np.array([b == t for b, t in zip(bests, truths)], dtype=bool)
+    characters = sum(len(t) for t in truths)
+    errors = sum(edit_distance(r, t) for r, t in zip(raws, truths))
+    return {
+        "n": len(truths),
+        "cer": errors / characters if characters else None,
+        "word_acc": _share(raw_right),
+        "word_acc_lexicon": _share(best_right),
+        "word_acc_lexicon_in_vocab": _share(best_right[in_vocab]),
+        "oov_rate": _share(~in_vocab),
+        "word_acc_nocase": _share([r.lower() == t.lower() for r, t in zip(raws, truths)]),
+        "word_acc_lexicon_nocase": _share([b.lower() == t.lower()
+                                           for b, t in zip(bests, truths)]),
+    }
+
+
+def word_report(truths, raws, bests, sites, vocabulary):
+    """word_scores overall, and per site (UNIPEN source) under "per_site"."""
+    report = word_scores(truths, raws, bests, vocabulary)
+    sites = np.asarray(sites).astype(str)
+    report["per_site"] = {}
+    for site in sorted(set(sites.tolist())):
+        chosen = np.flatnonzero(sites == site)
+        report["per_site"][site] = word_scores([truths[i] for i in chosen],
+                                               [raws[i] for i in chosen],
+                                               [bests[i] for i in chosen], vocabulary)
+    return report
+
+
+WORD_COLUMNS = (("CER", "cer"), ("raw", "word_acc"), ("raw Aa", "word_acc_nocase"),
+                ("lexicon", "word_acc_lexicon"), ("lex Aa", "word_acc_lexicon_nocase"),
+                ("lex in-voc", "word_acc_lexicon_in_vocab"), ("OOV", "oov_rate"))
+
+
+def format_word_report(report):
+    """The table: one row per site and one overall, in percent."""
+    lines = ["%-10s %7s " % ("site", "n") + " ".join("%10s" % c for c, _ in WORD_COLUMNS)]
+
+    def row(name, r):
+        cells = ["%10s" % ("-" if r[k] is None else "%.2f%%" % (100 * r[k]))
+                 for _, k in WORD_COLUMNS]
+        return "%-10s %7d " % (name, r["n"]) + " ".join(cells)
+
+    for site, r in sorted(report["per_site"].items()):
+        lines.append(row(site, r))
+    lines.append(row("overall", report))
+    return "\n".join(lines)
+
+
+def evaluate_words(args):
+    """--words: read the words of --strokes or --split with a word model and a lexicon."""
+    from .cli import load_word_reader
+
+    reader = load_word_reader(args.model, args.lexicon, args.set)
+    data, indices, what = load_word_data(args)
+    if len(indices) == 0:
+        raise UsageError("%s holds no words to evaluate" % what)
+    progress = None if args.quiet else ProgressBar()
+    raws, bests, unread = read_stroke_words(reader, data, indices, args.set, progress)
+    truths = [data.label(int(i)) for i in indices]
+    vocabulary = set(word.lower() for word in reader.lexicon.words)
+    report = word_report(truths, raws, bests, data.source[indices], vocabulary)
+    print("word model %s with %s on %s%s" % (
+        printable(args.model), printable(reader.lexicon.name), printable(what),
+        "" if args.set == "all" else ", read as %s" % printable(args.set)))
+    print(format_word_report(report))
+    print("CER: the raw (greedy) reading's edit distance over the truth's length. raw, "
+          "lexicon: the raw reading,\nthe decoder's best word equal to the truth, case "
+          "and all (Aa: ignoring case). lex in-voc: the best word\non the words in the "
+          "lexicon. OOV: the words not in the lexicon (ignoring case).")
+    if unread:
+        print("%d of the %d words gave no image (too long to read as one word, or no ink) "
+              "and count as misread" % (unread, len(indices)))
+    if args.json:
+        keep = WORD_KEYS + ("per_site",)
+        out = {key: report[key] for key in keep}
+        out["per_site"] = {site: {key: r[key] for key in WORD_KEYS}
+                           for site, r in report["per_site"].items()}
+        print(json.dumps(out, sort_keys=True, allow_nan=False))
     return 0
 
 

@@ -26,8 +26,15 @@ EXIF orientation is applied (phones store photos sideways and say so in EXIF). 1
 (mode I;16) are scaled from 0..65535 to 0..1; 32-bit integer and float images (modes I and
 F), which have no fixed full scale, are stretched from their own minimum..maximum to 0..1.
 
+With --words, each image holds one handwritten word, read by a word model (default
+weights/words.npz) with a lexicon (--lexicon, default weights/lexicon-en.tsv.gz) through
+`pycnn.read.word_reader.WordReader`, the page's path. It prints the best word, up to two
+more and the raw reading (what the frames spell, dictionary or not); with --json an entry
+is {"file", "words": [[word, score], ...], "raw", "unsure"} or {"file", "error"}. An image
+without ink, or writing too long to read as one word, is an error of its own.
+
 Exit status (pycnn.cli): 0 when every image was read, 1 when any image failed, 2 for a bad
-option, set or model file, 130 when interrupted.
+option, set, model or lexicon file, 130 when interrupted.
 """
 
 import json
@@ -39,8 +46,11 @@ import numpy as np
 from .cli import (
     EXIT_OK,
     EXIT_SOME_FAILED,
+    WORD_MODEL,
     ArgumentParser,
     add_set_option,
+    add_word_options,
+    check_word_options,
     load_usable_model,
     print_error,
     run_cli,
@@ -168,25 +178,73 @@ def describe(result):
     return "%s: %s" % (result["file"], answers)
 
 
+def predict_word_file(reader, path, charset):
+    """{"file", "words": [[word, score], ...] best first (at most 3), "raw", "unsure"} for a
+    readable image of one handwritten word (read by `pycnn.read.word_reader`), {"file",
+    "error"} otherwise: an image `read_image` refuses, no ink, writing too long for one
+    word."""
+    name = printable(path)
+    try:  # ImageFileError, WordTooLongError, a broken model's output: all ValueErrors
+        reading = reader.read_image(read_image(path), charset)
+    except ValueError as err:
+        return {"file": name, "error": printable(str(err))}
+    if reading["empty"]:
+        return {"file": name, "error": "the image is empty: no handwriting found"}
+    return {"file": name, "words": [[w, round(score, 4)] for w, score in reading["words"]],
+            "raw": reading["raw"], "unsure": reading["unsure"]}
+
+
+def describe_word(result):
+    """One line for a person: 'file: hello  (or: hells, hallo)  raw: hels'."""
+    words = [w for w, _ in result["words"]]
+    line = "%s: %s" % (result["file"], words[0] if words else "(no word)")
+    if result.get("unsure"):
+        line += " (not sure)"
+    if len(words) > 1:
+        line += "  (or: %s)" % ", ".join(words[1:])
+    return line + "  raw: %s" % (result["raw"] or "(nothing)")
+
+
 def main(argv=None):
     p = ArgumentParser(prog="python -m pycnn.predict", description=__doc__.split("\n")[0])
     p.add_argument("images", nargs="+", metavar="IMAGE")
-    p.add_argument("--model", default="weights/model.npz")
+    p.add_argument("--model", default=None,
+                   help="the model file (default: weights/model.npz, or %s with --words)"
+                   % WORD_MODEL)
     add_set_option(p)
+    add_word_options(p)
     p.add_argument("--json", action="store_true", help="end with one JSON line")
     args = p.parse_args(argv)
+    check_word_options(args, "weights/model.npz")
+    if args.words:
+        return main_words(args)
     model = load_usable_model(args.model)
     mask = set_mask_of(args.set, model.labels)
     groups = GROUPS if args.set == "all" else ()
     results = [predict_file(model, path, mask, groups) for path in args.images]
+    return show_results(results, describe, args.json)
+
+
+def show_results(results, describe_one, as_json):
+    """Print a line per image (an `error:` line for one that failed) and with --json the
+    list; the exit status: 1 when any image failed."""
     for r in results:
         if "error" in r:
             print_error("%s: %s" % (r["file"], r["error"]))
         else:
-            write_line(describe(r))
-    if args.json:
+            write_line(describe_one(r))
+    if as_json:
         write_line(json.dumps(results, allow_nan=False))
     return EXIT_SOME_FAILED if any("error" in r for r in results) else EXIT_OK
+
+
+def main_words(args):
+    """--words: each image holds one handwritten word."""
+    from .cli import load_word_reader
+
+    reader = load_word_reader(args.model, args.lexicon, args.set)
+    results = [predict_word_file(reader, path, args.set) for path in args.images]
+    return show_results(results, describe_word, args.json)
 
 
 if __name__ == "__main__":
