@@ -1002,6 +1002,84 @@ def test_a_diverging_run_stops_with_an_error(tmp_path, files, monkeypatch, capsy
     assert not out.exists() and not (tmp_path / "checkpoint.npz").exists()
 
 
+# --- the word tools (--words) -----------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def word_files(tmp_path_factory):
+    """A small word model (`tests/test_word_reader.py`) for the word cases to lean on."""
+    from test_word_reader import saved, word_model
+
+    folder = tmp_path_factory.mktemp("words")
+    return {"model": saved(folder, word_model(favour="a"), "words.npz"), "folder": folder}
+
+
+def _word_pad(tmp_path, name, width, height, ink=None):
+    from PIL import Image
+
+    pixels = np.zeros((height, width, 4), np.uint8)
+    if ink is not None:
+        pixels[ink[0], ink[1], 3] = 255
+    Image.fromarray(pixels, "RGBA").save(tmp_path / name)
+    return tmp_path / name
+
+
+BAD_WORD_IMAGES = {
+    "wider_than_a_side_may_be": (lambda t: write(t / "wide.png", png(20000, 40)), "20000x40"),
+    "empty_pad": (lambda t: _word_pad(t, "pad.png", 300, 96), "empty"),
+    "a_line_not_a_word": (lambda t: _word_pad(t, "line.png", 4000, 40,
+                                              (slice(10, 30), slice(5, 3995))), "too long"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_WORD_IMAGES))
+def test_a_bad_word_image_is_one_error_line_and_status_1(tmp_path, word_files, tools, case):
+    make, words = BAD_WORD_IMAGES[case]
+    assert_refused(tools("predict", "--words", make(tmp_path), "--model", word_files["model"]),
+                   1, words)
+
+
+def test_a_word_picture_at_the_pixel_limit_is_read_within_the_memory_cap(tmp_path, word_files,
+                                                                        tools):
+    from PIL import Image
+
+    image = np.full((1024, 16384), 255, np.uint8)  # MAX_PIXELS, and MAX_SIDE wide
+    image[400:600, 100:16000] = 0
+    path = tmp_path / "banner.png"
+    Image.fromarray(image).save(path, compress_level=1)
+    assert_refused(tools("predict", "--words", path, "--model", word_files["model"]), 1,
+                   "too long to read as one word")
+    image[:] = 255
+    image[400:600, 8000:8600] = 0
+    Image.fromarray(image).save(path, compress_level=1)
+    status, out, err = tools("predict", "--words", path, "--model", word_files["model"])
+    assert status == 0 and "Traceback" not in err and "raw: a" in out, err
+
+
+def _gzip_bomb(tmp_path, files):
+    squeeze = zlib.compressobj(9, zlib.DEFLATED, 31)
+    data = squeeze.compress(b"a\t1\n" * (8 * 2 ** 20)) + squeeze.flush()  # 32 MB of text
+    return ["--lexicon", write(tmp_path / "bomb.tsv.gz", data)]
+
+
+WORD_TOOL_REFUSALS = {
+    "a_character_model": (lambda t, f: ["--model", f["model"]], "not a sequence (word) model"),
+    "a_lexicon_gzip_bomb": (_gzip_bomb, "inflates to more than"),
+    "a_lexicon_of_binary": (lambda t, f: ["--lexicon", write(t / "lex.tsv", b"ab\x00\t1\n")],
+                            "NUL"),
+    "a_lexicon_that_is_a_fifo": (lambda t, f: ["--lexicon", _fifo(t, f)], "lexicon"),
+}
+
+
+@pytest.mark.parametrize("tool", ["predict", "evaluate"])
+@pytest.mark.parametrize("case", sorted(WORD_TOOL_REFUSALS))
+def test_the_word_tools_refuse_a_bad_model_or_lexicon(tmp_path, files, word_files, tools,
+                                                      case, tool):
+    make, words = WORD_TOOL_REFUSALS[case]
+    target = [files["image"]] if tool == "predict" else ["--strokes", files["strokes"]]
+    args = ["--words"] + target + ["--model", word_files["model"]] + make(tmp_path, files)
+    assert_refused(tools(tool, *args, timeout=30), 2, words)
+
+
 # --- the exit-code convention -----------------------------------------------------------------
 
 @pytest.mark.parametrize("raise_, code, line", [
