@@ -56,7 +56,7 @@ def main():
     p.add_argument("--rehearsal-used", type=int, default=None)
     p.add_argument("--negative-weight", type=float, default=None)
     p.add_argument("--no-prototypes", action="store_true")
-    p.add_argument("--old-prototypes", action="store_true")
+    p.add_argument("--old-prototypes", choices=("all", "misread"), default=None)
     p.add_argument("--nearest", type=int, default=None)
     p.add_argument("--augmented-images", type=int, default=None)
     args = p.parse_args()
@@ -70,7 +70,7 @@ def main():
     if args.no_prototypes:
         options["prototypes"] = False
     if args.old_prototypes:
-        options["old_prototypes"] = True
+        options["old_prototypes"] = True if args.old_prototypes == "all" else "misread"
     if args.nearest is not None:
         options["nearest"] = args.nearest
     if args.augmented_images is not None:

@@ -58,14 +58,16 @@ def main():
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--steps", type=int, default=None)
     p.add_argument("--lr", type=float, default=None)
-    p.add_argument("--old-prototypes", action="store_true")
+    p.add_argument("--old-prototypes", choices=("all", "misread", "none"), default=None)
+    p.add_argument("--cache", help="an .npz keeping the photos between runs (made if absent)")
     p.add_argument("--rehearsal-used", type=int, default=None)
     args = p.parse_args()
     options = {"steps": args.steps}
     if args.lr is not None:
         options["learning_rate"] = args.lr
     if args.old_prototypes:
-        options["old_prototypes"] = True
+        options["old_prototypes"] = {"all": True, "none": False}.get(args.old_prototypes,
+                                                                     args.old_prototypes)
     if args.rehearsal_used is not None:
         options["rehearsal_used"] = args.rehearsal_used
 
@@ -81,12 +83,18 @@ def main():
     teaching = np.isin(data.writers[chosen], writers[:len(writers) // 2])
     started = time.time()
     images, kept = [], []
-    for i in chosen:
-        try:
-            images.append(preprocess(photo_of(strokes_of(data, int(i)), seed=int(i))))
-            kept.append(int(i))
-        except EmptyImageError:
-            teaching = teaching  # a photo with no ink left: skipped
+    if args.cache and os.path.exists(args.cache):
+        cached = np.load(args.cache)
+        images, kept = list(cached["images"]), [int(i) for i in cached["kept"]]
+    else:
+        for i in chosen:
+            try:
+                images.append(preprocess(photo_of(strokes_of(data, int(i)), seed=int(i))))
+                kept.append(int(i))
+            except EmptyImageError:
+                pass  # a photo with no ink left: skipped
+        if args.cache:
+            np.savez(args.cache, images=np.stack(images), kept=np.array(kept))
     keep = np.isin(chosen, kept)
     chosen, teaching = chosen[keep], teaching[keep]
     x = np.stack(images)[:, None].astype(model.dtype)

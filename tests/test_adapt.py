@@ -20,8 +20,7 @@ from pycnn.learn.examples import (
     examples_json,
     load_examples,
 )
-from pycnn.learn.head import grow_output, last_dense
-from pycnn.learn.prototypes import calibrate_class, class_prototypes
+from pycnn.learn.head import calibrate_class, class_prototypes, grow_output, last_dense
 from pycnn.learn.render import render_examples
 from pycnn.nn import (
     Conv2D,
@@ -287,7 +286,7 @@ def test_a_new_symbol_is_read_only_by_a_margin_near_its_examples():
 
 
 def test_calibrated_prototype_separates_its_examples_from_the_others():
-    """pycnn.learn.prototypes on made-up features: a new class near direction 2 wins on
+    """pycnn.learn.head on made-up features: a new class near direction 2 wins on
     its own rows only, an old class taught keeps the rows that were read as it."""
     rng = np.random.RandomState(0)
     dims = 12
