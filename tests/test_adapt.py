@@ -285,6 +285,39 @@ def test_a_new_symbol_is_read_only_by_a_margin_near_its_examples():
     assert leads[0] > 0 > leads[1]
 
 
+def turned(chosen, degrees=0.0, size=1.0, brush=None):
+    """The drawings turned and scaled about their ink's centre, with another brush."""
+    out = []
+    for e in chosen:
+        points = np.concatenate([p for _, p in e.strokes])
+        centre = (points.min(axis=0) + points.max(axis=0)) / 2
+        a = np.radians(degrees)
+        rotation = np.array([[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]])
+        out.append(Example(e.label, [(brush or b, (p - centre) @ rotation.T * size + centre)
+                                     for b, p in e.strokes], e.pad_side))
+    return out
+
+
+def test_one_correction_reads_as_corrected_with_its_variations_and_nothing_else_moves():
+    """"Not right?" on one drawing: an old class taught from one example gets a calibrated
+    prototype on top of the fine-tune, so the drawing, turned by 5 degrees, 10% larger or
+    smaller or with another brush, reads as the correction; the other classes' drawings keep
+    their answers."""
+    model = trained_model()
+    drawing = examples(["+"], 1, seed=31)[0]  # a shape between classes, taught as a "7"
+    corrected = Example("7", drawing.strokes, drawing.pad_side)
+    assert predicted(model, [corrected]) != ["7"]
+    adaptation = Adaptation(model, [corrected], rehearsal=rehearsal_of(LABELS), seed=3)
+    adapted = adaptation.run()
+    assert adaptation.old_prototypes and adapted.metadata["adaptation"]["prototypes"] == 1
+    variations = [corrected] + turned([corrected], -5) + turned([corrected], 5) \
+        + turned([corrected], size=0.9) + turned([corrected], size=1.1) \
+        + turned([corrected], brush=0.03) + turned([corrected], brush=0.07)
+    assert predicted(adapted, variations) == ["7"] * len(variations)
+    others = examples(LABELS, 5, seed=33)
+    assert predicted(adapted, others) == predicted(model, others)
+
+
 def test_calibrated_prototype_separates_its_examples_from_the_others():
     """pycnn.learn.head on made-up features: a new class near direction 2 wins on
     its own rows only, an old class taught keeps the rows that were read as it."""

@@ -42,7 +42,7 @@ seed gives the same model however the work is sliced):
    for this trunk (`rehearsal_features`), else from the cache the page keeps, else a pass.
 4. The Adam steps of B (none when only new labels are taught).
 5. The penultimate features of every image, PENULTIMATE_CHUNK rows a unit, then the new
-   labels' prototypes calibrated, CALIBRATE_CHUNK classes a unit.
+   labels' prototypes calibrated, one Newton step a unit (NEWTON_STEPS a class).
 """
 
 import time
@@ -57,7 +57,8 @@ from .head import (
     FULL_RIDGE,
     NEAREST,
     NEGATIVE_WEIGHT,
-    calibrate_class,
+    NEWTON_STEPS,
+    Calibration,
     class_prototypes,
     copy_model,
     grow_output,
@@ -71,15 +72,15 @@ MIN_NEW_CLASS_EXAMPLES = 3
 
 # Training recipe (see the module docstring and the benches).
 AUGMENTED_IMAGES = 80
-MIN_COPIES, MAX_COPIES = 1, 16
+MIN_COPIES, MAX_COPIES = 0, 16
 REHEARSAL_USED = 300
 BATCH_PERSONAL, BATCH_REHEARSAL = 16, 16
-LEARNING_RATE = 3e-4  # 1e-3 cut more errors on validation writers but forgot up to 1.1 points
+LEARNING_RATE = 1e-3
 EPOCHS = 3  # passes over the personal images, bounded by MIN_STEPS..MAX_STEPS
 MIN_STEPS, MAX_STEPS = 60, 300
+OLD_PROTOTYPES_UP_TO = 3  # old classes taught at most, for them to get prototypes too
 NEW_ONLY_STEPS = 0  # Adam steps when every example is of a new label (prototypes only)
 PENULTIMATE_CHUNK = 96  # rows through the head's hidden layer per unit of work
-CALIBRATE_CHUNK = 4  # classes calibrated per unit of work
 FEATURE_CHUNK = 4  # images through the trunk per unit of work: ~30-60 ms in the page
 CACHED_CHUNK = 64  # rehearsal images per unit whose trunk features are already cached
 
@@ -124,7 +125,7 @@ class Adaptation:
     def __init__(self, model, examples, rehearsal=None, seed=0, steps=None, train="head",
                  rehearsal_used=REHEARSAL_USED, augmented_images=AUGMENTED_IMAGES,
                  learning_rate=LEARNING_RATE, feature_cache=None, prototypes=True,
-                 negative_weight=NEGATIVE_WEIGHT, nearest=NEAREST, old_prototypes=False,
+                 negative_weight=NEGATIVE_WEIGHT, nearest=NEAREST, old_prototypes=None,
                  full_ridge=FULL_RIDGE, rehearsal_features=None):
         if train not in TRAIN_CHOICES:
             raise AdaptError("train must be one of %s, not %s"
@@ -216,13 +217,19 @@ class Adaptation:
         # An old class taught: other writers' drawings of it (the rehearsal's) count for it
         # ("positive") or neither for nor against it ("neutral").
         self.others_of_taught = "positive"
+        if train == "new":  # only the new columns change
+            old_prototypes = False
+        if old_prototypes is None:  # a correction or two: yes; a hand: no (see above)
+            old_prototypes = len(set(self.personal_labels.tolist())
+                                 - set(range(self.old_classes, len(labels)))) \
+                <= OLD_PROTOTYPES_UP_TO
         self.old_prototypes = old_prototypes if old_prototypes == "misread" \
             else bool(old_prototypes)
         taught = sorted(k for k in set(self.personal_labels.tolist())
                         if self.old_prototypes or k >= self.old_classes)
         rows = n_personal + len(chosen)
         self.finish_units = ([("penultimate", start) for start in range(0, rows, PENULTIMATE_CHUNK)]
-                             + [("calibrate", group) for group in chunks(taught, CALIBRATE_CHUNK)]
+                             + [("newton", (k, i)) for k in taught for i in range(NEWTON_STEPS)]
                              ) if self.prototypes and taught else []
         self.calibrated = {}
         self.steps_total = self.feature_units + self.train_steps + len(self.finish_units)
@@ -413,18 +420,26 @@ class Adaptation:
             self._neighbours = class_prototypes(self._h[n_personal:], self.rehearsal_labels,
                                                 self.old_classes) if self.nearest else None
         n_personal = len(self.personal_targets)
-        canonical = self._logits[:len(self.examples)].argmax(axis=1)
-        for k in what:
+        k, i = what
+        if i == 0:
+            self._calibration = None
+            canonical = self._logits[:len(self.examples)].argmax(axis=1)
             if k < self.old_classes and self.old_prototypes == "misread" and (
                     canonical[self.personal_labels == k] == k).all():
-                continue  # read right after the fine-tune: left as it is
+                return  # read right after the fine-tune: left as it is
             classes = self._classes.copy()
             if k < self.old_classes and self.others_of_taught == "neutral":
                 classes[n_personal:][classes[n_personal:] == k] = -1
-            self.calibrated[int(k)] = calibrate_class(
+            self._calibration = Calibration(
                 int(k), self._h, self._logits, classes, k >= self.old_classes,
                 self._weight, self._bias, self.negative_weight, self._neighbours,
-                self.nearest, self.full_ridge).tolist()
+                self.nearest, self.full_ridge)
+        if self._calibration is None:
+            return
+        self._calibration.step()  # one Newton step a unit: ~0.1 s in the page
+        if i == NEWTON_STEPS - 1:
+            self.calibrated[int(k)] = self._calibration.apply().tolist()
+            self._calibration = None
 
     def step(self, max_seconds=0.05):
         """Run whole units of work within about `max_seconds` and return `progress()`.

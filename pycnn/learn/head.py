@@ -123,7 +123,7 @@ def grow_output(model, new_labels, features_of_label):
 NEGATIVE_WEIGHT = 8.0
 RIDGE = 1e-2
 MAX_MOVE = 4.0  # the largest Newton step in any of the three numbers
-NEWTON_STEPS = 25
+NEWTON_STEPS = 12  # the fits converge in 8 to 11 (8 stand-in symbols)
 FULL_RIDGE = 1.0  # > 0: every feature may weigh in too, with this ridge
 NEAREST = 5  # the old classes whose prototypes the rule may weigh against a taught one
 
@@ -136,40 +136,54 @@ def _sigmoid(x):
     return 0.5 * (1.0 + np.tanh(0.5 * x))
 
 
-def fit_term(u, offset, positive, negative_weight=NEGATIVE_WEIGHT, ridge=RIDGE,
-             steps=NEWTON_STEPS):
-    """theta (3,) minimising the weighed logistic loss of offset + u @ theta (see above).
+class LogisticFit:
+    """theta minimising the weighed logistic loss of offset + u @ theta (see above), one
+    Newton step (with its step halved until the loss falls) per `step()`, so that the page
+    can answer a drawing between two steps. u: (N, P) standardised columns; offset: (N,) d;
+    positive: (N,) bool; ridge: a number or (P,)."""
 
-    u: (N, 3) standardised [s, -n, 1]; offset: (N,) d; positive: (N,) bool."""
-    y = np.where(positive, 1.0, -1.0)
-    n_pos, n_neg = max(int(positive.sum()), 1), max(int((~positive).sum()), 1)
-    weight = np.where(positive, 1.0 / n_pos, negative_weight / n_neg)
-    ridge = ridge * np.ones(u.shape[1]) if np.ndim(ridge) == 0 else np.asarray(ridge)
+    def __init__(self, u, offset, positive, negative_weight=NEGATIVE_WEIGHT, ridge=RIDGE):
+        self.u, self.offset = u, offset
+        self.y = np.where(positive, 1.0, -1.0)
+        n_pos, n_neg = max(int(positive.sum()), 1), max(int((~positive).sum()), 1)
+        self.weight = np.where(positive, 1.0 / n_pos, negative_weight / n_neg)
+        self.ridge = ridge * np.ones(u.shape[1]) if np.ndim(ridge) == 0 else np.asarray(ridge)
+        self.theta = np.zeros(u.shape[1])
+        self.current = self.loss(self.theta)
+        self.converged = False
 
-    def loss(theta):
-        return float((weight * _softplus(-y * (offset + u @ theta))).sum()
-                     + 0.5 * (ridge * theta ** 2).sum())
+    def loss(self, theta):
+        return float((self.weight * _softplus(-self.y * (self.offset + self.u @ theta))).sum()
+                     + 0.5 * (self.ridge * theta ** 2).sum())
 
-    theta = np.zeros(u.shape[1])
-    current = loss(theta)
-    for _ in range(steps):
-        margin = y * (offset + u @ theta)
-        p = _sigmoid(-margin)  # d softplus(-m) / d(-m)
-        grad = -(u * (weight * p * y)[:, None]).sum(axis=0) + ridge * theta
-        hess = (u * (weight * p * (1 - p))[:, None]).T @ u + np.diag(ridge)
+    def step(self):
+        if self.converged:
+            return
+        u, y, theta = self.u, self.y, self.theta
+        p = _sigmoid(-y * (self.offset + u @ theta))  # d softplus(-m) / d(-m)
+        grad = -(u * (self.weight * p * y)[:, None]).sum(axis=0) + self.ridge * theta
+        hess = (u * (self.weight * p * (1 - p))[:, None]).T @ u + np.diag(self.ridge)
         move = np.linalg.solve(hess, grad)
         move *= min(1.0, MAX_MOVE / max(float(np.abs(move).max()), 1e-12))
         for _ in range(20):  # halve the step until the loss falls
-            trial = loss(theta - move)
-            if trial <= current:
+            trial = self.loss(theta - move)
+            if trial <= self.current:
                 break
             move = move / 2
         else:
-            break
-        theta, current = theta - move, trial
-        if np.abs(move).max() < 1e-5:
-            break
-    return theta
+            self.converged = True
+            return
+        self.theta, self.current = theta - move, trial
+        self.converged = bool(np.abs(move).max() < 1e-5)
+
+
+def fit_term(u, offset, positive, negative_weight=NEGATIVE_WEIGHT, ridge=RIDGE,
+             steps=NEWTON_STEPS):
+    """`LogisticFit`'s theta after at most `steps` Newton steps."""
+    fit = LogisticFit(u, offset, positive, negative_weight, ridge)
+    for _ in range(steps):
+        fit.step()
+    return fit.theta
 
 
 def prototype(h):
@@ -188,53 +202,83 @@ def class_prototypes(h, classes, count):
     return out
 
 
+class Calibration:
+    """Fitting class k's term on features h (N, D) whose current logits are `logits` (N, K),
+    classes (N,) the class of each row (k: positive; -1: neutral, left out); `new`: the class
+    starts from a zero column. `step()` is one Newton step; `apply()` adds the term to weight
+    (D, K), bias (K,) and logits in place and returns (a, c, b) in feature units (zeros when
+    nothing was added)."""
+
+    def __init__(self, k, h, logits, classes, new, weight, bias,
+                 negative_weight=NEGATIVE_WEIGHT, neighbours=None, nearest=NEAREST,
+                 full_ridge=FULL_RIDGE):
+        self.k, self.h, self.logits, self.new = k, h, logits, new
+        self.weight, self.bias = weight, bias
+        rows = classes != -1
+        positive = classes[rows] == k
+        self.fit = None
+        if not positive.any() or positive.all():
+            return
+        hk = h[rows]
+        p = prototype(hk[positive])
+        n = hk.sum(axis=1)
+        base = logits[rows].copy()
+        if new:
+            base[:, k] = 0.0
+        offset = base[:, k] - np.delete(base, k, axis=1).max(axis=1)
+        directions = [p]
+        if neighbours is not None and nearest:
+            closeness = neighbours @ p
+            if k < len(closeness):
+                closeness[k] = -np.inf
+            closeness[~(np.abs(neighbours).sum(axis=1) > 0)] = -np.inf
+            order = [j for j in np.argsort(-closeness)[:nearest] if np.isfinite(closeness[j])]
+            directions += [neighbours[j] for j in order]
+        self.directions = np.array(directions)
+        sims = hk @ self.directions.T
+        self.scales = np.maximum(sims.std(axis=0), 1e-6)
+        self.scale_n = max(float(n.std()), 1e-6)
+        u = np.concatenate([sims / self.scales, -n[:, None] / self.scale_n,
+                            np.ones((len(n), 1))], axis=1)
+        ridge = RIDGE
+        self.scale_h = max(float(hk.std()), 1e-6) if full_ridge else None
+        if full_ridge:
+            u = np.concatenate([u, hk / self.scale_h], axis=1)
+            ridge = np.concatenate([np.full(len(directions) + 2, RIDGE),
+                                    np.full(hk.shape[1], full_ridge)])
+        self.fit = LogisticFit(u, offset, positive, negative_weight, ridge)
+
+    def step(self):
+        if self.fit is not None:
+            self.fit.step()
+
+    def apply(self):
+        if self.fit is None:
+            return np.zeros(3)
+        k, theta, m = self.k, self.fit.theta, len(self.directions)
+        gains = theta[:m] / self.scales
+        c, b = theta[m] / self.scale_n, theta[m + 1]
+        if gains[0] <= 0 and not self.new:
+            return np.zeros(3)
+        column = gains @ self.directions - c
+        if self.scale_h is not None:
+            column = column + theta[m + 2:] / self.scale_h
+        if self.new:
+            self.weight[:, k] = 0.0
+            self.bias[k] = 0.0
+            self.logits[:, k] = 0.0
+        self.weight[:, k] += column.astype(self.weight.dtype)
+        self.bias[k] += self.bias.dtype.type(b)
+        self.logits[:, k] += self.h @ column + b
+        return np.array([gains[0], c, b])
+
+
 def calibrate_class(k, h, logits, classes, new, weight, bias,
                     negative_weight=NEGATIVE_WEIGHT, neighbours=None, nearest=NEAREST,
-                    full_ridge=FULL_RIDGE):
-    """Fit class k's term on features h (N, D) whose current logits are `logits` (N, K),
-    classes (N,) the class of each row (k: positive; -1: neutral, left out), `new`: the class
-    starts from a zero column. Updates weight (D, K), bias (K,) and logits in place and
-    returns (a, c, b) in feature units (zeros when nothing was added)."""
-    rows = classes != -1
-    positive = classes[rows] == k
-    if not positive.any() or positive.all():
-        return np.zeros(3)
-    hk = h[rows]
-    p = prototype(hk[positive])
-    n = hk.sum(axis=1)
-    if new:
-        weight[:, k] = 0.0
-        bias[k] = 0.0
-        logits[:, k] = 0.0
-    others = np.delete(logits[rows], k, axis=1).max(axis=1)
-    offset = logits[rows, k] - others
-    directions = [p]
-    if neighbours is not None and nearest:
-        closeness = neighbours @ p
-        if k < len(closeness):
-            closeness[k] = -np.inf
-        closeness[~np.isfinite(closeness) | ~(np.abs(neighbours).sum(axis=1) > 0)] = -np.inf
-        order = [j for j in np.argsort(-closeness)[:nearest] if np.isfinite(closeness[j])]
-        directions += [neighbours[j] for j in order]
-    directions = np.array(directions)
-    sims = hk @ directions.T
-    scales = np.maximum(sims.std(axis=0), 1e-6)
-    scale_n = max(float(n.std()), 1e-6)
-    u = np.concatenate([sims / scales, -n[:, None] / scale_n, np.ones((len(n), 1))], axis=1)
-    ridge = RIDGE
-    if full_ridge:
-        scale_h = max(float(hk.std()), 1e-6)
-        u = np.concatenate([u, hk / scale_h], axis=1)
-        ridge = np.concatenate([np.full(len(directions) + 2, RIDGE),
-                                np.full(hk.shape[1], full_ridge)])
-    theta = fit_term(u, offset, positive, negative_weight, ridge=ridge)
-    gains = theta[:len(directions)] / scales
-    c, b = theta[len(directions)] / scale_n, theta[len(directions) + 1]
-    extra = theta[len(directions) + 2:] / scale_h if full_ridge else 0.0
-    if gains[0] <= 0 and not new:
-        return np.zeros(3)
-    column = gains @ directions - c + extra
-    weight[:, k] += column.astype(weight.dtype)
-    bias[k] += bias.dtype.type(b)
-    logits[:, k] += h @ column + b
-    return np.array([gains[0], c, b])
+                    full_ridge=FULL_RIDGE, steps=NEWTON_STEPS):
+    """`Calibration` run through: at most `steps` Newton steps, then applied."""
+    calibration = Calibration(k, h, logits, classes, new, weight, bias, negative_weight,
+                              neighbours, nearest, full_ridge)
+    for _ in range(steps):
+        calibration.step()
+    return calibration.apply()
