@@ -75,7 +75,8 @@ AUGMENTED_IMAGES = 80
 MIN_COPIES, MAX_COPIES = 0, 16
 REHEARSAL_USED = 300
 BATCH_PERSONAL, BATCH_REHEARSAL = 16, 16
-LEARNING_RATE = 1e-3
+LEARNING_RATE = 1e-3  # a hand: many classes taught
+FEW_CLASSES_LEARNING_RATE = 3e-4  # at most OLD_PROTOTYPES_UP_TO old classes: a correction
 EPOCHS = 3  # passes over the personal images, bounded by MIN_STEPS..MAX_STEPS
 MIN_STEPS, MAX_STEPS = 60, 300
 OLD_PROTOTYPES_UP_TO = 3  # old classes taught at most, for them to get prototypes too
@@ -124,7 +125,7 @@ class Adaptation:
 
     def __init__(self, model, examples, rehearsal=None, seed=0, steps=None, train="head",
                  rehearsal_used=REHEARSAL_USED, augmented_images=AUGMENTED_IMAGES,
-                 learning_rate=LEARNING_RATE, feature_cache=None, prototypes=True,
+                 learning_rate=None, feature_cache=None, prototypes=True,
                  negative_weight=NEGATIVE_WEIGHT, nearest=NEAREST, old_prototypes=None,
                  full_ridge=FULL_RIDGE, rehearsal_features=None):
         if train not in TRAIN_CHOICES:
@@ -225,6 +226,9 @@ class Adaptation:
                 <= OLD_PROTOTYPES_UP_TO
         self.old_prototypes = old_prototypes if old_prototypes == "misread" \
             else bool(old_prototypes)
+        if learning_rate is None:
+            learning_rate = FEW_CLASSES_LEARNING_RATE if self.old_prototypes is True \
+                else LEARNING_RATE
         taught = sorted(k for k in set(self.personal_labels.tolist())
                         if self.old_prototypes or k >= self.old_classes)
         rows = n_personal + len(chosen)
