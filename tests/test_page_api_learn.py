@@ -10,6 +10,7 @@ import pytest
 from test_adapt import LABELS, SHAPES, examples, make_model, rehearsal_of
 
 from pycnn.learn.examples import examples_json
+from pycnn.learn.render import render_examples
 from pycnn.nn import load_model, save_model
 from pycnn.nn.serialize import ModelFileError
 from pycnn.page.api import PageApi
@@ -177,3 +178,37 @@ def test_a_missing_rehearsal_set_is_a_sentence(tmp_path):
 
 def test_shapes_cover_the_labels():
     assert set(LABELS) <= set(SHAPES)
+
+
+def test_a_new_symbol_learnt_in_the_page_leaves_every_old_logit_as_it_was(api):
+    """No gradient step for a symbol taught alone: the personal model's logits of the old
+    classes are the original's, bit for bit, and drawings of the symbol read as it."""
+    begin, replies = learn(api, ["+"], per_label=5)
+    assert replies[-1]["labels"] == LABELS + ["+"]
+    mine, original = api.mine[0].model, api.original.model
+    x = render_examples([examples([label], 1, seed=91)[0] for label in LABELS + ["+"]])
+    assert np.array_equal(mine.predict_logits(x)[:, :len(LABELS)], original.predict_logits(x))
+    assert mine.metadata["adaptation"]["steps"] == 0
+
+
+def test_rehearsal_features_beside_the_model_spare_the_trunk_passes(tmp_path):
+    """A rehearsal file made for this model's trunk carries its images' features, so
+    learn_begin plans no trunk pass for them; one made for another trunk is ignored."""
+    from pycnn.learn.adaptation import trunk_fingerprint
+    from pycnn.learn.head import head_start
+
+    model = make_model()
+    images, labels = rehearsal_of(LABELS)
+    start = head_start(model)
+    features = model.forward(images[:, None].astype(np.float32) / np.float32(255), upto=start)
+    steps = {}
+    for name, trunk in (("same", trunk_fingerprint(model, start)), ("other", "0" * 40)):
+        folder = tmp_path / name
+        folder.mkdir()
+        save_model(model, folder / "model.npz")
+        np.savez(folder / "rehearsal.npz", images=images, labels=np.array(labels),
+                 features=features.astype(np.float16), trunk=np.array([trunk]))
+        begin, _ = call(PageApi(str(folder / "model.npz")), "learn_begin",
+                        examples_bytes(["1", "0"], 2), steps=3)
+        steps[name] = begin["steps_total"]
+    assert steps["same"] < steps["other"]
