@@ -66,7 +66,7 @@ from .data.dataset import render_batch
 from .data.unipen import SECTION_NAMES, load_stroke_files, load_unipen, writer_split
 from .measure.metrics import accuracy_report
 from .nn.serialize import inference_cost, printable
-from .read.charsets import restrict
+from .read.charsets import edit_distance, restrict
 
 CHUNK = 1024
 # Values a batch may hold in its largest layer buffer: 256 images for the shipped model, and
@@ -234,8 +234,6 @@ def word_scores(truths, raws, bests, vocabulary):
     """The figures of `python -m pycnn.evaluate --words` (see WORD_KEYS) for these words,
     plus their case-insensitive word accuracies (word_acc_nocase, word_acc_lexicon_nocase).
     vocabulary: the lexicon's words in small letters (a set)."""
-    from .train_words import edit_distance
-
     truths, raws, bests = list(truths), list(raws), list(bests)
     in_vocab = np.array([t.lower() in vocabulary for t in truths], dtype=bool)
     raw_right = np.array([r == t for r, t in zip(raws, truths)], dtype=bool)

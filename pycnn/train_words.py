@@ -38,6 +38,7 @@ from .nn import Adam, Conv2D, CosineSchedule, Dropout, MaxPool2D, ReLU, Sequenti
 from .nn.ctc import CTCLoss, ctc_greedy_decode
 from .nn.sequence import Collapse, Conv1D, MaxPoolHeight, TimeDense, min_width, pad_batch
 from .nn.serialize import architecture_cost, printable
+from .read.charsets import edit_distance
 from .read.word_preprocess import HEIGHT, MAX_WIDTH, MIN_WIDTH, WORD_PREPROCESS_VERSION
 from .train import (
     CheckpointKind,
@@ -129,20 +130,6 @@ def decode(indices):
 def readable(text):
     """True when every character of `text` is one of the model's classes."""
     return bool(text) and all(33 <= ord(ch) <= 126 for ch in text)
-
-
-def edit_distance(a, b):
-    """Levenshtein distance: insertions, deletions and substitutions, each costing 1."""
-    if len(a) < len(b):
-        a, b = b, a
-    previous = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        current = [i]
-        for j, cb in enumerate(b, 1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1,
-                               previous[j - 1] + (ca != cb)))
-        previous = current
-    return previous[-1]
 
 
 def reading_scores(readings, truths):

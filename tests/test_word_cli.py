@@ -16,8 +16,8 @@ from pycnn.cli import run_cli
 from pycnn.data.word_render import ink_on_word_pad, render_words
 from pycnn.data.words import load_words
 from pycnn.nn import Conv2D, Dense, Flatten, MaxPool2D, ReLU, Sequential, save_model
+from pycnn.read.charsets import edit_distance
 from pycnn.read.word_reader import WordReader
-from pycnn.train_words import edit_distance
 
 LEXICON = "weights/lexicon-en.tsv.gz"
 TEXTS = ["a", "A", "an", "cat", "xqzv", "a", "dog", "Cat"] * 2

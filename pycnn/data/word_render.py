@@ -42,7 +42,13 @@ import numpy as np
 from ..read.preprocess import EmptyImageError
 from ..read.word_preprocess import HEIGHT, MIN_WIDTH, WordTooLongError, preprocess_word_ink
 from .augment import augment_points
-from .render import DEFAULT_LINE_WIDTH_FRACTION, LINE_WIDTH_FRACTION_RANGE, canvas_alpha, rasterize
+from .render import (
+    DEFAULT_LINE_WIDTH_FRACTION,
+    LINE_WIDTH_FRACTION_RANGE,
+    canvas_alpha,
+    rasterize,
+    sample_bounds,
+)
 
 # Training pads are this high. A writer's typical word is then 58 px high on the pad, which
 # `preprocess_word_ink` brings to 28 px: 2x area averaging of an anti-aliased 4.3 px line, as
@@ -136,17 +142,6 @@ def _temper_rotation(before, after, owner, n_samples, kept=ROTATION_KEPT):
     return np.stack([cos * x - sin * y, sin * x + cos * y], axis=1)
 
 
-def _bounds(xy, owner, n_samples):
-    lower = np.full((n_samples, 2), np.inf)
-    upper = np.full((n_samples, 2), -np.inf)
-    np.minimum.at(lower, owner, xy)
-    np.maximum.at(upper, owner, xy)
-    empty = ~np.isfinite(lower[:, 0])
-    lower[empty] = 0.0
-    upper[empty] = 0.0
-    return lower, upper
-
-
 def rasterize_wide(xy, connects_next, owner, pad_widths, pad_height, line_width):
     """Polylines in pad pixels -> list of (pad_height, pad_widths[i]) float32 ink alpha.
 
@@ -237,7 +232,7 @@ def render_word_pads(data, indices, rng=None, augment=False, pad_height=PAD_HEIG
         return []
     xy, connects, owner = data.gather_points(indices)
     reference = reference_heights(data)[indices]
-    lower, upper = _bounds(xy, owner, n)
+    lower, upper = sample_bounds(xy, owner, n)
     unit = (xy - ((lower + upper) / 2.0)[owner]) / reference[owner, None]
     if augment:
         augmented = augment_points(unit, owner, n, rng)
@@ -250,7 +245,7 @@ def render_word_pads(data, indices, rng=None, augment=False, pad_height=PAD_HEIG
         fraction = np.full(n, DEFAULT_LINE_WIDTH_FRACTION)
         jitter = np.full((n, 2), 0.5)
     line_width = fraction * pad_height
-    lower, upper = _bounds(unit, owner, n)
+    lower, upper = sample_bounds(unit, owner, n)
     extent = upper - lower
     scale = fill * pad_height
     too_tall = extent[:, 1] * scale + line_width > MAX_FILL * pad_height

@@ -48,7 +48,10 @@ def _shown(chars):
     return " ".join(repr(c) for c in chars)
 
 
-def _edit_distance(a, b):
+def edit_distance(a, b):
+    """Levenshtein distance: insertions, deletions and substitutions, each costing 1."""
+    if len(a) < len(b):
+        a, b = b, a
     previous = list(range(len(b) + 1))
     for i, ca in enumerate(a, 1):
         current = [i]
@@ -65,7 +68,7 @@ def misspelt_name(spec):
     if len(spec) < 4 or not (spec.isalpha() and spec.isascii() and spec.islower()):
         return None
     for word in SET_NAMES + tuple(ALIASES):
-        if _edit_distance(spec, word) <= 2:
+        if edit_distance(spec, word) <= 2:
             return ALIASES.get(word, word)
     return None
 

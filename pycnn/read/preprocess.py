@@ -178,6 +178,24 @@ def _banded_product(matrix, image):
     return out
 
 
+def crop_to_ink(ink):
+    """(ink as float32 (H, W), float64 crop to the ink's box with noise below NOISE_FLOOR
+    cleared): the box covers the pixels with at least INK_THRESHOLD ink; none ->
+    EmptyImageError. Shared by the character and the word preprocessing."""
+    ink = np.asarray(ink, dtype=np.float32)
+    if ink.ndim != 2:
+        raise ValueError("expected a 2-D ink image, got shape %r" % (ink.shape,))
+    strong = ink >= INK_THRESHOLD
+    rows = np.flatnonzero(strong.any(axis=1))
+    if rows.size == 0:
+        raise EmptyImageError("the image holds no ink")
+    cols = np.flatnonzero(strong[rows[0] : rows[-1] + 1].any(axis=0))
+    top, bottom, left, right = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
+    crop = ink[top:bottom, left:right].astype(np.float64)
+    crop[crop < NOISE_FLOOR] = 0.0
+    return ink, crop
+
+
 def preprocess_ink(ink):
     """Ink image (H, W) in [0, 1] -> float32 (28, 28) network input in [0, 1].
 
@@ -196,17 +214,7 @@ def preprocess_ink(ink):
     5. Divide by the maximum so the strongest ink is 1, whatever the pen's darkness or the
        line width after down-scaling.
     """
-    ink = np.asarray(ink, dtype=np.float32)
-    if ink.ndim != 2:
-        raise ValueError("expected a 2-D ink image, got shape %r" % (ink.shape,))
-    strong = ink >= INK_THRESHOLD
-    rows = np.flatnonzero(strong.any(axis=1))
-    if rows.size == 0:
-        raise EmptyImageError("the image holds no ink")
-    cols = np.flatnonzero(strong[rows[0] : rows[-1] + 1].any(axis=0))
-    top, bottom, left, right = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
-    crop = ink[top:bottom, left:right].astype(np.float64)
-    crop[crop < NOISE_FLOOR] = 0.0
+    ink, crop = crop_to_ink(ink)
     box_h, box_w = crop.shape
 
     extent = max(box_h, box_w, MIN_EXTENT_FRACTION * max(ink.shape))

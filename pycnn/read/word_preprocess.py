@@ -19,12 +19,11 @@ import math
 import numpy as np
 
 from .preprocess import (
-    INK_THRESHOLD,
     MAX_UPSCALE,
-    NOISE_FLOOR,
     EmptyImageError,
     _area_resample_matrix,
     _banded_product,
+    crop_to_ink,
     ink_from_pixels,
 )
 
@@ -168,17 +167,7 @@ def preprocess_word_ink(ink):
        box puts it, as in the usual word-image normalisation.
     5. Divide by the maximum so the strongest ink is 1.
     """
-    ink = np.asarray(ink, dtype=np.float32)
-    if ink.ndim != 2:
-        raise ValueError("expected a 2-D ink image, got shape %r" % (ink.shape,))
-    strong = ink >= INK_THRESHOLD
-    rows = np.flatnonzero(strong.any(axis=1))
-    if rows.size == 0:
-        raise EmptyImageError("the image holds no ink")
-    cols = np.flatnonzero(strong[rows[0] : rows[-1] + 1].any(axis=0))
-    top, bottom, left, right = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
-    crop = ink[top:bottom, left:right].astype(np.float64)
-    crop[crop < NOISE_FLOOR] = 0.0
+    ink, crop = crop_to_ink(ink)
     box_h, box_w = crop.shape
 
     scale, width = word_scale(box_h, box_w, ink.shape[0], ink.shape[1])
