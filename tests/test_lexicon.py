@@ -2,13 +2,12 @@
 files, each refused with one sentence naming the problem and its line.
 
 Only pytest, numpy and pycnn: this file also runs on the page's Python 3.8 + NumPy 1.17
-(`make compat`), where weights/ is not copied in, so the shipped file's tests skip there.
+(`make compat`), which copies the shipped word list in too.
 """
 
 import gzip
 import os
 import re
-import sys
 import zlib
 
 import numpy as np
@@ -35,8 +34,6 @@ SHIPPED_LINE = re.compile(rb"[a-z]+(?:['-][a-z]+)*\t[1-9][0-9]*\Z")
 @pytest.fixture(scope="module")
 def shipped_bytes():
     if not os.path.exists(SHIPPED):
-        if sys.platform == "emscripten":
-            pytest.skip("weights/ is not copied into Pyodide by tests/compat/run.js")
         pytest.fail("weights/lexicon-en.tsv.gz is missing: it is committed (make it with "
                     "tools/make_lexicon.py)")
     with open(SHIPPED, "rb") as stream:
@@ -82,8 +79,6 @@ def test_every_shipped_line_is_a_lowercase_word_a_tab_and_a_count(shipped_bytes,
 
 
 def test_shipped_lexicon_is_credited_under_cc_by_sa():
-    if not os.path.exists(LICENCE) and sys.platform == "emscripten":
-        pytest.skip("weights/ is not copied into Pyodide by tests/compat/run.js")
     with open(LICENCE, encoding="utf-8") as stream:
         text = stream.read()
     for needed in ("CC BY-SA 4.0", "creativecommons.org/licenses/by-sa/4.0", "wordfreq",

@@ -9,7 +9,6 @@ the page's Python 3.8 + NumPy 1.17 (`make compat`).
 
 import itertools
 import os
-import sys
 
 import numpy as np
 import pytest
@@ -65,8 +64,6 @@ SMALL = lexicon_from_words(
 @pytest.fixture(scope="module")
 def shipped():
     path = os.path.join(ROOT, "weights", "lexicon-en.tsv.gz")
-    if not os.path.exists(path) and sys.platform == "emscripten":
-        pytest.skip("weights/ is not copied into Pyodide by tests/compat/run.js")
     return load_lexicon(path)
 
 

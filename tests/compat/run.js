@@ -54,10 +54,11 @@ function parseArgs(argv) {
 }
 
 /** Repository-relative paths of every file copied into Pyodide: pycnn/, tests/ with its data
- * (golden files) but not e2e/ or compat/, and pyproject.toml (pytest's configuration). */
+ * (golden files) but not e2e/ or compat/, pyproject.toml (pytest's configuration), and the
+ * word list with its licence, which the page will load and whose tests read the shipped file. */
 function repositoryFiles() {
   const skip = new Set(["__pycache__", "tests/e2e", "tests/compat"]);
-  const files = ["pyproject.toml"];
+  const files = ["pyproject.toml", "weights/lexicon-en.tsv.gz", "weights/LEXICON-LICENSE.md"];
   const walk = (dir) => {
     for (const entry of fs.readdirSync(path.join(ROOT, dir), { withFileTypes: true })) {
       const rel = `${dir}/${entry.name}`;
