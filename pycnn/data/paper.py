@@ -13,8 +13,6 @@ Per image, all drawn from `rng` (one batch at a time, NumPy only):
   waves): a ballpoint or a pencil leaves lighter and darker parts of one stroke;
 - blur: a binomial kernel applied 0 to MAX_BLUR_PASSES times along each axis (each pass is
   [1, 2, 1] / 4, about 0.7 px of standard deviation at the training pad's 96 px);
-- resolution: in LOW_RESOLUTION of the pictures the ink is averaged over 2x2 or 3x3 blocks
-  and spread back (a character that filled only a few dozen of a phone photo's pixels);
 - paper: a brightness in PAPER_RANGE with a linear shading of up to SHADING across the picture
   in a random direction (a lamp on one side, a phone's shadow);
 - ink: a darkness in INK_RANGE (black ink to a faint pencil), laid over the paper;
@@ -35,8 +33,6 @@ SHADING = 0.18
 INK_RANGE = (0.0, 0.45)
 NOISE_MAX = 0.05
 LIGHT_ON_DARK = 0.05
-LOW_RESOLUTION = 0.4
-BLOCKS = (2, 3)
 
 
 def _smooth_field(n, size, rng, low):
@@ -68,15 +64,6 @@ def _binomial_blur(images, passes):
     return out
 
 
-def _coarsen(images, factor):
-    """Average (N, S, S) over factor x factor blocks, then spread each block back over its
-    pixels and soften the block edges with one binomial pass (S divisible by factor)."""
-    n, size = images.shape[0], images.shape[1]
-    blocks = images.reshape(n, size // factor, factor, size // factor, factor).mean(axis=(2, 4))
-    spread = np.repeat(np.repeat(blocks, factor, axis=1), factor, axis=2)
-    return _binomial_blur(spread, np.ones(n, dtype=np.int64))
-
-
 def paper_photos(alpha, rng):
     """Canvas ink alpha (N, S, S) in [0, 1] -> (N, S, S) uint8 gray photos of that ink."""
     alpha = np.asarray(alpha, dtype=np.float32)
@@ -84,12 +71,6 @@ def paper_photos(alpha, rng):
     ink = alpha * _smooth_field(n, size, rng, PRESSURE_MIN)
     passes = np.floor(rng.uniform(0, MAX_BLUR_PASSES + 1, size=n)).astype(np.int64)
     ink = _binomial_blur(ink, passes)
-    coarse = rng.uniform(size=n) < LOW_RESOLUTION
-    factor = np.asarray(BLOCKS)[np.floor(rng.uniform(0, len(BLOCKS), size=n)).astype(np.int64)]
-    for f in BLOCKS:
-        which = coarse & (factor == f) & (size % f == 0)
-        if which.any():
-            ink[which] = _coarsen(ink[which], f)
 
     axis = (np.arange(size, dtype=np.float32) + 0.5) / size - 0.5
     angle = rng.uniform(0.0, 2.0 * np.pi, size=n).astype(np.float32)
