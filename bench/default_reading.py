@@ -92,6 +92,9 @@ def main(argv=None):
     parser.add_argument("--paper-per-section", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", default=None, help="also write the figures here")
+    parser.add_argument("--cache", default=None, metavar="DIR",
+                        help="keep the rendered canvas images and photos here, and reuse them "
+                             "when the split, seed and count match (another model, same inputs)")
     args = parser.parse_args(argv)
 
     data = load_stroke_files([default_data_path(), default_data_path("unipen_symbols_strokes.npz")])
@@ -100,15 +103,23 @@ def main(argv=None):
     sections = data.section[chosen]
     print("%s split: %d characters (%s)" % (args.split, len(chosen), ", ".join(
         "%s %d" % (s, int((sections == s).sum())) for s in sorted(set(sections.tolist())))))
-    canvas, _ = render_batch(data, chosen, pad_size=CANVAS_PAD)
-
     rng = np.random.RandomState(args.seed)
     paper_rows = np.concatenate([
         np.sort(rng.choice(np.flatnonzero(sections == s),
                            min(args.paper_per_section, int((sections == s).sum())),
                            replace=False))
         for s in ALNUM])
-    photos = paper_images(data, chosen[paper_rows], ProgressBar())
+    cached = args.cache and os.path.join(args.cache, "reading-%s-%d-%d.npz" % (
+        args.split, args.seed, args.paper_per_section))
+    if cached and os.path.exists(cached):
+        with np.load(cached, allow_pickle=False) as saved:
+            canvas, photos = saved["canvas"], saved["photos"]
+    else:
+        canvas, _ = render_batch(data, chosen, pad_size=CANVAS_PAD)
+        photos = paper_images(data, chosen[paper_rows], ProgressBar())
+        if cached:
+            os.makedirs(args.cache, exist_ok=True)
+            np.savez(cached, canvas=canvas, photos=photos)
 
     results = {"split": args.split, "n": int(len(chosen)), "paper_n": int(len(paper_rows)),
                "models": {}}
