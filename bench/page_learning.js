@@ -201,7 +201,7 @@ async function main() {
   console.log(`adapt to ${made.hand} examples (3 x 62), click -> learnt model reading: median ${median(hand).toFixed(2)} s ` +
     `[${Math.min(...hand).toFixed(2)}..${Math.max(...hand).toFixed(2)}] (floor 10 s)`);
   console.log(`add the symbol "${made.symbol}" from 5 examples: median ${median(symbol).toFixed(2)} s ` +
-    `[${Math.min(...symbol).toFixed(2)}..${Math.max(...symbol).toFixed(2)}] (floor 5 s)`);
+    `[${Math.min(...symbol).toFixed(2)}..${Math.max(...symbol).toFixed(2)}] (floor 3 s)`);
   if (during.length) {
     console.log(`a drawing during learning, stroke end -> answer: median ${median(during).toFixed(1)} ms, ` +
       `max ${Math.max(...during).toFixed(1)} ms over ${during.length} (floor 100 ms)`);
