@@ -28,8 +28,16 @@ PAD = 280
 OVERSAMPLE = 3
 
 
-def photo_of(strokes, seed):
-    """One character's strokes -> (H, W, 3) uint8 RGB photo of the same ink on paper."""
+PARTS = ("pen", "light", "blur", "small", "jpeg")
+
+
+def photo_of(strokes, seed, without=()):
+    """One character's strokes -> (H, W, 3) uint8 RGB photo of the same ink on paper.
+
+    without: parts of the degradation to leave out, for an ablation (bench/paper_ablation.py):
+    "pen" (a steady 0.045 brush, the page's default), "light" (even light, no vignette or
+    blotches), "blur", "small" (a 200 px picture), "jpeg" (quality 98). The random draws
+    are the same either way, so the rest of each photo stays as it was."""
     rng = np.random.RandomState(seed)
     side = PAD * OVERSAMPLE
     xy, connects = flatten_strokes(strokes)
@@ -39,6 +47,8 @@ def photo_of(strokes, seed):
     n_strokes = int(stroke_of_point[-1]) + 1
     placed = place_in_pad(xy, np.zeros(len(xy), np.int64), 1, side, fill=DEFAULT_FILL)
     width = rng.uniform(0.02, 0.04) * side
+    if "pen" in without:
+        width = 0.045 * side
     alpha = rasterize(placed, connects, stroke_of_point, n_strokes, side, width)
     pressure = rng.uniform(0.55, 1.0, size=n_strokes)[:, None, None]
     ink = (alpha * pressure).max(axis=0)
@@ -58,12 +68,20 @@ def photo_of(strokes, seed):
     blotch = Image.fromarray(rng.uniform(0, 255, size=(5, 5)).astype(np.uint8))
     blotch = np.asarray(blotch.resize((PAD, PAD), Image.BICUBIC), dtype=np.float32) / 255.0
     light = vignette * (1.0 - 0.08 * blotch)
+    if "light" in without:
+        light = np.ones_like(light)
     rgb = (paper[None, None, :] * (1 - ink[..., None]) + pen[None, None, :] * ink[..., None])
     rgb = np.clip(rgb * light[..., None], 0, 255).astype(np.uint8)
 
-    picture = Image.fromarray(rgb).filter(ImageFilter.GaussianBlur(rng.uniform(0.3, 1.3)))
+    radius = rng.uniform(0.3, 1.3)
+    picture = Image.fromarray(rgb)
+    if "blur" not in without:
+        picture = picture.filter(ImageFilter.GaussianBlur(radius))
     size = int(rng.randint(48, 161))
+    if "small" in without:
+        size = 200
     picture = picture.resize((size, size), Image.BILINEAR)
     buffer = io.BytesIO()
-    picture.save(buffer, format="JPEG", quality=int(rng.randint(45, 86)))
+    quality = int(rng.randint(45, 86))
+    picture.save(buffer, format="JPEG", quality=98 if "jpeg" in without else quality)
     return np.asarray(Image.open(io.BytesIO(buffer.getvalue())).convert("RGB"))
