@@ -201,19 +201,11 @@ def load_word_reader(model_path, lexicon_path=None, charset="all"):
 
 
 def load_lexicon_file(path):
-    """The lexicon at `path` (`pycnn.read.lexicon`), opened only if it is a regular file (a
-    FIFO would block, a device never end); LexiconError otherwise."""
-    from .nn.serialize import UnreadableFile, open_regular_file
-    from .read.lexicon import MAX_FILE_BYTES, LexiconError, load_lexicon
+    """The lexicon at `path` (`pycnn.read.lexicon`, which opens only a regular file: a FIFO
+    would block, a device never end); LexiconError otherwise."""
+    from .read.lexicon import load_lexicon
 
-    name = "lexicon %s" % printable(repr(os.fsdecode(path)))
-    try:
-        handle, _ = open_regular_file(path, "a lexicon file")
-    except UnreadableFile as err:
-        raise LexiconError("cannot read %s: %s" % (name, err)) from None
-    with handle:
-        data = handle.read(MAX_FILE_BYTES + 1)
-    return load_lexicon(data, name=name)
+    return load_lexicon(path, name="lexicon %s" % printable(repr(os.fsdecode(path))))
 
 
 def check_model_input(model, path):

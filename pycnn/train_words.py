@@ -40,6 +40,7 @@ from .nn.sequence import Collapse, Conv1D, MaxPoolHeight, TimeDense, min_width, 
 from .nn.serialize import architecture_cost, printable
 from .read.charsets import edit_distance
 from .read.word_preprocess import HEIGHT, MAX_WIDTH, MIN_WIDTH, WORD_PREPROCESS_VERSION
+from .read.word_reader import BLANK, BLANK_LABEL
 from .train import (
     CheckpointKind,
     Prefetch,
@@ -52,8 +53,6 @@ from .train import (
     load_checkpoint,
 )
 
-BLANK = 0
-BLANK_LABEL = "<blank>"
 CHARACTERS = [chr(code) for code in range(33, 127)]  # printable ASCII, "!" to "~"
 LABELS = [BLANK_LABEL] + CHARACTERS
 INPUT_SHAPE = (1, HEIGHT, MAX_WIDTH)

@@ -41,6 +41,8 @@ import zlib
 
 import numpy as np
 
+from ..nn.serialize import UnreadableFile, open_regular_file
+
 MAX_FILE_BYTES = 20 * 2 ** 20  # the file as read, compressed or not
 MAX_TEXT_BYTES = 20 * 2 ** 20  # the text once inflated (the shipped one is about 0.7 MB)
 MAX_ENTRIES = 500000
@@ -68,8 +70,11 @@ def load_lexicon(source, name=None, max_file_bytes=MAX_FILE_BYTES,
     elif isinstance(source, (str, os.PathLike)):
         name = name or "lexicon %s" % _shown_path(source)
         try:
-            with open(source, "rb") as stream:
+            stream, _ = open_regular_file(source, "a lexicon file")
+            with stream:
                 data = stream.read(max_file_bytes + 1)
+        except UnreadableFile as err:  # a FIFO or a device is refused, never waited on
+            raise LexiconError("cannot read %s: %s" % (name, err)) from None
         except OSError as err:
             raise LexiconError("cannot read %s: %s" % (name, err.strerror or err)) from None
         if len(data) > max_file_bytes:

@@ -39,7 +39,8 @@ from pycnn.read.word_preprocess import (
     preprocess_word,
 )
 
-# The word trainer's conventions (pycnn/train_words.py): class 0 is CTC's blank, named so.
+# A word model's conventions, which the word trainer (pycnn/train_words.py) takes from here:
+# class 0 is CTC's blank, named so.
 BLANK = 0
 BLANK_LABEL = "<blank>"
 TASK = "words"
