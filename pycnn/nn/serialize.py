@@ -614,6 +614,14 @@ def _conv_cost(config, shape, where):
     return out, params, macs, max(buffers)
 
 
+def _dense_cost(config, features, where):
+    """(units, parameters) of a Dense layer, or of a TimeDense at each frame, on `features`
+    inputs; its units and initialiser are checked."""
+    units = _int(config["units"], where + " units", 1, MAX_UNITS)
+    _choice(config.get("init", "glorot"), where + " init", tuple(INITIALISERS))
+    return units, features * units + units
+
+
 def _conv1d_cost(config, shape, where):
     """(output shape, parameters, multiply-adds, largest buffer) of a Conv1D per word."""
     if len(shape) != 2:
@@ -705,19 +713,15 @@ def architecture_cost(layers, input_shape):
             if len(shape) != 2:
                 raise ValueError("%s: TimeDense needs (T, F) input (after Collapse), gets %s"
                                  % (where, shape))
-            units = _int(config["units"], where + " units", 1, MAX_UNITS)
-            _choice(config.get("init", "glorot"), where + " init", tuple(INITIALISERS))
-            params += shape[1] * units + units
-            macs += shape[0] * shape[1] * units
+            units, p = _dense_cost(config, shape[1], where)
+            params, macs = params + p, macs + shape[0] * shape[1] * units
             shape = (shape[0], units)
         elif kind == "Dense":
             if len(shape) != 1:
                 raise ValueError("%s: Dense needs flat input, gets %s (add Flatten)"
                                  % (where, shape))
-            units = _int(config["units"], where + " units", 1, MAX_UNITS)
-            _choice(config.get("init", "glorot"), where + " init", tuple(INITIALISERS))
-            params += shape[0] * units + units
-            macs += shape[0] * units
+            units, p = _dense_cost(config, shape[0], where)
+            params, macs = params + p, macs + shape[0] * units
             shape = (units,)
         largest = max(largest, buffer, _product(shape))
         if params > MAX_PARAMETERS:
