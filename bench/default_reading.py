@@ -73,11 +73,13 @@ def reading_report(model, probabilities, truth, labels, sections):
     return report
 
 
-def paper_images(data, indices, progress):
+def paper_images(data, indices, progress=None, without=()):
+    """(N, 1, 28, 28) network inputs from photos of the samples (`paper_standin.photo_of`,
+    leaving out the parts named in `without`), read through `preprocess`."""
     images = np.zeros((len(indices), 1, 28, 28), np.float32)
     for k, i in enumerate(indices):
         try:
-            images[k, 0] = preprocess(photo_of(data.strokes(int(i)), seed=int(i)))
+            images[k, 0] = preprocess(photo_of(data.strokes(int(i)), int(i), without))
         except EmptyImageError:
             pass
         if progress and (k % 50 == 0 or k == len(indices) - 1):

@@ -17,27 +17,17 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from paper_standin import PARTS, photo_of  # noqa: E402
+from default_reading import paper_images  # noqa: E402
+from paper_standin import PARTS  # noqa: E402
 
 from pycnn.data.dataset import render_batch  # noqa: E402
 from pycnn.data.unipen import default_data_path, load_stroke_files, writer_split  # noqa: E402
 from pycnn.nn import load_model  # noqa: E402
-from pycnn.read.preprocess import EmptyImageError, preprocess  # noqa: E402
 
 
 def read_all(model, images, truth):
     caseless = np.char.lower(np.asarray([str(label) for label in model.labels]))
     return 100.0 * float((caseless[model.predict_proba(images).argmax(axis=1)] == truth).mean())
-
-
-def photos(data, indices, without):
-    images = np.zeros((len(indices), 1, 28, 28), np.float32)
-    for k, i in enumerate(indices):
-        try:
-            images[k, 0] = preprocess(photo_of(data.strokes(int(i)), int(i), without))
-        except EmptyImageError:
-            pass
-    return images
 
 
 def main(argv=None):
@@ -57,7 +47,7 @@ def main(argv=None):
     variants = [("canvas", None), ("photo", ())] + [("photo, no " + p, (p,)) for p in PARTS]
     for name, without in variants:
         images = (render_batch(data, chosen, pad_size=280)[0] if without is None
-                  else photos(data, chosen, without))
+                  else paper_images(data, chosen, without=without))
         print("%-16s" % name + "".join("%17.1f%%" % read_all(m, images, truth) for m in models),
               flush=True)
     return 0
