@@ -176,8 +176,6 @@ def check_task_options(args):
                          % (args.arch, " or ".join(WORD_ARCHITECTURES)))
     if args.paper:
         raise UsageError("--paper is for --task characters only")
-    if args.init is not None:
-        raise UsageError("--init is for --task characters only")
     if args.data is not None and len(args.data) != 1:
         raise UsageError("--task words reads one words file, not %d files" % len(args.data))
 
@@ -209,13 +207,15 @@ RUN_IDENTITY = ("arch", "epochs", "batch_size", "lr", "weight_decay", "seed", "l
                 "limit_val", "patience", "paper", "init")
 
 
-def start_from(model, path):
+def start_from(model, path, sequence=False, version_key="preprocess_version",
+               version=PREPROCESS_VERSION):
     """Copy a trained model's weights into `model` (--init): fine-tuning, not a new start.
-    The file must hold the same architecture, classes and preprocessing."""
+    The file must hold the same architecture, classes and preprocessing (`version_key` in
+    its metadata: the character or the word preprocessing's version)."""
     from .nn import load_model
 
     try:
-        trained = load_model(path)
+        trained = load_model(path, sequence=sequence)
     except (OSError, ModelFileError) as error:
         raise UsageError("--init %s: %s" % (printable(path), error)) from None
     if list(trained.labels) != list(model.labels):
@@ -225,13 +225,14 @@ def start_from(model, path):
     if [p.shape for _, p, _ in mine] != [p.shape for _, p, _ in theirs]:
         raise UsageError("--init %s has another architecture than --arch %s"
                          % (printable(path), model.metadata.get("arch", "")))
-    version = (trained.metadata or {}).get("preprocess_version")
-    if version not in (None, PREPROCESS_VERSION):
+    found = (trained.metadata or {}).get(version_key)
+    if found not in (None, version):
         raise UsageError("--init %s was trained with preprocessing version %s"
-                         % (printable(path), version))
+                         % (printable(path), found))
     for (_, target, _), (_, source, _) in zip(mine, theirs):
         target[...] = source
-    unfold_adjustments(model, trained.metadata or {})
+    if not sequence:  # a word model has no temperature or prior folded into it
+        unfold_adjustments(model, trained.metadata or {})
 
 
 def unfold_adjustments(model, metadata):

@@ -51,6 +51,7 @@ from .train import (
     data_names,
     fingerprint,
     load_checkpoint,
+    start_from,
 )
 
 CHARACTERS = [chr(code) for code in range(33, 127)]  # printable ASCII, "!" to "~"
@@ -60,7 +61,7 @@ INPUT_SHAPE = (1, HEIGHT, MAX_WIDTH)
 ARCHITECTURES = ("words", "words-tiny")
 # Options that must not change between a run and its --resume.
 RUN_IDENTITY = ("task", "arch", "epochs", "batch_size", "lr", "weight_decay", "clip_norm",
-                "seed", "limit_train", "limit_val", "patience")
+                "seed", "limit_train", "limit_val", "patience", "init")
 CHUNK_BATCHES = 32  # batches rendered together, and sorted by width together
 VALIDATION_BATCH = 64
 COST_BUDGET = 60e6  # multiply-adds the page may spend on an average word
@@ -356,7 +357,7 @@ def training_metadata(args, state):
         "epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr,
         "weight_decay": args.weight_decay, "clip_norm": args.clip_norm, "seed": args.seed,
         "limit_train": args.limit_train, "limit_val": args.limit_val,
-        "patience": args.patience, "best_epoch": state["best_epoch"],
+        "patience": args.patience, "init": args.init, "best_epoch": state["best_epoch"],
         "best_val_cer": state["best_val_cer"], "split": "writer-disjoint (pycnn.data.unipen)",
         "date": time.strftime("%Y-%m-%d"),
     }
@@ -427,6 +428,9 @@ def train_words(args):
         print("resuming after epoch %d" % state["epochs_done"])
     else:
         model = new_model(args)
+        if args.init:  # fine-tuning a trained word model on a schedule of its own
+            start_from(model, args.init, sequence=True, version_key="word_preprocess_version",
+                       version=WORD_PREPROCESS_VERSION)
         history, state = {}, {"best_val_cer": None, "best_epoch": 0, "bad_epochs": 0,
                               "epochs_done": 0}
     if min_width(model.layers) > MIN_WIDTH:

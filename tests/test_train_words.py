@@ -137,7 +137,6 @@ def test_interrupted_then_resumed_training_matches_uninterrupted(tmp_path, data_
     (["--task", "words", "--arch", "default"], "character architecture"),
     (["--arch", "words"], "use it with --task words"),
     (["--task", "words", "--paper", "0.5"], "--paper is for --task characters only"),
-    (["--task", "words", "--init", "weights/model.npz"], "--init is for --task characters"),
     (["--task", "words", "--clip-norm", "nan"], "--clip-norm must be between"),
     (["--task", "words", "--clip-norm", "-1"], "--clip-norm must be between"),
     (["--clip-norm", "1"], "--clip-norm is for --task words only"),
@@ -151,6 +150,25 @@ def test_bad_options_are_refused_before_anything_is_read(tmp_path, capsys, args,
     err = capsys.readouterr().err
     assert code == 2 and message in err, err
     assert err.startswith("error:") and "Traceback" not in err
+
+
+def test_init_starts_from_a_trained_word_model(tmp_path, data_path, capsys):
+    code, first = _train(tmp_path, data_path, "first", ["--epochs", "1"])
+    assert code == 0, capsys.readouterr().err
+    code, second = _train(tmp_path, data_path, "second",
+                          ["--epochs", "1", "--lr", "1e-8", "--init", str(first)])
+    assert code == 0, capsys.readouterr().err
+    trained, tuned = load_model(first, sequence=True), load_model(second, sequence=True)
+    # A learning rate of 1e-8 leaves the copied weights where they were
+    for (_, a, _), (_, b, _) in zip(trained.parameters(), tuned.parameters()):
+        np.testing.assert_allclose(a, b, atol=1e-5)
+    assert tuned.metadata["training"]["init"] == str(first)
+
+
+def test_init_refuses_a_character_model(tmp_path, data_path, capsys):
+    code, _ = _train(tmp_path, data_path, "run", ["--init", "weights/model.npz"])
+    err = capsys.readouterr().err
+    assert code == 2 and "--init weights/model.npz" in err and "Traceback" not in err
 
 
 def test_a_missing_words_file_is_a_clear_error(tmp_path, capsys):
