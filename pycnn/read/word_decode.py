@@ -73,6 +73,10 @@ BEAM = 64  # lexicon prefixes carried from one depth to the next
 FREE_BEAM = 16  # free-text prefixes carried from one depth to the next
 FREE_LONGER = 2  # free texts at most this many characters longer than the raw reading
 WORD_BATCH = 64  # lexicon words scored at a time, most promising first
+# The weights `python -m pycnn.fit_word_decoder` chooses on validation writers and stores in
+# a word model's metadata ("decoder"), as keyword arguments of `decode`.
+TUNABLE = ("lm_weight", "oov_log_prior", "nonword_log_prior", "title_penalty",
+           "upper_penalty", "mixed_case_penalty", "keep_mark")
 MAX_FRAMES = 4096
 MAX_TOP = 100
 MAX_FREE_LENGTH = 64

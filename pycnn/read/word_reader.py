@@ -119,6 +119,10 @@ class WordReader:
         # trainer's networks), to place each frame under the word's image.
         self.columns_per_frame = float(MAX_WIDTH) / int(
             frame_lengths(self.model.layers, [MAX_WIDTH])[-1][0])
+        # The decoder's weights chosen on validation writers (`python -m
+        # pycnn.fit_word_decoder`, stored in the model's metadata), else word_decode's
+        # first guesses.
+        self.decoder = decoder_settings(self.metadata)
         self.last_input = None
         self.last_logits = None
 
@@ -171,6 +175,16 @@ class WordReader:
             if im.ndim != 2 or im.shape[0] != HEIGHT or not MIN_WIDTH <= im.shape[1] <= MAX_WIDTH:
                 raise ValueError("a word image is (%d, %d..%d), not %s"
                                  % (HEIGHT, MIN_WIDTH, MAX_WIDTH, im.shape))
+        logits = self.frames_of(images)
+        readings = [self.read_logits(z, charset) for z in logits]
+        if images:
+            self.last_input, self.last_logits = images[-1], logits[-1]
+        return readings
+
+    def frames_of(self, images):
+        """The network's frames for preprocessed word images (each float32 (32, W)): a list
+        of float64 logits (T_i, 1 + characters), computed BATCH at a time in batches of
+        similar width (a word's padding never changes its frames)."""
         logits = [None] * len(images)
         order = np.argsort([im.shape[1] for im in images], kind="mergesort")
         for start in range(0, len(order), BATCH):
@@ -182,10 +196,7 @@ class WordReader:
             out, lengths = self.model.forward_sequence(x, widths)
             for n, i in enumerate(batch):
                 logits[i] = np.asarray(out[n, :lengths[n]], dtype=np.float64)
-        readings = [self.read_logits(z, charset) for z in logits]
-        if images:
-            self.last_input, self.last_logits = images[-1], logits[-1]
-        return readings
+        return logits
 
     # --- frames -> reading --------------------------------------------------------------------
     def read_logits(self, logits, charset="all"):
@@ -224,7 +235,7 @@ class WordReader:
                              "model is broken")
         spec = None if charset in (None, "all") else charset
         result = word_decode.decode(z, self.labels, lexicon=self.lexicon, charset=spec,
-                                    top=self.top)
+                                    top=self.top, **self.decoder)
         log_p = word_decode.log_probs(z, self.labels, spec)
         best = log_p.argmax(axis=1) if len(log_p) else np.zeros(0, dtype=np.intp)
         classes = [""] + self.labels
@@ -245,6 +256,27 @@ class WordReader:
         }
 
 
+def decoder_settings(metadata):
+    """The decoder weights recorded in a word model's metadata ("decoder": {name: number}
+    for the names in word_decode.TUNABLE), as keyword arguments of word_decode.decode; {}
+    without them. A value that is no finite number, or an unknown name, is a
+    WordModelError: a model file is hostile input."""
+    chosen = metadata.get("decoder") or {}
+    if not isinstance(chosen, dict):
+        raise WordModelError("the model's decoder settings are not a table of numbers")
+    settings = {}
+    for name, value in chosen.items():
+        if name not in word_decode.TUNABLE:
+            raise WordModelError("the model's decoder settings name %r, which the decoder "
+                                 "does not have" % (name,))
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or \
+                not np.isfinite(value) or abs(value) > 1e3:
+            raise WordModelError("the model's decoder setting %s is %r, not a number"
+                                 % (name, value))
+        settings[str(name)] = float(value)
+    return settings
+
+
 def empty_reading():
     """What a picture without ink reads as."""
     return {"empty": True, "raw": "", "spans": [], "words": [], "kinds": [],
@@ -253,4 +285,4 @@ def empty_reading():
 
 
 __all__ = ["BLANK", "BLANK_LABEL", "TOP", "WordModelError", "WordReader", "WordTooLongError",
-           "check_word_model", "empty_reading", "load_word_model"]
+           "check_word_model", "decoder_settings", "empty_reading", "load_word_model"]
