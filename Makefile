@@ -27,7 +27,17 @@ TRAIN_ARGS ?= --epochs 20 --batch-size 128 --out runs/train/canvas.npz
 FINE_TUNE_ARGS ?= --init runs/train/canvas.npz --paper 0.3 --epochs 6 --lr 5e-4 \
 	--batch-size 128 --checkpoint runs/train/paper-checkpoint.npz --out weights/model.npz
 
-.PHONY: run test lint unit compat e2e bench build train evaluate clean docs
+.PHONY: run test lint unit compat e2e bench build train train-words evaluate clean docs
+
+# The word model (weights/words.npz, see weights/README.md): 4 epochs of a 20-epoch cosine
+# schedule, then 8 epochs from those weights on a fresh cosine from 8e-4 (a second stage:
+# the first run's remaining 16 epochs did not fit one working session), then the decoder's
+# weights chosen on the validation writers (pycnn/fit_word_decoder.py).
+WORDS_STAGE1_ARGS ?= --task words --arch words --epochs 20 --stop-after 4 \
+	--out runs/words/stage1.npz --checkpoint runs/words/stage1-checkpoint.npz
+WORDS_STAGE2_ARGS ?= --task words --arch words --epochs 8 --lr 8e-4 --seed 1 \
+	--init runs/words/stage1.npz --checkpoint runs/words/stage2-checkpoint.npz \
+	--out weights/words.npz --report-dir runs/words/report
 
 # --- set-up -----------------------------------------------------------------
 $(VENV)/.stamp-deps: pyproject.toml requirements-dev.txt
@@ -99,8 +109,14 @@ train: py-deps
 	OPENBLAS_NUM_THREADS=1 $(VPY) -m pycnn.calibrate --model weights/model.npz
 	OPENBLAS_NUM_THREADS=1 $(VPY) -m pycnn.derive_lookalikes --model weights/model.npz
 
+train-words: py-deps
+	OPENBLAS_NUM_THREADS=1 $(VPY) -m pycnn.train $(WORDS_STAGE1_ARGS)
+	OPENBLAS_NUM_THREADS=1 $(VPY) -m pycnn.train $(WORDS_STAGE2_ARGS)
+	OPENBLAS_NUM_THREADS=1 $(VPY) -m pycnn.fit_word_decoder --model weights/words.npz
+
 evaluate: py-deps
 	$(VPY) -m pycnn.evaluate --model weights/model.npz --split test
+	$(VPY) -m pycnn.evaluate --words --split test
 
 clean:
 	rm -rf dist .pytest_cache .ruff_cache test-results

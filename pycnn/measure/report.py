@@ -62,3 +62,35 @@ def plot_confusion(matrix, labels, path, title="Confusion matrix (validation)"):
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
+
+
+def plot_word_readings(examples, path):
+    """How a word model reads: for each (title, image, reading) of `examples`, the word's
+    (32, W) input image with, under it, each frame's best class (a dot for the blank) placed
+    under the columns it stems from, shaded by its probability, and the raw reading and the
+    best words in the title. reading: a `pycnn.read.word_reader` reading dict."""
+    plt = _pyplot()
+    widths = [image.shape[1] for _, image, _ in examples]
+    fig, axes = plt.subplots(len(examples), 1, figsize=(min(12, max(widths) / 22 + 1.5),
+                                                        1.9 * len(examples)), squeeze=False)
+    for ax, (title, image, reading) in zip(axes[:, 0], examples):
+        height, width = image.shape
+        ax.imshow(1.0 - image, cmap="gray", vmin=0, vmax=1, extent=(0, width, height, 0))
+        step = reading["columns_per_frame"]
+        strip_top = height + 2
+        for t, (label, p) in enumerate(zip(reading["frames"], reading["frame_confidence"])):
+            x = (t + 0.5) * step
+            ax.axvline(t * step, ymin=0, ymax=1, color="#dddddd", lw=0.4, zorder=0)
+            ax.text(x, strip_top + 6, label or "\u00b7", ha="center", va="center",
+                    fontsize=9, family="monospace", color=(0, 0, 0.6, 0.25 + 0.75 * p),
+                    fontweight="bold" if label else "normal")
+        ax.set_xlim(0, width)
+        ax.set_ylim(strip_top + 12, 0)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        words = ", ".join("%s" % w for w, _ in reading["words"][:3])
+        ax.set_title("%s   raw: %r   best words: %s" % (title, reading["raw"], words),
+                     fontsize=9, loc="left")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
