@@ -147,6 +147,22 @@ def word_scale(box_h, box_w, picture_h, picture_w):
     return scale, width
 
 
+def frame_columns(box_left, box_h, box_w, picture_h, picture_w, columns_per_frame):
+    """(x0, dx): where a word model's frames lie in the picture the word was read from.
+
+    The ink box starts at picture column box_left and is box_h x box_w px in a picture_h x
+    picture_w picture (`preprocess_word_ink`'s box). Column u of the (HEIGHT, W) image
+    stems from picture column box_left + (u - offset) / scale, offset centring the scaled
+    box (step 4 of `preprocess_word_ink`). A model pooling the width by columns_per_frame
+    makes frame t from image columns t * columns_per_frame to (t + 1) * columns_per_frame,
+    so frame t lies over picture columns x0 + t * dx to x0 + (t + 1) * dx. Pure arithmetic,
+    like `word_scale`; raises WordTooLongError as it does.
+    """
+    scale, width = word_scale(box_h, box_w, picture_h, picture_w)
+    offset = (width - box_w * scale) / 2.0
+    return box_left - offset / scale, columns_per_frame / scale
+
+
 def preprocess_word_ink(ink):
     """Ink image (H, W) in [0, 1] -> float32 (HEIGHT, width) network input in [0, 1].
 
