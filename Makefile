@@ -16,7 +16,8 @@ COMPAT_TESTS := tests/test_gradients.py tests/test_conv_agreement.py tests/test_
 	tests/test_page_api.py tests/test_charsets.py tests/test_lookalikes.py \
 	tests/test_fft_fallback.py tests/test_adapt.py tests/test_page_api_learn.py \
 	tests/test_sequence_layers.py tests/test_ctc.py tests/test_word_preprocess.py \
-	tests/test_lexicon.py tests/test_word_decode.py tests/test_word_reader.py
+	tests/test_lexicon.py tests/test_word_decode.py tests/test_word_reader.py \
+	tests/test_page_api_words.py
 COMPAT_WHEELS := .cache/py38-wheels
 COMPAT_PINS := pytest==8.3.5 pluggy==1.5.0 iniconfig==2.0.0 packaging==24.2 exceptiongroup==1.2.2 \
 	tomli==2.2.1

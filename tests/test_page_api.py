@@ -186,7 +186,8 @@ def test_bad_requests_are_clear_errors(model_path):
                                          r"\(known: check_set, info, inspect, learn_begin, "
                                          r"learn_cancel, learn_step, model_export, "
                                          r"model_forget, model_load, model_use, recognise, "
-                                         r"reread\)"):
+                                         r"reread, words_inspect, words_load, words_personal, "
+                                         r"words_read, words_reread\)"):
         call(api, "train", id=1)
     with pytest.raises(ValueError, match="the reread request needs the field 'set'"):
         call(api, "reread", id=1, recognition=1)

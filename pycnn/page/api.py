@@ -37,8 +37,8 @@ raises CharsetError, a ValueError with a sentence, as every other bad request do
                                             probabilities within `set`), or None unless
                                             `recognition` is the latest traced recognition
 
-Learning (issue 11; `pycnn.learn` does the work, imported on the first learn request so it
-costs the page's start-up nothing). The page's examples file is `pycnn.learn.examples`'s
+Learning (`pycnn.learn` does the work, imported on the first learn request so it costs the
+page's start-up nothing). The page's examples file is `pycnn.learn.examples`'s
 format.
 "mine" is the personal model, "original" the one the page loaded; recognise, reread,
 inspect and info use the one in use.
@@ -66,6 +66,28 @@ inspect and info use the one in use.
     model_use     {which}                -> {which, labels}: "mine" or "original"
     model_forget  {}                     -> {which: "original", labels}: drops "mine"
 
+Words (`pycnn.page.word_api` does the work, imported on the first word request; the worker
+fetches the word model, the word list and the word modules then: files.json's "words").
+
+    words_load     {model, lexicon}      -> {characters, lexicon_words, columns_per_frame,
+                                             personal}: loads the word model and the word list
+                                            at these paths (once: again, it costs nothing)
+    words_read     {width, height, set?}, data: the word pad's RGBA bytes
+                                         -> {empty, too_long, message, raw, spans, words:
+                                             [[word, score], ...], kinds, word_spans, frames,
+                                             frame_confidence, columns_per_frame, unsure, set,
+                                             pad: {x0, dx} | null, input_shape}
+                                            payload: the (32, W) input, or None when empty or
+                                            too long (too_long: true, message: a sentence)
+    words_reread   {recognition, set}    -> the same, for the latest word read, decoded within
+                                            `set` from its kept frames; {words: null, set}
+                                            unless `recognition` is the latest word with ink
+    words_personal {words: [[word, count], ...]}
+                                         -> {personal}: replaces the personal words
+    words_inspect  {recognition, set?}   -> {layout: [{index, name, shape, offset}] | null}
+                                            payload: every layer's output for the latest word,
+                                            then its per-frame probabilities within `set`
+
 top5 holds only labels in the set. lookalikes is null, or, in set "all" only, when the leading
 answers look alike: {labels: ["0", "O"], sets: the named sets that tell them apart}. unsure:
 what is shown (the look-alikes together, or the first answer) has a summed probability below
@@ -84,7 +106,7 @@ import tempfile
 import numpy as np
 
 from pycnn.read.charsets import SET_NAMES, CharsetError
-from pycnn.read.recognizer import Recognizer
+from pycnn.read.recognizer import MAX_CANVAS_SIDE, Recognizer
 
 
 def float32_bytes(array):
@@ -145,6 +167,7 @@ class PageApi:
         # The rehearsal set ships beside the model (weights/rehearsal.npz).
         self.rehearsal_path = rehearsal_path or os.path.join(
             os.path.dirname(os.path.abspath(model_path)), "rehearsal.npz")
+        self.word_api = None  # pycnn.page.word_api.WordApi, made by the first word request
 
     def handle(self, request_type, fields_json, data=None):
         """Run one request from the worker; [reply as JSON text, payload bytes or None]."""
@@ -355,9 +378,57 @@ class PageApi:
         self._use(self.original)
         return {"which": "original", "labels": self.recognizer.labels}, None
 
+    # --- words ---------------------------------------------------------------------------------
+    def words(self):
+        """The word reading (`pycnn.page.word_api.WordApi`), imported and made on first use."""
+        if self.word_api is None:
+            from pycnn.page.word_api import WordApi
+
+            self.word_api = WordApi()
+        return self.word_api
+
+    def words_load(self, fields, data):
+        """Load the word model and the word list the worker wrote at these paths."""
+        return self.words().load(field(fields, "model", "words_load"),
+                                 field(fields, "lexicon", "words_load")), None
+
+    def words_read(self, fields, data):
+        """Read the word pad: the reading and the frames' place on the pad, the network's
+        input as payload. The frames are kept for words_reread and words_inspect."""
+        width, height = (whole_number(fields, name, None, 1, MAX_CANVAS_SIDE)
+                         for name in ("width", "height"))
+        if width is None or height is None:
+            raise ValueError("the words_read request needs the pad's width and height")
+        reply, image = self.words().read(field(fields, "id", "words_read"), data, width,
+                                         height, fields.get("set", "all"))
+        return reply, None if image is None else float32_bytes(image)
+
+    def words_reread(self, fields, data):
+        """The latest word read again within another set, without a second pass."""
+        charset = field(fields, "set", "words_reread")
+        reply = self.words().reread(field(fields, "recognition", "words_reread"), charset)
+        return reply if reply is not None else {"words": None, "set": charset}, None
+
+    def words_personal(self, fields, data):
+        """Replace the personal words: [[word, count], ...]."""
+        return {"personal": self.words().set_personal(
+            field(fields, "words", "words_personal"))}, None
+
+    def words_inspect(self, fields, data):
+        """Every layer's output for the latest word read (Look inside on words)."""
+        packed = self.words().inspect(field(fields, "recognition", "words_inspect"),
+                                      fields.get("set", "all"))
+        if packed is None:
+            return {"layout": None}, None
+        layout, values = packed
+        return {"layout": layout}, float32_bytes(values)
+
     # The protocol: request type -> method(self, fields, data) -> (reply dict, bytes or None).
     REQUESTS = {"info": info, "check_set": check_set, "recognise": recognise,
                 "reread": reread, "inspect": inspect, "learn_begin": learn_begin,
                 "learn_step": learn_step, "learn_cancel": learn_cancel,
                 "model_export": model_export, "model_load": model_load,
-                "model_use": model_use, "model_forget": model_forget}
+                "model_use": model_use, "model_forget": model_forget,
+                "words_load": words_load, "words_read": words_read,
+                "words_reread": words_reread, "words_personal": words_personal,
+                "words_inspect": words_inspect}
