@@ -5,7 +5,8 @@
 
 dist/ holds web/, the few Pyodide 0.17.1 files the page needs (core, standard library,
 NumPy), the pycnn modules the page imports, the trained model, what learning needs
-(pycnn.learn, the pycnn.data modules it imports, weights/rehearsal.npz) and files.json (size and
+(pycnn.learn, the pycnn.data modules it imports, weights/rehearsal.npz), what Word mode needs
+(the word model, the word list and its licence, the word modules) and files.json (size and
 sha256 of every file, also the service worker's list of what to cache for offline use; not
 manifest.json, which browsers would take for a web app manifest: that is
 web/manifest.webmanifest).
@@ -58,6 +59,17 @@ LEARNING_FILES = ["pycnn/data/__init__.py", "pycnn/data/augment.py", "pycnn/data
                   "pycnn/learn/errors.py", "pycnn/learn/examples.py", "pycnn/learn/head.py",
                   "pycnn/learn/rehearsal.py", "pycnn/learn/render.py"]
 REHEARSAL_PATH = "weights/rehearsal.npz"
+# What only Word mode needs: the word model, the word list and the modules that read words
+# (pycnn.page.api imports pycnn.page.word_api on the first word request). Shipped and listed
+# in files.json under "words": the worker fetches them on the first words_load, and the
+# service worker keeps them offline only once fetched, so a visitor who never writes a word
+# never downloads them. The word list's licence ships beside it.
+WORD_MODULES = ["pycnn/nn/ctc.py", "pycnn/page/word_api.py", "pycnn/read/lexicon.py",
+                "pycnn/read/word_decode.py", "pycnn/read/word_preprocess.py",
+                "pycnn/read/word_reader.py"]
+WORD_MODEL_PATH = "weights/words.npz"
+LEXICON_PATH = "weights/lexicon-en.tsv.gz"
+LEXICON_LICENSE_PATH = "weights/LEXICON-LICENSE.md"
 
 # The build's list of files, with sizes and digests (read by the worker and the service worker).
 FILE_LIST = "files.json"
@@ -91,7 +103,7 @@ class BuildError(Exception):
 def pycnn_sources():
     """Relative paths of the pycnn modules shipped to the page, sorted."""
     paths = []
-    for name in PYCNN_FILES + LEARNING_FILES:
+    for name in PYCNN_FILES + LEARNING_FILES + WORD_MODULES:
         if not (ROOT / name).is_file():
             raise BuildError("%s is missing: the page imports it." % name)
         paths.append(name)
@@ -151,6 +163,16 @@ def plan():
             "weights/rehearsal.npz is missing: learning in the page needs it. Make it with "
             "`python -m pycnn.adapt --make-rehearsal`, or check out the shipped one.")
     sources[REHEARSAL_PATH] = REHEARSAL
+    for path, what in ((WORD_MODEL_PATH, "the word model, which Word mode reads words with. "
+                        "Train one with `python -m pycnn.train --task words`"),
+                       (LEXICON_PATH, "the word list Word mode reads words with. Make it "
+                        "with `python tools/make_lexicon.py`"),
+                       (LEXICON_LICENSE_PATH, "the word list's licence, which must ship "
+                        "beside it")):
+        if not (ROOT / path).is_file():
+            raise BuildError("%s is missing: it is %s, or check out the shipped one."
+                             % (path, what))
+        sources[path] = ROOT / path
     return dict(sorted(sources.items()))
 
 
@@ -189,6 +211,7 @@ def build():
         "build": build_id,
         "pyodide_packages": PYODIDE_PACKAGES,
         "learning": sorted(LEARNING_FILES + [REHEARSAL_PATH]),
+        "words": sorted(WORD_MODULES + [WORD_MODEL_PATH, LEXICON_PATH]),
         "total_size": sum(f["size"] for f in files),
         "files": files,
     }
@@ -245,9 +268,13 @@ def main(argv=None):
     args = parser.parse_args(argv)
     try:
         manifest = build()
-        print("Built %s: %d files, %.1f MB" % (
-            DIST.relative_to(ROOT), len(manifest["files"]), manifest["total_size"] / 1e6),
-            flush=True)
+        sizes = {f["path"]: f["size"] for f in manifest["files"]}
+        print("Built %s: %d files, %.1f MB, of which Word mode's %d files, %.2f MB "
+              "(%d bytes), are fetched when it is first used" % (
+                  DIST.relative_to(ROOT), len(manifest["files"]),
+                  manifest["total_size"] / 1e6, len(manifest["words"]),
+                  sum(sizes[p] for p in manifest["words"]) / 1e6,
+                  sum(sizes[p] for p in manifest["words"])), flush=True)
         if args.serve:
             serve(args.port)
     except BuildError as error:

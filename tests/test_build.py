@@ -27,7 +27,7 @@ def tree(tmp_path, monkeypatch):
         (pyodide / name).write_bytes(name.encode())
     for folder in ("nn", "data", "read", "page", "learn"):
         (tmp_path / "pycnn" / folder).mkdir(parents=True)
-    for name in build.PYCNN_FILES + build.LEARNING_FILES + [
+    for name in build.PYCNN_FILES + build.LEARNING_FILES + build.WORD_MODULES + [
             "pycnn/train.py", "pycnn/nn/__init__.py", "pycnn/nn/layers.py",
             "pycnn/read/__init__.py", "pycnn/read/charsets.py", "pycnn/read/lookalikes.py",
             "pycnn/read/preprocess.py", "pycnn/read/recognizer.py", "pycnn/page/__init__.py",
@@ -36,6 +36,9 @@ def tree(tmp_path, monkeypatch):
     (tmp_path / "weights").mkdir()
     (tmp_path / "weights" / "model.npz").write_bytes(b"model")
     (tmp_path / "weights" / "rehearsal.npz").write_bytes(b"rehearsal")
+    (tmp_path / "weights" / "words.npz").write_bytes(b"words")
+    (tmp_path / "weights" / "lexicon-en.tsv.gz").write_bytes(b"lexicon")
+    (tmp_path / "weights" / "LEXICON-LICENSE.md").write_text("CC BY-SA 4.0")
     monkeypatch.setattr(build, "ROOT", tmp_path)
     monkeypatch.setattr(build, "DIST", tmp_path / "dist")
     monkeypatch.setattr(build, "WEB", tmp_path / "web")
@@ -67,6 +70,11 @@ def test_ships_only_what_the_page_needs(tree):
         "pycnn/learn/__init__.py", "pycnn/learn/adaptation.py", "pycnn/learn/errors.py",
         "pycnn/learn/examples.py", "pycnn/learn/head.py", "pycnn/learn/rehearsal.py",
         "pycnn/learn/render.py", "weights/rehearsal.npz",
+        # what Word mode needs, fetched by the worker when it is first used
+        "pycnn/nn/ctc.py", "pycnn/page/word_api.py", "pycnn/read/lexicon.py",
+        "pycnn/read/word_decode.py", "pycnn/read/word_preprocess.py",
+        "pycnn/read/word_reader.py", "weights/words.npz", "weights/lexicon-en.tsv.gz",
+        "weights/LEXICON-LICENSE.md",
     }
 
 
@@ -78,6 +86,34 @@ def test_what_only_learning_needs_is_listed_for_the_worker_to_fetch_later(tree):
         "pycnn/learn/examples.py", "pycnn/learn/head.py", "pycnn/learn/rehearsal.py",
         "pycnn/learn/render.py", "weights/rehearsal.npz"]
     assert set(manifest["learning"]) <= {f["path"] for f in manifest["files"]}
+
+
+def test_what_only_word_mode_needs_is_listed_for_the_worker_to_fetch_later(tree):
+    manifest = build.build()
+    assert manifest["words"] == [
+        "pycnn/nn/ctc.py", "pycnn/page/word_api.py", "pycnn/read/lexicon.py",
+        "pycnn/read/word_decode.py", "pycnn/read/word_preprocess.py",
+        "pycnn/read/word_reader.py", "weights/lexicon-en.tsv.gz", "weights/words.npz"]
+    assert set(manifest["words"]) <= {f["path"] for f in manifest["files"]}
+    assert not set(manifest["words"]) & set(manifest["learning"])
+    # The licence ships beside the word list (the service worker keeps it with the site).
+    assert "weights/LEXICON-LICENSE.md" in {f["path"] for f in manifest["files"]}
+
+
+def test_the_build_reports_what_word_mode_adds(tree, capsys):
+    assert build.main([]) == 0
+    out = capsys.readouterr().out
+    words = len(b"words") + len(b"lexicon") + sum(
+        len(("# " + name).encode()) for name in build.WORD_MODULES)
+    assert "Word mode's 8 files" in out and "(%d bytes)" % words in out
+
+
+@pytest.mark.parametrize("missing", ["words.npz", "lexicon-en.tsv.gz", "LEXICON-LICENSE.md"])
+def test_missing_word_files_are_explained(tree, capsys, missing):
+    (tree / "weights" / missing).unlink()
+    assert build.main([]) == 1
+    err = capsys.readouterr().err
+    assert "weights/%s is missing" % missing in err and "Traceback" not in err
 
 
 def test_scripts_that_make_web_files_are_not_shipped(tree):
@@ -194,6 +230,57 @@ def test_the_real_build_ships_every_pycnn_module_the_worker_imports():
         assert path in shipped, "%s is imported by the page but not shipped" % path
         todo |= pycnn_imports(path) - seen
     assert {"pycnn/read/recognizer.py", "pycnn/read/preprocess.py", "pycnn/nn/layers.py"} <= seen
+
+
+def start_up_imports(path):
+    """The pycnn modules one file imports when it is imported: its imports outside
+    functions (a function's own imports wait for its first call)."""
+    tree_ = ast.parse((build.ROOT / path).read_text())
+    lazy = set()
+    for node in ast.walk(tree_):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            lazy |= {id(inner) for inner in ast.walk(node) if inner is not node}
+    package = path.rsplit("/", 1)[0].replace("/", ".")
+    found = set()
+    for node in ast.walk(tree_):
+        if id(node) in lazy:
+            continue
+        if isinstance(node, ast.ImportFrom):
+            module = importlib.util.resolve_name("." * node.level + (node.module or ""),
+                                                 package)
+            names = [module] + [module + "." + alias.name for alias in node.names]
+        elif isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        else:
+            continue
+        for name in names:
+            parts = name.split(".")
+            if parts[0] != "pycnn":
+                continue
+            for end in range(1, len(parts) + 1):
+                module_file = module_path(".".join(parts[:end]))
+                if (build.ROOT / module_file).is_file():
+                    found.add(module_file)
+    return found
+
+
+def closure(start, imports):
+    seen, todo = set(), set(start)
+    while todo:
+        path = todo.pop()
+        seen.add(path)
+        todo |= imports(path) - seen
+    return seen
+
+
+def test_the_real_build_defers_exactly_what_only_word_mode_imports():
+    """Start-up (pycnn.page.api and what it imports at once) needs nothing from files.json's
+    "words", which the worker fetches only on the first word request; and everything the
+    word requests import beyond start-up is in that list, or Word mode fails in a browser."""
+    start_up = closure({"pycnn/page/api.py"}, start_up_imports)
+    words = closure({"pycnn/page/word_api.py"}, pycnn_imports)
+    assert not start_up & set(build.WORD_MODULES)
+    assert words - start_up == set(build.WORD_MODULES)
 
 
 def test_the_real_build_ships_the_data_files_its_modules_open():
