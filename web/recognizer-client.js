@@ -10,6 +10,14 @@
 //   const layers = await recognizer.inspect(result.id, "upper");                // null: gone
 //   const { error } = await recognizer.checkSet("0123456789ABCDEF");  // error: a sentence | null
 //
+// Word mode (the first call fetches the word model and the word list: "wordsprogress" events):
+//   recognizer.addEventListener("wordsprogress", (event) => show(event.detail)); // {loaded, total}
+//   const { characters, lexicon_words } = await recognizer.loadWords();
+//   const word = await recognizer.readWord(pixels, width, height, "all"); // null: superseded
+//   const again = await recognizer.rereadWord(word.id, "lower");          // null: gone
+//   await recognizer.setPersonalWords([["Zorblat", 2]]);                  // {personal: 1}
+//   const layers = await recognizer.inspectWord(word.id);                 // null: gone
+//
 // A set is a pycnn.read.charsets name ("all", "digits", "upper", "lower", "letters", "symbols",
 // "alnum") or the characters themselves. `reread` reads the drawing the worker read last
 // under another set from the scores it kept, without running the network again.
@@ -17,7 +25,9 @@
 // Latest drawing wins: at most one recognition is in the worker and one waits; a newer call
 // replaces the waiting one, and a result is only delivered if no newer call (and no
 // `discard()`) came after it. Every other result resolves to null, so a stale answer is
-// never shown as the current one, and a fast writer never builds a queue.
+// never shown as the current one, and a fast writer never builds a queue. Words follow the
+// same rule on their own (`readWord`, `discardWord()`): a word and a character never
+// supersede each other.
 //
 // Adding a request type: a method here that calls `this.request(type, fields, data)` and
 // decodes its reply, and the Python side in pycnn/page/api.py. The worker needs no change.
@@ -39,6 +49,8 @@ export class RecognizerClient extends EventTarget {
     this.waiting = null; // the recognition not sent yet: {pixels, width, height, set, resolve, reject}
     this.inFlight = false;
     this.generation = 0; // bumped by every recognise() and discard(): older answers are stale
+    // The same for words: {waiting, inFlight, generation}, bumped by readWord and discardWord.
+    this.words = { waiting: null, inFlight: false, generation: 0 };
     this.loaded = false; // the worker has loaded and the model's description has arrived
     this.failure = null; // set once the worker could not start or died: every call fails
     const started = new Promise((resolve, reject) => {
@@ -50,6 +62,7 @@ export class RecognizerClient extends EventTarget {
     this.ready = started.then(() => this.request("info")).then(({ reply, data }) => {
       this.loaded = true;
       this.sendWaiting();
+      this.sendWaitingWord();
       const { filters } = reply;
       return { ...reply, filters: filters && { ...filters, values: new Float32Array(data) } };
     });
@@ -69,6 +82,11 @@ export class RecognizerClient extends EventTarget {
   /** True when no recognition is waiting or in the worker. */
   get idle() {
     return !this.inFlight && !this.waiting;
+  }
+
+  /** True when no word reading is waiting or in the worker. */
+  get wordIdle() {
+    return !this.words.inFlight && !this.words.waiting;
   }
 
   /** Read RGBA canvas pixels (a Uint8ClampedArray or Uint8Array whose buffer is handed to
@@ -115,6 +133,68 @@ export class RecognizerClient extends EventTarget {
     return reply.layout && { layout: reply.layout, values: new Float32Array(data), inSet: reply.in_set };
   }
 
+  // --- Word mode ------------------------------------------------------------------------
+  /** Load the word reader: the first call has the worker fetch the word model, the word list
+   * and the word modules (progress: "wordsprogress" events, detail {loaded, total} bytes);
+   * later calls cost nothing. Resolves to {characters: [...], lexicon_words, columns_per_frame,
+   * personal}; rejects with a sentence when the files cannot be fetched (a later call tries
+   * again). The word requests below load it themselves if needed. */
+  async loadWords() {
+    return (await this.request("words_load")).reply;
+  }
+
+  /** Read the word pad's RGBA pixels (a Uint8ClampedArray or Uint8Array whose buffer is
+   * handed to the worker) within character set `set`. Resolves to {id, empty, too_long,
+   * message: a sentence when too_long | null, raw, spans, words: [[word, score], ...] (best
+   * first, at most 3), kinds, word_spans, frames, frame_confidence, columns_per_frame, unsure,
+   * set, pad: {x0, dx} | null (frame t lies over pad pixels x0 + t*dx to x0 + (t+1)*dx),
+   * input_shape: [32, W] | null, input: Float32Array | null, ms}, or to null when a newer
+   * readWord (or discardWord) replaced it. docs/worker-protocol.md has every field. */
+  readWord(pixels, width, height, set = "all") {
+    if (this.failure) return Promise.reject(this.failure);
+    const lane = this.words;
+    lane.generation++;
+    if (lane.waiting) lane.waiting.resolve(null);
+    return new Promise((resolve, reject) => {
+      lane.waiting = { pixels, width, height, set, resolve, reject };
+      this.sendWaitingWord();
+    });
+  }
+
+  /** Word reading `id` decoded again within set `set` from the frames the worker kept: no
+   * second pass. Resolves to {id, ...the fields of readWord but input, ms}, or to null when
+   * `id` is no longer the latest word read with ink or a newer readWord came meanwhile. */
+  async rereadWord(id, set) {
+    const generation = this.words.generation;
+    const { reply, ms } = await this.request("words_reread", { recognition: id, set });
+    return reply.words && generation === this.words.generation ? { id, ...reply, ms } : null;
+  }
+
+  /** Replace the personal words, [[word, count], ...] (at most 10,000; a word is 1 to 64
+   * printable characters without spaces, a count a whole number from 1): the reader prefers
+   * them from the next reading on. Resolves to {personal: how many}; a bad list rejects
+   * with a sentence and changes nothing. */
+  async setPersonalWords(list) {
+    return (await this.request("words_personal", { words: list })).reply;
+  }
+
+  /** Every layer's output for word reading `id`, then its per-frame probabilities (blank
+   * first) within `set`: {layout: [{index, name, shape, offset}], values: Float32Array}, or
+   * null if `id` is no longer the latest word read with ink. */
+  async inspectWord(id, set = "all") {
+    const { reply, data } = await this.request("words_inspect", { recognition: id, set });
+    return reply.layout && { layout: reply.layout, values: new Float32Array(data) };
+  }
+
+  /** The word pad changed in a way no readWord will follow: the word reading waiting or in
+   * the worker is stale (resolves to null). */
+  discardWord() {
+    const lane = this.words;
+    lane.generation++;
+    if (lane.waiting) lane.waiting.resolve(null);
+    lane.waiting = null;
+  }
+
   /** Send one request of `type` (a request in pycnn/page/api.py) with `fields` (anything
    * JSON can carry, but not the names type, id or data) and one ArrayBuffer `data`, which is
    * transferred. Resolves to the worker's reply message {id, reply, data, ms}. */
@@ -145,10 +225,30 @@ export class RecognizerClient extends EventTarget {
     );
   }
 
+  sendWaitingWord() {
+    const lane = this.words;
+    if (!this.loaded || lane.inFlight || !lane.waiting) return;
+    const { pixels, width, height, set, resolve, reject } = lane.waiting;
+    const generation = lane.generation;
+    lane.waiting = null;
+    lane.inFlight = true;
+    const done = () => {
+      lane.inFlight = false;
+      this.sendWaitingWord();
+      return generation === lane.generation; // false: a newer reading came meanwhile
+    };
+    this.request("words_read", { width, height, set }, pixels.buffer).then(
+      ({ id, reply, data, ms }) => resolve(done() ? { id, ...reply, input: data && new Float32Array(data), ms } : null),
+      (error) => (done() ? reject(error) : resolve(null)),
+    );
+  }
+
   onMessage(message) {
     if (message.type === "progress") {
       const { type, ...detail } = message; // {step, steps, label, loaded, total}
       this.dispatchEvent(new CustomEvent("progress", { detail }));
+    } else if (message.type === "words_progress") {
+      this.dispatchEvent(new CustomEvent("wordsprogress", { detail: { loaded: message.loaded, total: message.total } }));
     } else if (message.type === "ready") {
       this.startup = message.startup; // when each start-up phase ended, for bench/
       this.onStarted();
@@ -174,6 +274,8 @@ export class RecognizerClient extends EventTarget {
     this.replies.clear();
     if (this.waiting) this.waiting.reject(error);
     this.waiting = null;
+    if (this.words.waiting) this.words.waiting.reject(error);
+    this.words.waiting = null;
     if (this.loaded) this.dispatchEvent(new CustomEvent("error", { detail: error }));
   }
 }

@@ -18,7 +18,14 @@
  *               model_export, model_load, model_use, model_forget; pycnn/page/api.py and
  *               web/learning.js): the first learn_begin first fetches what only learning
  *               needs (files.json's "learning"), so start-up never does
+ *               and the word requests (words_load, words_read, words_reread,
+ *               words_personal, words_inspect; docs/worker-protocol.md): the first of them
+ *               first fetches what only Word mode needs (files.json's "words": the word
+ *               model, the word list, the word modules) and loads it; words_load's paths
+ *               are the worker's own
  * Messages out: {type: "progress", step, steps, label, loaded, total}
+ *               {type: "words_progress", loaded, total}: bytes of Word mode's files so far,
+ *                while the first word request fetches them
  *               {type: "ready", startup}: loaded and warmed up; requests are answered from
  *                now on. startup: {timeOrigin, marks: [[name, ms], ...]}, when each start-up
  *                phase ended, in ms since this worker's timeOrigin (bench/page_timings.js)
@@ -28,7 +35,9 @@
  *                reply is page_api's JSON, parsed:
  *                 info       {labels, network: {input_shape, layers, parameters},
  *                             filters: {index, shape} | null,
- *                             sets: {name: {set, size, error: sentence | null}}};
+ *                             sets: {name: {set, size, error: sentence | null}},
+ *                             requests, in_use, words: whether this build ships Word mode
+ *                             (added here, from files.json)};
  *                            data: the filters, float32
  *                 check_set  {set, size, error: sentence | null}
  *                 recognise  {empty, top5: [[label, p], ...] (only labels in the set), set,
@@ -352,9 +361,10 @@ async function load() {
   }
   startStep(0);
   const manifest = await filesJson;
-  const learning = new Set(manifest.learning || []); // fetched when learning starts
+  // Fetched when learning starts, and when Word mode is first used.
+  const later = new Set([...(manifest.learning || []), ...(manifest.words || [])]);
   for (const f of manifest.files) {
-    if (learning.has(f.path)) continue;
+    if (later.has(f.path)) continue;
     if (f.path.startsWith("pycnn/") || f.path.startsWith("pyodide/") || f.path === MODEL_PATH ||
         f.path === SHIPPED_BYTECODE) {
       progress.total += f.size;
@@ -363,7 +373,7 @@ async function load() {
   }
   const packageData = manifest.pyodide_packages.map((name) => download(`${PYODIDE_DIR}${name}.data`));
   packageData.forEach((p) => p.catch(() => {}));
-  const pycnnFiles = manifest.files.filter((f) => f.path.startsWith("pycnn/") && !learning.has(f.path));
+  const pycnnFiles = manifest.files.filter((f) => f.path.startsWith("pycnn/") && !later.has(f.path));
   const pycnnBytes = Promise.all(pycnnFiles.map((f) => download(f.path)));
   const modelBytes = download(MODEL_PATH);
   const shippedBytecode = manifest.files.some((f) => f.path === SHIPPED_BYTECODE)
@@ -487,6 +497,86 @@ function loadLearningFiles() {
   return learningFiles;
 }
 
+// What only Word mode needs (files.json's "words": the word model, the word list, and the
+// modules only word reading imports), fetched on the first word request, with progress
+// ("words_progress"), written into the file system, and loaded (words_load), so start-up
+// neither downloads nor imports any of it. What was fetched goes into this build's offline
+// cache, from where later visits (and the service worker, offline) take it: the service
+// worker's install leaves these files out, so a visitor who never writes a word never
+// downloads them. A failed fetch rejects with a sentence, and the next word request tries
+// again.
+const WORDS_MODEL_FILE = "/home/pyodide/words.npz";
+const LEXICON_FILE = "/home/pyodide/lexicon-en.tsv.gz";
+let wordFiles = null;
+function loadWordFiles() {
+  if (!wordFiles) {
+    wordFiles = (async () => {
+      const manifest = await filesJson;
+      const paths = manifest.words || [];
+      const model = paths.find((path) => path.endsWith(".npz"));
+      const lexicon = paths.find((path) => path.endsWith(".tsv.gz"));
+      if (!model || !lexicon) throw new Error("this site was built without Word mode's files, so it cannot read words");
+      const sizes = new Map(manifest.files.map((f) => [f.path, f.size]));
+      const fetched = { loaded: 0, total: paths.reduce((sum, path) => sum + (sizes.get(path) || 0), 0) };
+      const tell = () => postMessage({ type: "words_progress", loaded: Math.min(fetched.loaded, fetched.total), total: fetched.total });
+      tell();
+      let lastTold = performance.now();
+      const files = await Promise.all(paths.map(async (path) => {
+        const response = await fetchFile(path);
+        if (!response.ok) throw notDownloaded(path, response);
+        const reader = response.body.getReader();
+        const chunks = [];
+        for (;;) {
+          const { done, value } = await reader.read();
+          if (done) break;
+          chunks.push(value);
+          fetched.loaded += value.byteLength;
+          if (performance.now() - lastTold >= 50) {
+            lastTold = performance.now();
+            tell();
+          }
+        }
+        return { path, headers: response.headers, bytes: await new Blob(chunks).arrayBuffer() };
+      }));
+      tell();
+      const FS = runtime._module.FS;
+      for (const { path, bytes } of files) {
+        const target = path === model ? WORDS_MODEL_FILE : path === lexicon ? LEXICON_FILE
+          : `/home/pyodide/site/${path}`;
+        FS.mkdirTree(target.slice(0, target.lastIndexOf("/")));
+        FS.writeFile(target, new Uint8Array(bytes));
+      }
+      runtime.runPython("import importlib; importlib.invalidate_caches()");
+      callPage("words_load", { id: 0, model: WORDS_MODEL_FILE, lexicon: LEXICON_FILE });
+      keepWordFiles(files); // not awaited: reading starts now
+    })();
+    wordFiles.catch(() => {
+      wordFiles = null; // a later attempt downloads them again
+    });
+  }
+  return wordFiles;
+}
+
+/** Put Word mode's files into this build's offline cache, unless it holds them already. */
+async function keepWordFiles(files) {
+  const offline = await offlineCache.catch(() => null);
+  if (!offline) return;
+  for (const { path, headers, bytes } of files) {
+    const url = new URL(path, self.location.href);
+    if (await offline.cache.match(url).catch(() => null)) continue;
+    await offline.cache.put(url, new Response(bytes, { headers })).catch(() => {});
+  }
+}
+
+/** A word request's failure to fetch or load Word mode's files, said as a sentence for
+ * people (`detail` keeps a Python traceback). */
+function wordsUnavailable(error) {
+  const { message, detail } = plainError(error);
+  const failure = new Error(`Word mode could not be loaded: ${message.replace(/\.$/, "")}.`);
+  failure.detail = detail;
+  return failure;
+}
+
 // One request to PageApi.handle: {reply: parsed JSON, data: ArrayBuffer | null}.
 function callPage(type, fields, data) {
   const proxy = handle(type, JSON.stringify(fields), data ? new Uint8Array(data) : null);
@@ -503,7 +593,7 @@ function plainError(error) {
   // A Python exception's message ends with its traceback; keep the last line for people.
   const text = String((error && error.message) || error);
   const lines = text.trim().split("\n").filter((l) => l.trim());
-  return { message: lines[lines.length - 1] || "unknown error", detail: text };
+  return { message: lines[lines.length - 1] || "unknown error", detail: (error && error.detail) || text };
 }
 
 const loading = load().catch((error) => {
@@ -522,7 +612,14 @@ self.onmessage = async (event) => {
   const started = performance.now();
   try {
     if (type === "learn_begin") await loadLearningFiles();
+    if (type.startsWith("words_")) {
+      await loadWordFiles().catch((error) => {
+        throw wordsUnavailable(error);
+      });
+      if (type === "words_load") Object.assign(fields, { model: WORDS_MODEL_FILE, lexicon: LEXICON_FILE });
+    }
     const result = callPage(type, { id, ...fields }, data);
+    if (type === "info") result.reply.words = ((await filesJson).words || []).length > 0;
     const reply = { type: "reply", id, ...result, ms: performance.now() - started };
     postMessage(reply, result.data ? [result.data] : []);
   } catch (error) {
