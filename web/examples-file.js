@@ -9,14 +9,19 @@
 //      {"label": "g",
 //       "strokes": [{"brush": 0.045, "points": [[0.31, 0.42], [0.33, 0.47]]}],
 //       "pad_side": 320,
-//       "created": "2026-11-29T19:00:00Z"}]}
+//       "created": "2026-11-29T19:00:00Z"}],
+//    "words": [["zorp", 2]]}
 //
 // label: the character or a name (1 to LIMITS.labelLength characters, no control characters,
 // no spaces at either end). strokes: in drawing order; points are [x, y] in fractions of the
 // pad side (0 to 1 on the pad, a little beyond when a stroke left it); brush is the pen width
 // as a fraction of the side. pad_side: the pad's side in CSS pixels when it was drawn.
-// created: when, ISO 8601 in UTC. Nothing else is allowed in version 1: a key this page does
-// not know is refused rather than silently dropped.
+// created: when, ISO 8601 in UTC. words (optional, written only when there are some): the
+// personal words Word mode learnt from "Not right?", each [word, times it was written], a word
+// being 1 to LIMITS.wordLength printable ASCII characters without spaces (what the word
+// reader can spell). pycnn.learn.examples reads examples only and passes over "words".
+// Nothing else is allowed in version 1: a key this page does not know is refused rather than
+// silently dropped.
 
 export const FORMAT = "pycnn-examples";
 export const VERSION = 1;
@@ -39,11 +44,17 @@ export const LIMITS = Object.freeze({
   padSideMin: 16, // CSS pixels
   padSideMax: 4096,
   decimals: 4, // coordinates saved from the pad are rounded to 1/10,000 of its side
+  // Personal words (Word mode): as many as a person could teach in years, each as long as
+  // the word list's longest (pycnn.read.lexicon.MAX_WORD_CHARS), counted up to a million.
+  words: 10_000,
+  wordLength: 48,
+  wordCount: 1_000_000,
 });
 
 const EXAMPLE_KEYS = ["label", "strokes", "pad_side", "created"];
 const STROKE_KEYS = ["brush", "points"];
 const FILE_KEYS = ["format", "version", "examples"];
+const OPTIONAL_FILE_KEYS = ["words"];
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
 
 /** A problem with an example or a file, as one sentence a person can act on. */
@@ -76,13 +87,13 @@ function isPlainObject(value) {
     Object.getPrototypeOf(value) === Object.prototype;
 }
 
-// Refuses keys other than `allowed`; names prototype tricks on their own.
-function checkKeys(object, allowed, where) {
+// Refuses keys other than `allowed` and `optional`; names prototype tricks on their own.
+function checkKeys(object, allowed, where, optional = []) {
   for (const key of Object.keys(object)) {
     if (key === "__proto__" || key === "constructor" || key === "prototype") {
       throw new ExampleError(`${where} has a key named “${key}”, which is not allowed.`);
     }
-    if (!allowed.includes(key)) {
+    if (!allowed.includes(key) && !optional.includes(key)) {
       throw new ExampleError(`${where} has an unknown field “${key.slice(0, 40)}”.`);
     }
   }
@@ -165,9 +176,54 @@ function nestingDepth(text, limit) {
   return depth;
 }
 
+/** Why `word` can't be a personal word (a sentence), or null when it can: the word reader
+ * spells printable ASCII only (pycnn.read.lexicon's rule), and a word has no spaces. */
+export function wordProblem(word) {
+  if (typeof word !== "string") return "A word must be text.";
+  if (word.length === 0) return "The word is empty: type the word you wrote.";
+  if (/\s/u.test(word)) return `“${word.slice(0, LIMITS.wordLength)}” has a space in it: type one word at a time.`;
+  if (word.length > LIMITS.wordLength) {
+    return `“${word.slice(0, LIMITS.wordLength)}…” is ${word.length} characters long; a word has at most ${LIMITS.wordLength}.`;
+  }
+  // The printable characters other than the space: what the word model reads.
+  if (!/^[!-~]+$/.test(word)) {
+    return "A word can hold only the characters the reader knows: unaccented letters, digits and " +
+      "printable ASCII marks, with no control characters.";
+  }
+  return null;
+}
+
+/** A clean copy of a list of personal words, [[word, count], ...] (the same word twice keeps
+ * the larger count), or an ExampleError naming what is wrong. */
+export function checkWords(raw, where = "The file's “words”") {
+  if (!Array.isArray(raw)) throw new ExampleError(`${where} is not a list.`);
+  if (raw.length > LIMITS.words) {
+    throw new ExampleError(`${where} has ${raw.length} words; at most ${LIMITS.words} can be kept.`);
+  }
+  const counts = new Map();
+  raw.forEach((entry, i) => {
+    const at = `${where}, entry ${i + 1},`;
+    if (!Array.isArray(entry) || entry.length !== 2) throw new ExampleError(`${at} is not a [word, count] pair.`);
+    const [word, count] = entry;
+    const problem = wordProblem(word);
+    if (problem) throw new ExampleError(`${at.slice(0, -1)}: ${problem}`);
+    if (!Number.isInteger(count) || count < 1 || count > LIMITS.wordCount) {
+      throw new ExampleError(`${at} has a count that is not a whole number from 1 to ${LIMITS.wordCount}.`);
+    }
+    counts.set(word, Math.max(count, counts.get(word) || 0));
+  });
+  return [...counts];
+}
+
 /** Parse an examples file's text into clean examples, or throw an ExampleError with one
  * sentence. Checks everything before returning: the caller stores all or nothing. */
 export function parseExamplesFile(text) {
+  return parseExamplesAndWords(text).examples;
+}
+
+/** Parse an examples file's text: {examples, words: [[word, count], ...]} (no "words": []),
+ * or an ExampleError with one sentence. Checks everything before returning. */
+export function parseExamplesAndWords(text) {
   if (typeof text !== "string") throw new ExampleError("The file could not be read as text.");
   if (text.length > LIMITS.fileBytes) {
     throw new ExampleError(`The file is larger than ${LIMITS.fileBytes / 1024 / 1024} MB, the most an examples file may be.`);
@@ -190,16 +246,19 @@ export function parseExamplesFile(text) {
   if (data.version > VERSION) {
     throw new ExampleError(`The file was made by a newer pycnn (examples version ${data.version}); this page reads version ${VERSION}.`);
   }
-  checkKeys(data, FILE_KEYS, "The file");
+  checkKeys(data, FILE_KEYS, "The file", OPTIONAL_FILE_KEYS);
   if (!Array.isArray(data.examples)) throw new ExampleError("The file's “examples” is not a list.");
   if (data.examples.length > LIMITS.examples) {
     throw new ExampleError(`The file has ${data.examples.length} examples; at most ${LIMITS.examples} can be kept.`);
   }
-  return data.examples.map((raw, i) => checkExample(raw, `Example ${i + 1}`));
+  const words = "words" in data ? checkWords(data.words) : [];
+  return { examples: data.examples.map((raw, i) => checkExample(raw, `Example ${i + 1}`)), words };
 }
 
-/** The file's text for `examples` (records with at least the schema's four fields). */
-export function examplesFileText(examples) {
+/** The file's text for `examples` (records with at least the schema's four fields) and the
+ * personal `words` ([[word, count], ...]; left out of the file when there are none, so a
+ * file without them is exactly what it was before Word mode). */
+export function examplesFileText(examples, words = []) {
   const file = {
     format: FORMAT,
     version: VERSION,
@@ -210,6 +269,7 @@ export function examplesFileText(examples) {
       created,
     })),
   };
+  if (words.length) file.words = words.map(([word, count]) => [word, count]);
   return JSON.stringify(file);
 }
 

@@ -1,11 +1,15 @@
 // Export and import of what you made here: the examples file (web/examples-file.js's format,
 // which pycnn.learn.examples reads) from My examples, and your model's file (a pycnn .npz that
 // `python -m pycnn.predict --model my-model.npz` reads) from the model controls. An import is
-// checked whole before anything changes: refused with one sentence, or taken.
+// checked whole before anything changes: refused with one sentence, or taken. The examples
+// file carries Word mode's personal words too (web/personal-words.js), so one file moves
+// everything a person taught the page; Word mode's own Export and Import call the same two
+// methods with its own status lines.
 
-import { ExampleError, LIMITS, exampleKey, examplesFileText, parseExamplesFile } from "./examples-file.js";
+import { ExampleError, LIMITS, exampleKey, examplesFileText, parseExamplesAndWords } from "./examples-file.js";
 import { sentence } from "./learning.js";
 import { newLabels } from "./new-symbol.js";
+import { openPersonalWords } from "./personal-words.js";
 import { $, plural, showError } from "./ui-helpers.js";
 
 const MODEL_FILE = "my-model.npz"; // the exported personal model
@@ -25,7 +29,7 @@ function saveFile(blob, name) {
 
 /** A file input, opened by its button, that hands the chosen file to `use`; emptied at once,
  * so choosing the same file again is a new change. */
-function chooseFile(openButton, input, use) {
+export function chooseFile(openButton, input, use) {
   openButton.addEventListener("click", () => input.click());
   input.addEventListener("change", () => {
     const [file] = input.files;
@@ -53,23 +57,31 @@ export class PersonalFiles {
     chooseFile($("#model-import-button"), $("#model-import"), (file) => this.importModel(file));
   }
 
-  exportExamples() {
+  /** Download the examples and the personal words as one file; say so in `status`. */
+  async exportExamples({ status = this.el.examplesStatus } = {}) {
     const { examples } = this.state;
+    const words = (await openPersonalWords()).list();
     const name = `pycnn-examples-${new Date().toISOString().slice(0, 10)}.json`;
-    saveFile(new Blob([examplesFileText(examples)], { type: "application/json" }), name);
-    this.el.examplesStatus.textContent = `Exported ${plural(examples.length, "example")} to ${name}.`;
+    saveFile(new Blob([examplesFileText(examples, words)], { type: "application/json" }), name);
+    status.textContent = `Exported ${plural(examples.length, "example")}` +
+      (words.length ? ` and ${plural(words.length, "word")}` : "") + ` to ${name}.`;
   }
 
-  /** Read, check every example, then store them all in one transaction, or nothing. */
-  async importExamples(file) {
-    const { el, state } = this;
+  /** Read, check every example and word, then store the examples in one transaction and the
+   * words in another, or nothing. `status` and `error` say how it went. */
+  async importExamples(file, { status = this.el.examplesStatus, error: errorEl = this.el.examplesError } = {}) {
+    const { state } = this;
+    const el = { examplesStatus: status, examplesError: errorEl };
     el.examplesError.hidden = true;
     el.examplesStatus.textContent = "";
     try {
       if (file.size > LIMITS.fileBytes) {
         throw new ExampleError(`The file is larger than ${LIMITS.fileBytes / 1024 / 1024} MB, the most an examples file may be.`);
       }
-      const examples = parseExamplesFile(await file.text());
+      const { examples, words } = parseExamplesAndWords(await file.text());
+      const personalWords = await openPersonalWords();
+      const wordsProblem = personalWords.mergeProblem(words);
+      if (wordsProblem) throw new ExampleError(wordsProblem);
       const have = new Set(state.examples.map(exampleKey));
       const fresh = [];
       for (const example of examples) {
@@ -85,14 +97,17 @@ export class PersonalFiles {
       if (state.labels.length && newCount > LIMITS.newLabels) {
         throw new ExampleError(`The file would bring you to ${newCount} new symbols, more than the ${LIMITS.newLabels} the page keeps: nothing was imported.`);
       }
-      const ids = await state.store.addAll(fresh, "these examples");
+      if (!state.store) await state.ready; // the store opens in milliseconds
+      const ids = fresh.length ? await state.store.addAll(fresh, "these examples") : [];
       fresh.forEach((example, i) => {
         example.id = ids[i];
       });
       state.examples.push(...fresh);
       state.changed();
+      const newWords = await personalWords.merge(words);
       const skipped = examples.length - fresh.length;
       el.examplesStatus.textContent = `Imported ${plural(fresh.length, "example")}` +
+        (words.length ? ` and ${plural(newWords, "new word")}` : "") +
         (skipped ? ` (${plural(skipped, "example")} already here, skipped).` : ".");
     } catch (error) {
       const why = error instanceof ExampleError ? error.message : error.message || String(error);
