@@ -9,6 +9,7 @@ import { RecognizerClient } from "./recognizer-client.js";
 import { Teach } from "./teach.js";
 import { spokenLabel } from "./ui-helpers.js";
 import { installTestHooks } from "./test-hooks.js";
+import { WordMode } from "./word-mode.js";
 
 const BRUSH_MIN = 0.025;
 const BRUSH_MAX = 0.08;
@@ -534,3 +535,7 @@ resizePad();
 setBrush(BRUSH_DEFAULT);
 brushInput.value = String(BRUSH_DEFAULT);
 showEmpty();
+
+// Word mode (web/word-mode.js): its switch, and its panel once chosen; it shares the worker,
+// Read as, and the export of what you taught.
+new WordMode({ recognizer, readAs, files: teach.files });
