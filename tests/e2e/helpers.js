@@ -179,6 +179,81 @@ async function top5(page) {
   );
 }
 
+// --- Word mode -------------------------------------------------------------------------
+
+/** Open the page in Word mode (by default through its link, ?mode=word) and wait until the
+ * word reader is loaded. */
+async function openWordMode(page, path = "./?mode=word") {
+  await page.goto(path);
+  await expect(page.locator("body")).toHaveAttribute("data-ready", "true", { timeout: 120_000 });
+  await expect(page.locator("body")).toHaveAttribute("data-words-ready", "true", { timeout: 120_000 });
+}
+
+async function wordReadings(page) {
+  return Number(await page.locator("#word-reading").getAttribute("data-count"));
+}
+
+/** Wait until the reading on screen belongs to the ink on the word pad. */
+async function settleWord(page) {
+  await page.waitForFunction(() => window.pycnnTest.word.settled(), null, { timeout: 60_000 });
+}
+
+/** Drag the mouse along strokes given in units of the word pad's height, x from the pad's
+ * centre and y from its top (tests/e2e/word_samples.py writes words so): [[[x, y], ...], ...]. */
+async function drawWordStrokes(page, strokes, afterStroke = null) {
+  await page.locator("#word-pad").scrollIntoViewIfNeeded();
+  const box = await page.locator("#word-pad").boundingBox();
+  const at = ([x, y]) => [box.x + box.width / 2 + x * box.height, box.y + y * box.height];
+  for (const stroke of strokes) {
+    await page.mouse.move(...at(stroke[0]));
+    await page.mouse.down();
+    for (const point of stroke.slice(1)) await page.mouse.move(...at(point));
+    await page.mouse.up();
+    if (afterStroke) await afterStroke();
+  }
+}
+
+/** Write a word on the word pad and wait for the reading of all of its ink. */
+async function writeWord(page, strokes) {
+  const before = await wordReadings(page);
+  await drawWordStrokes(page, strokes);
+  await page.waitForFunction(
+    (count) => Number(document.querySelector("#word-reading").dataset.count) > count &&
+      window.pycnnTest.word.settled(),
+    before,
+    { timeout: 60_000 },
+  );
+}
+
+/** The reading on screen, as the page holds it (window.pycnnTest.word.shown()). */
+async function shownWord(page) {
+  return page.evaluate(() => window.pycnnTest.word.shown());
+}
+
+/** The word model and word list the page was served, saved in a new temporary folder:
+ * {dir, model, lexicon}. CPython checks read these, not whatever is on disk. */
+async function servedWordModel(request, paths = { model: "weights/words.npz", lexicon: "weights/lexicon-en.tsv.gz" }) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pycnn-e2e-words-"));
+  const saved = { dir };
+  for (const [name, url] of Object.entries(paths)) {
+    const response = await request.get(url);
+    expect(response.ok(), `${url} is served`).toBe(true);
+    saved[name] = path.join(dir, path.basename(url));
+    fs.writeFileSync(saved[name], await response.body());
+  }
+  return saved;
+}
+
+/** Test-split words from tests/e2e/word_samples.py: [{index, text, width, strokes}, ...]. */
+function wordSamples(args = []) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pycnn-e2e-word-samples-"));
+  const file = path.join(dir, "words.json");
+  runPython("word_samples.py", [...args, "--out", file]);
+  const { samples } = JSON.parse(fs.readFileSync(file, "utf-8"));
+  fs.rmSync(dir, { recursive: true, force: true });
+  return samples;
+}
+
 module.exports = {
   test,
   expect,
@@ -197,4 +272,12 @@ module.exports = {
   arc,
   SHAPES,
   top5,
+  openWordMode,
+  wordReadings,
+  settleWord,
+  drawWordStrokes,
+  writeWord,
+  shownWord,
+  servedWordModel,
+  wordSamples,
 };
