@@ -15,6 +15,12 @@ share of those errors removed; forgetting: the second half's canvas drawings (no
 top-1 over all classes per section, before and after.
 
 Floor: >= 25% of the case-merged errors removed on the photos at K = 3.
+
+--diagnose also prints why so little is removed: the second half's photos against the same
+characters drawn on the canvas (case merged), how many photo errors are canvas errors too
+(no photo-specific cure removes those), and, on the frozen trunk with nothing fine-tuned,
+the K photos per class as class means of the normalised penultimate features: alone
+(nearest class mean), and imprinted on the logits, z_k + g cos(h, p_k), for a few gains g.
 """
 
 import argparse
@@ -32,7 +38,7 @@ from paper_standin import photo_of  # noqa: E402
 from pycnn.data.unipen import load_unipen, writer_split  # noqa: E402
 from pycnn.learn.adaptation import Adaptation  # noqa: E402
 from pycnn.learn.examples import Example  # noqa: E402
-from pycnn.learn.head import head_start  # noqa: E402
+from pycnn.learn.head import head_start, last_dense, prototype  # noqa: E402
 from pycnn.learn.rehearsal import load_rehearsal  # noqa: E402
 from pycnn.nn import load_model  # noqa: E402
 from pycnn.read.preprocess import EmptyImageError, preprocess  # noqa: E402
@@ -61,6 +67,8 @@ def main():
     p.add_argument("--old-prototypes", choices=("all", "misread", "none"), default=None)
     p.add_argument("--cache", help="an .npz keeping the photos between runs (made if absent)")
     p.add_argument("--rehearsal-used", type=int, default=None)
+    p.add_argument("--diagnose", action="store_true",
+                   help="also: photo against canvas errors, class means and imprinting")
     args = p.parse_args()
     options = {"steps": args.steps}
     if args.lr is not None:
@@ -126,7 +134,50 @@ def main():
     print("the same writers' canvas drawings, top-1 over all classes: digits %.2f -> %.2f, "
           "capitals %.2f -> %.2f, small letters %.2f -> %.2f" % tuple(
               v for s in ("1a", "1b", "1c") for v in (before_canvas[s], after_canvas[s])))
+    if args.diagnose:
+        diagnose(model, features[read], canvas_features, labels[read], examples)
     print("command: " + command_line())
+
+
+def diagnose(model, photo_features, canvas_features, labels, examples):
+    """The photo stand-in's errors against the canvas's, and class means on the frozen trunk."""
+    photo_right = caseless_right(model, head_logits(model, photo_features), labels)
+    canvas_right = caseless_right(model, head_logits(model, canvas_features), labels)
+    errors = int((~photo_right).sum())
+    print("diagnosis: the same characters read case merged: photos %.2f%%, canvas %.2f%%; "
+          "%d photo errors, %d of them canvas errors too (%.0f%%): a cure for photos alone "
+          "removes at most %.0f%% of the errors" % (
+              100 * photo_right.mean(), 100 * canvas_right.mean(), errors,
+              int((~photo_right & ~canvas_right).sum()),
+              100 * (~photo_right & ~canvas_right).sum() / max(errors, 1),
+              100 * (~photo_right & canvas_right).sum() / max(errors, 1)))
+    out = last_dense(model)
+
+    def penultimate(x):
+        for layer in model.layers[head_start(model):out]:
+            x = layer.forward(x, training=False)
+        x = x.astype(np.float64)
+        return x / np.maximum(np.sqrt((x ** 2).sum(axis=1, keepdims=True)), 1e-12)
+
+    taught = np.stack([e.image for e in examples])[:, None].astype(model.dtype)
+    h_taught = penultimate(model.forward(taught, upto=head_start(model)))
+    which = np.array([model.labels.index(e.label) for e in examples])
+    means = np.zeros((len(model.labels), h_taught.shape[1]))
+    for k in set(which.tolist()):
+        means[k] = prototype(h_taught[which == k])
+    has = means.any(axis=1)
+    cos = penultimate(photo_features) @ means.T
+    logits = head_logits(model, photo_features).astype(np.float64)
+    base = photo_right.mean()
+
+    def removed(z):
+        return 100 * (caseless_right(model, z, labels).mean() - base) / max(1 - base, 1e-9)
+
+    print("diagnosis: the taught photos' class means alone (nearest mean): %+.1f%% of the "
+          "errors removed" % removed(np.where(has, cos, -9.0)))
+    print("diagnosis: imprinted, z + g cos(h, p_k): " + ", ".join(
+        "g %g %+.1f%%" % (g, removed(logits + g * np.where(has, cos, 0.0)))
+        for g in (1, 2, 4, 8, 16)))
 
 
 if __name__ == "__main__":

@@ -80,7 +80,24 @@ def together(args, ks, model, rehearsal, alnum, old, old_features, before, symbo
               "small letters %.2f; within section %.2f" % (
                   tuple(before[s] - after[s] for s in ("1a", "1b", "1c"))
                   + (before["within"] - after["within"],)))
+        if args.stolen:
+            stolen(model, adapted, alnum, old, old_features)
     print("command: " + command_line())
+
+
+def stolen(model, adapted, alnum, old, old_features):
+    """Which old classes' drawings, read right before, the new symbols took (the most)."""
+    truth = np.array([alnum.label_char(int(i)) for i in old])
+    was = np.array(model.labels)[head_logits(model, old_features).argmax(axis=1)]
+    now = np.array(adapted.labels)[head_logits(adapted, old_features).argmax(axis=1)]
+    lost = (was == truth) & (now != truth)
+    pairs = {}
+    for drawn, read in zip(truth[lost], now[lost]):
+        pairs[(drawn, read)] = pairs.get((drawn, read), 0) + 1
+    top = sorted(pairs.items(), key=lambda item: (-item[1], item[0]))[:12]
+    print("taken from the old classes (drawn > read: drawings): " + ", ".join(
+        "%s > %s: %d" % (drawn, read, n) for (drawn, read), n in top)
+        + "; %d of them in all" % int(lost.sum()))
 
 
 def main():
@@ -99,6 +116,8 @@ def main():
                    help="the writers to score on (val: to choose the recipe)")
     p.add_argument("--together", action="store_true",
                    help="teach every symbol at once (one model), not each alone")
+    p.add_argument("--stolen", action="store_true",
+                   help="with --together: which old classes' drawings the symbols took")
     p.add_argument("--negative-weight", type=float, default=None)
     p.add_argument("--no-prototypes", action="store_true")
     p.add_argument("--nearest", type=int, default=None)
