@@ -132,19 +132,25 @@ export class WordMode {
     recognizer.addEventListener("wordsprogress", onProgress);
     try {
       if (!recognizer.loaded) status.textContent = "Loading the network…";
-      await recognizer.ready;
-      if (typeof recognizer.loadWords !== "function") {
-        throw new Error("this version of the page's worker cannot read words");
+      const info = await recognizer.ready;
+      if (typeof recognizer.loadWords !== "function" || info.words === false) {
+        throw new Error("this copy of the site was built without Word mode's files");
       }
       status.textContent = "Loading the word reader…";
       bar.hidden = false;
       bar.removeAttribute("value"); // indeterminate until the worker says how far it is
-      const info = await recognizer.loadWords();
+      const loaded = await recognizer.loadWords();
       await this.sendWords(await words);
       (await words).addEventListener("change", async () => this.sendWords(await words));
-      const known = info && Number.isFinite(info.lexicon_words)
-        ? ` It knows ${info.lexicon_words.toLocaleString("en")} words, and reads others letter by letter.` : "";
-      status.textContent = `Ready: write a word on the pad, and it is read while you write.${known}`;
+      status.textContent = "Ready: write a word on the pad, and it is read while you write.";
+      if (Number.isFinite(loaded.lexicon_words)) {
+        // Said on wide screens only: on a phone the pad and the reading need the room.
+        const known = document.createElement("span");
+        known.className = "word-status-more";
+        known.textContent = ` It knows ${loaded.lexicon_words.toLocaleString("en")} words, and reads ` +
+          "others letter by letter.";
+        status.append(known);
+      }
       document.body.dataset.wordsReady = "true";
       reading.start();
     } catch (error) {
