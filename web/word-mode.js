@@ -6,6 +6,7 @@
 //   web/text-line.js         the line of text the words are added to
 //   web/word-correction.js   "Not right?": type the word, kept in your words
 //   web/word-list.js         "Your words", with their export and import
+//   web/word-inside.js       Look inside the word network
 //   web/personal-words.js    your words in IndexedDB
 //
 // The mode is kept across visits (localStorage) and a link can ask for it (?mode=word). The
@@ -16,6 +17,7 @@
 import { TextLine } from "./text-line.js";
 import { openPersonalWords } from "./personal-words.js";
 import { WordCorrection } from "./word-correction.js";
+import { WordInside } from "./word-inside.js";
 import { WordList } from "./word-list.js";
 import { WordPad } from "./word-pad.js";
 import { WordReading } from "./word-reading.js";
@@ -108,7 +110,8 @@ export class WordMode {
       },
     });
     const list = new WordList({ words, files: this.files });
-    this.parts = { pad, strip, textLine, reading, correction, list, words };
+    const inside = new WordInside({ recognizer, reading, readAs });
+    this.parts = { pad, strip, textLine, reading, correction, list, words, inside };
     this.wire();
     if (window.pycnnTestHooks === true) installWordTestHooks(this);
     this.load();
@@ -140,6 +143,7 @@ export class WordMode {
       bar.hidden = false;
       bar.removeAttribute("value"); // indeterminate until the worker says how far it is
       const loaded = await recognizer.loadWords();
+      this.characters = loaded.characters; // the word model's classes after the blank
       await this.sendWords(await words);
       (await words).addEventListener("change", async () => this.sendWords(await words));
       status.textContent = "Ready: write a word on the pad, and it is read while you write.";

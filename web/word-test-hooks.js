@@ -15,6 +15,10 @@ export function installWordTestHooks(wordMode) {
   const { pad, reading, strip } = wordMode.parts;
   let lastSent = null;
   let sent = 0;
+  let inside = null; // the layers Look inside last drew: {id, layout, values}
+  document.querySelector("#word-inside").addEventListener("rendered", ({ detail }) => {
+    inside = detail;
+  });
   reading.addEventListener("sending", ({ detail }) => {
     sent++;
     lastSent = { width: detail.width, height: detail.height, pixels: detail.pixels.slice() };
@@ -38,5 +42,22 @@ export function installWordTestHooks(wordMode) {
     strokeCount: () => pad.strokes.length,
     // The highlighted band in CSS pixels from the pad's left edge, or null.
     band: () => strip.bandPixels(),
+    // What Look inside drew: the reading's id, each layer's name and shape, and each frame's
+    // likeliest class from its Probabilities ("" for the blank).
+    inside: () => {
+      if (!inside) return null;
+      const { id, layout, values } = inside;
+      const last = layout[layout.length - 1];
+      const [frames, classes] = last.shape;
+      const best = [];
+      for (let t = 0; t < frames; t++) {
+        let k = 0;
+        for (let c = 1; c < classes; c++) {
+          if (values[last.offset + t * classes + c] > values[last.offset + t * classes + k]) k = c;
+        }
+        best.push(k === 0 ? "" : wordMode.characters[k - 1]);
+      }
+      return { id, layers: layout.map(({ name, shape }) => ({ name, shape })), best };
+    },
   };
 }
