@@ -52,6 +52,9 @@ test("test-split words written with the mouse read as CPython reads the same pix
     await expect(page.locator("#word-raw-line")).toContainText("what the ink says, letter by letter", { ignoreCase: true });
     expect(await page.locator("#word-raw").textContent()).toBe(reading.raw);
     await expect(page.locator("#word-announce")).toContainText(best);
+    // Worded as a guess exactly when the reading is unsure.
+    await expect(page.locator("#word-reading")).toHaveAttribute("data-unsure", String(reading.unsure));
+    if (!reading.unsure) await expect(page.locator("#word-note")).not.toContainText("Not sure");
   }
 
   // Read as: the last word decoded again within Capital letters, from the frames the worker
@@ -88,6 +91,33 @@ test("test-split words written with the mouse read as CPython reads the same pix
     expect(page.word_spans).toEqual(theirs.word_spans);
   }
   console.log(`Word mode read ${shown.length} test-split words as CPython does: ${summary.join("; ")}`);
+  fs.rmSync(served.dir, { recursive: true, force: true });
+});
+
+test("an unsure reading is worded as a guess, on screen and aloud, with the other words still offered", async ({ page, request }) => {
+  test.setTimeout(5 * 60_000);
+  const served = await servedWordModel(request);
+  // Test-split words that CPython, drawing them as the page does, reads as unsure with the
+  // served model: the closest calls first.
+  const samples = wordSamples(["--count", "3", "--unsure", served.model, served.lexicon]);
+  expect(samples.length, "test-split words read as unsure").toBeGreaterThan(0);
+  await openWordMode(page);
+  let unsure = null;
+  for (const sample of samples) {
+    await page.locator("#word-clear").click();
+    await writeWord(page, sample.strokes);
+    const reading = await shownWord(page);
+    if (reading.unsure) {
+      unsure = reading;
+      break;
+    }
+  }
+  expect(unsure, "one of the closest calls is unsure in the page too").not.toBeNull();
+  const best = unsure.words[0][0];
+  await expect(page.locator("#word-reading")).toHaveAttribute("data-unsure", "true");
+  await expect(page.locator("#word-note")).toContainText(`Not sure — maybe “${best}”`);
+  await expect(page.locator("#word-announce")).toContainText(`Not sure. Maybe ${best}.`);
+  await expect(page.locator("#word-others .word-choice")).toHaveCount(unsure.words.length - 1);
   fs.rmSync(served.dir, { recursive: true, force: true });
 });
 
