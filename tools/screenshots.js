@@ -18,6 +18,8 @@
 // (read right and sure; shown as look-alikes; misread), so the same checkout and model give
 // the same pictures, and a retrained model gets drawings that still show what the text says.
 // The learning shot teaches a new symbol, "arrow", from 5 drawn arrows (UNIPEN has none).
+// The Word mode shot writes test-split words (tests/e2e/word_samples.py) and records the
+// SHA-256 of the weights/words.npz it was served beside the character model's.
 // Nothing here has a timestamp: running it twice on the same checkout gives the same files.
 "use strict";
 
@@ -28,7 +30,7 @@ const path = require("node:path");
 const { option, startServer, launchChromium } = require("../bench/browser");
 const { ROOT } = require("../tests/e2e/env");
 const {
-  enableTestHooks, runPython, drawAndRecognise, settle, settleInside, line,
+  enableTestHooks, runPython, drawAndRecognise, settle, settleInside, line, writeWord, wordSamples,
 } = require("../tests/e2e/helpers");
 
 const PORT = option("port", 18751);
@@ -51,6 +53,7 @@ const SHOTS = [
   { name: "look-inside", what: "the Look inside panel: the diagram and the first layers" },
   { name: "phone", what: "the first screen on a 390x844 phone" },
   { name: "learn", what: "after teaching a new symbol from 5 drawings: My model, My examples" },
+  { name: "screenshot-word", what: "Word mode: a test-split word read right, one letter's ink highlighted, two words in the text" },
 ];
 
 const wanted = (name) => !ONLY || ONLY.includes(name);
@@ -281,6 +284,63 @@ async function learnShot(browser, base, record) {
   }
 }
 
+/** The text on screen in Word mode that depends on the models: the character model's status
+ * (which test_docs.py checks), the word reader's, and the reading. */
+async function shownWord(page) {
+  return page.evaluate(() => {
+    const text = (selector) => document.querySelector(selector).textContent.replace(/\s+/g, " ").trim();
+    const reading = document.querySelector("#word-reading");
+    return {
+      status: text("#status"),
+      word_status: text("#word-status"),
+      word: reading.dataset.word,
+      others: [...document.querySelectorAll("#word-others .word-choice")].map((b) => b.textContent),
+      raw: reading.dataset.raw,
+      unsure: reading.dataset.unsure === "true",
+      read_as: document.querySelector("#read-as").value,
+      text_line: document.querySelector("#text-line").value,
+    };
+  });
+}
+
+/** Word mode on a desktop: two test-split words added to the text, a third on the pad, read
+ * right, with the ink of one of its letters highlighted. Each is the first word (in
+ * word_samples.py's seeded order) that the served word model reads right. */
+async function wordShot(browser, base, record) {
+  if (!wanted("screenshot-word")) return;
+  const samples = wordSamples(["--count", "30"]);
+  const { context, page } = await newPage(browser, base);
+  try {
+    await page.locator("#mode-word").click();
+    await page.waitForSelector("body[data-words-ready='true']", { timeout: TIMEOUT });
+    const right = [];
+    for (const sample of samples) {
+      await page.locator("#word-clear").click();
+      await writeWord(page, sample.strokes);
+      const state = await shownWord(page);
+      if (state.word !== sample.text || state.unsure) continue;
+      right.push(sample);
+      if (right.length === 3) break;
+      await page.locator("#word-add").click();
+    }
+    if (right.length < 3) throw new Error(`only ${right.length} of ${samples.length} test-split words were read right`);
+    const letter = page.locator("#word-best .letter").nth(1);
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await letter.hover();
+    await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))));
+    await page.screenshot({ path: path.join(DOCS, "screenshot-word.png"), animations: "disabled" });
+    console.log("docs/screenshot-word.png");
+    const { text, index } = right[2];
+    const words = Buffer.from(await (await fetch(new URL("weights/words.npz", base))).arrayBuffer());
+    record("screenshot-word", {
+      state: await shownWord(page), sample: { text, index, split: "test" },
+      word_model: { file: "weights/words.npz", sha256: sha256(words) },
+    });
+  } finally {
+    await context.close();
+  }
+}
+
 /** A scratch tree whose build.py builds into its own dist/. */
 function scratchTree(dir) {
   const tree = path.join(dir, "tree");
@@ -302,7 +362,7 @@ async function main() {
     browser = await launchChromium();
     const modelRecord = { file: "weights/model.npz", sha256: model.sha256, classes: null };
     const made = {};
-    const record = (name, { state, sample, labels_added: added = [], color_scheme: scheme = "light" }) => {
+    const record = (name, { state, sample, labels_added: added = [], color_scheme: scheme = "light", word_model: words = null }) => {
       const shot = SHOTS.find((s) => s.name === name);
       made[name] = {
         file: `docs/${name}.png`,
@@ -311,12 +371,14 @@ async function main() {
         drawing: sample,
         labels_added: added,
         model: modelRecord,
+        ...(words ? { word_model: words } : {}),
         shows: state,
       };
     };
     await desktopShots(browser, base, samples, record);
     await phoneShot(browser, base, samples, record);
     await learnShot(browser, base, record);
+    await wordShot(browser, base, record);
 
     modelRecord.classes = classes; // every page starts from the served model
 
