@@ -19,6 +19,12 @@ async function wordFilesRequested(request) {
 }
 
 test("Character mode starts as before, without Word mode's files; the first visit to Word mode loads them, saying so", async ({ page, request }) => {
+  // What the page itself requests (the service worker's install copies every file of the
+  // site for offline use, modules too, but runs none of them).
+  const pageRequests = [];
+  page.on("request", (r) => {
+    if (!r.serviceWorker()) pageRequests.push(new URL(r.url()).pathname);
+  });
   await openReady(page);
   await expect(page.locator("#mode-character")).toHaveAttribute("aria-pressed", "true");
   await expect(page.locator("#mode-word")).toHaveAttribute("aria-pressed", "false");
@@ -29,6 +35,10 @@ test("Character mode starts as before, without Word mode's files; the first visi
   await expect(page.locator("#offline")).toBeVisible({ timeout: 120_000 });
   expect(await wordFilesRequested(request)).toEqual([]);
   expect(await page.evaluate(() => document.body.dataset.wordsReady)).toBeUndefined();
+  // Nor does the page load Word mode's own modules (only the switch, web/word-mode.js).
+  const wordModules = () => pageRequests
+    .filter((p) => /^\/(word-(?!mode)[a-z-]+|text-line|personal-words)\.js$/.test(p));
+  expect(wordModules()).toEqual([]);
 
   // Every status line Word mode shows while it loads.
   await page.evaluate(() => {
@@ -46,6 +56,7 @@ test("Character mode starts as before, without Word mode's files; the first visi
   const statuses = await page.evaluate(() => window.wordStatuses);
   expect(statuses).toContain("Loading the word reader…");
   expect((await wordFilesRequested(request)).length).toBeGreaterThan(0);
+  expect(wordModules()).toContain("/word-panel.js");
   // "Read as" moved with the mode: one control, beside the reading it changes.
   await expect(page.locator("#word-panel #read-as")).toBeVisible();
   await expect(page.locator("#read-as")).toHaveCount(1);
