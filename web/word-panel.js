@@ -40,9 +40,14 @@ export class WordPanel {
     this.build();
   }
 
-  /** Word mode is shown again: the pad had no size while hidden. */
+  /** Word mode is shown again: the pad had no size while hidden; a word reader that could
+   * not load (its files could not be fetched, say) is tried again. */
   shown() {
     this.parts.pad.resize();
+    if (this.parts.failed) {
+      this.parts.failed = false;
+      this.load();
+    }
   }
 
   build() {
@@ -105,6 +110,7 @@ export class WordPanel {
           "others letter by letter.";
         status.append(known);
       }
+      reading.el.error.hidden = true; // a failed attempt before this one is over
       document.body.dataset.wordsReady = "true";
       reading.start();
     } catch (error) {
@@ -176,7 +182,8 @@ export class WordPanel {
     const { pad, reading, textLine } = this.parts;
     const chosen = word || await reading.bestWord();
     if (!chosen) {
-      $("#text-status").textContent = pad.empty ? "Write a word on the pad first." : "Nothing was read to add.";
+      $("#text-status").textContent = pad.empty ? "Write a word on the pad first."
+        : reading.loaded ? "Nothing was read to add." : "The word reader is still loading: add the word once it is read.";
       return;
     }
     textLine.append(chosen);

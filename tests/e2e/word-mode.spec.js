@@ -127,3 +127,25 @@ for (const scheme of ["light", "dark"]) {
     expect(await axeViolations(page)).toEqual([]);
   });
 }
+
+test("a word reader that can't be downloaded says so in a sentence, and choosing Word again tries again", async ({ page }) => {
+  // The word model's download fails once (the connection drops).
+  let failed = 0;
+  await page.context().route("**/weights/words.npz", async (route) => {
+    if (failed++ === 0) await route.abort("connectionreset");
+    else await route.continue();
+  });
+  await openReady(page);
+  await page.locator("#mode-word").click();
+  await expect(page.locator("#word-error")).toBeVisible({ timeout: 120_000 });
+  await expect(page.locator("#word-error")).toContainText("The word reader could not be loaded");
+  await expect(page.locator("#word-status")).toHaveText("Word mode could not start.");
+  // The browser reports the dropped download as a console error: expected here.
+  hygiene.problems.splice(0);
+  await page.locator("#mode-character").click();
+  await page.locator("#mode-word").click();
+  await expect(page.locator("body")).toHaveAttribute("data-words-ready", "true", { timeout: 120_000 });
+  await expect(page.locator("#word-error")).toBeHidden();
+  await expect(page.locator("#word-status")).toContainText("Ready");
+  expect(failed).toBe(2);
+});
