@@ -1,6 +1,6 @@
 """Draw how the word model reads a few validation words, for the README and the model card:
 
-    python tools/word_picture.py [--model weights/words.npz] [--out docs/word-reading.png]
+    python tools/word_picture.py [--model weights/words.npz] [--out weights/word-reading.png]
 
 Each word's network input, with the model's best class for every frame under the columns it
 stems from (a dot for CTC's blank), the raw reading and the best words with the lexicon.
@@ -26,7 +26,7 @@ WORDS = ("meeting", "Seattle", "September", "1973")
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--model", default="weights/words.npz")
-    p.add_argument("--out", default="docs/word-reading.png")
+    p.add_argument("--out", default="weights/word-reading.png")
     args = p.parse_args()
     reader = load_word_reader(args.model)
     data = load_words()
