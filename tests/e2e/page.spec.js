@@ -18,8 +18,8 @@ test("loads with progress by step and by bytes, then says it is ready", async ({
   const steps = [...new Set(log.map((entry) => entry.step))];
   expect(steps).toEqual([1, 2, 3, 4]);
   // Bytes: the total is what the worker downloads at start-up (Pyodide, pycnn but what only
-  // learning needs, the model, the shipped bytecode), and it gets there.
-  const learning = new Set(manifest.learning || []);
+  // learning or Word mode needs, the model, the shipped bytecode), and it gets there.
+  const learning = new Set([...(manifest.learning || []), ...(manifest.words || [])]);
   const expected = manifest.files
     .filter((f) => !learning.has(f.path) && (/^(pyodide|pycnn)\//.test(f.path) ||
       ["weights/model.npz", "pyodide-bytecode.gz"].includes(f.path)))
