@@ -35,10 +35,10 @@ from pycnn.read.recognizer import Recognizer
 PAD_SIDE = 560
 
 
-def pad_strokes(strokes, fill, min_step):
-    """A character's strokes -> [[[x, y], ...], ...] in pad fractions (0..1)."""
-    xy, connects = flatten_strokes(strokes)
-    placed = place_in_pad(xy, np.zeros(len(xy), dtype=np.int64), 1, 1.0, fill=fill)
+def mouse_strokes(placed, connects, min_step):
+    """Points placed on a pad, (N, 2), and whether each connects to the next ->
+    [[[x, y], ...], ...]: each stroke thinned to points at least min_step apart, its first
+    and last point kept, as a mouse drag replays it."""
     ends = np.flatnonzero(~connects) + 1
     result = []
     for stroke in np.split(placed, ends[:-1]):
@@ -50,6 +50,13 @@ def pad_strokes(strokes, fill, min_step):
             kept.append(stroke[-1])
         result.append([[round(float(x), 5), round(float(y), 5)] for x, y in kept])
     return result
+
+
+def pad_strokes(strokes, fill, min_step):
+    """A character's strokes -> [[[x, y], ...], ...] in pad fractions (0..1)."""
+    xy, connects = flatten_strokes(strokes)
+    placed = place_in_pad(xy, np.zeros(len(xy), dtype=np.int64), 1, 1.0, fill=fill)
+    return mouse_strokes(placed, connects, min_step)
 
 
 def lookalike_share(recognizer, strokes, fill):

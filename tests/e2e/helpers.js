@@ -116,13 +116,20 @@ async function settleInside(page) {
 async function drawStrokes(page, strokes, afterStroke = null) {
   // A mouse draws only where it can reach: bring the pad on screen first, as a person would
   // after reading the panels below it.
-  await page.locator("#pad").scrollIntoViewIfNeeded();
-  const box = await page.locator("#pad").boundingBox();
-  const at = ([x, y]) => [box.x + x * box.width, box.y + y * box.height];
+  await dragStrokes(page, "#pad", (box, [x, y]) => [box.x + x * box.width, box.y + y * box.height],
+    strokes, afterStroke);
+}
+
+/** Drag the mouse along `strokes` on the element `selector`, once it is on screen, each
+ * point placed by at(box, point) -> [x, y] in page px; awaits `afterStroke` after each
+ * stroke's pointerup. */
+async function dragStrokes(page, selector, at, strokes, afterStroke) {
+  await page.locator(selector).scrollIntoViewIfNeeded();
+  const box = await page.locator(selector).boundingBox();
   for (const stroke of strokes) {
-    await page.mouse.move(...at(stroke[0]));
+    await page.mouse.move(...at(box, stroke[0]));
     await page.mouse.down();
-    for (const point of stroke.slice(1)) await page.mouse.move(...at(point));
+    for (const point of stroke.slice(1)) await page.mouse.move(...at(box, point));
     await page.mouse.up();
     if (afterStroke) await afterStroke();
   }
@@ -201,16 +208,9 @@ async function settleWord(page) {
 /** Drag the mouse along strokes given in units of the word pad's height, x from the pad's
  * centre and y from its top (tests/e2e/word_samples.py writes words so): [[[x, y], ...], ...]. */
 async function drawWordStrokes(page, strokes, afterStroke = null) {
-  await page.locator("#word-pad").scrollIntoViewIfNeeded();
-  const box = await page.locator("#word-pad").boundingBox();
-  const at = ([x, y]) => [box.x + box.width / 2 + x * box.height, box.y + y * box.height];
-  for (const stroke of strokes) {
-    await page.mouse.move(...at(stroke[0]));
-    await page.mouse.down();
-    for (const point of stroke.slice(1)) await page.mouse.move(...at(point));
-    await page.mouse.up();
-    if (afterStroke) await afterStroke();
-  }
+  await dragStrokes(page, "#word-pad",
+    (box, [x, y]) => [box.x + box.width / 2 + x * box.height, box.y + y * box.height],
+    strokes, afterStroke);
 }
 
 /** Write a word on the word pad and wait for the reading of all of its ink. */

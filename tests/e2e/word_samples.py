@@ -23,6 +23,7 @@ import json
 import sys
 
 import numpy as np
+from export_samples import mouse_strokes  # a script beside this one
 
 from pycnn.data.render import DEFAULT_LINE_WIDTH_FRACTION, sample_bounds
 from pycnn.data.unipen import DataFileError, writer_split
@@ -42,17 +43,7 @@ def pad_strokes(data, index, min_step):
     if extent[1] * scale + DEFAULT_LINE_WIDTH_FRACTION > MAX_FILL:
         scale = (MAX_FILL - DEFAULT_LINE_WIDTH_FRACTION) / max(extent[1], 1e-12)
     placed = unit * scale + np.array([0.0, 0.5])
-    ends = np.flatnonzero(~connects) + 1
-    strokes = []
-    for stroke in np.split(placed, ends[:-1]):
-        kept = [stroke[0]]
-        for point in stroke[1:-1]:
-            if np.hypot(*(point - kept[-1])) >= min_step:
-                kept.append(point)
-        if len(stroke) > 1:
-            kept.append(stroke[-1])
-        strokes.append([[round(float(x), 5), round(float(y), 5)] for x, y in kept])
-    return strokes, float(extent[0] * scale)
+    return mouse_strokes(placed, connects, min_step), float(extent[0] * scale)
 
 
 def unsure_gap(reader, strokes, pad_width, pad_height):
