@@ -275,6 +275,11 @@ test("every URL is relative: the site works under a sub-path", async ({ page, ba
   await openReady(page, prefix);
   await drawAndRecognise(page, SHAPES.one);
   await expect(page.locator("#top5 li")).toHaveCount(5);
+  // The service worker keeps fetching in the background (its install copies the site):
+  // let it finish, and let every forwarded request settle before the page closes, or a
+  // forward still in flight fails as its response is disposed with the context.
+  await page.evaluate(() => navigator.serviceWorker.ready);
+  await page.context().unrouteAll({ behavior: "wait" });
   const outside = [...hygiene.requested].filter((u) => !new URL(u).pathname.startsWith(prefix));
   expect(outside).toEqual([]);
 });
