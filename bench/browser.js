@@ -1,5 +1,5 @@
 // What the browser benchmarks share: the built site served by build.py, Debian's Chromium
-// launched with the project's flags, and `--name value` options.
+// launched with the project's flags, `--name value` options, and quantiles.
 "use strict";
 
 const { chromium } = require("@playwright/test");
@@ -46,4 +46,14 @@ function launchChromium() {
   return chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
 }
 
-module.exports = { option, startServer, checkoutRevision, launchChromium };
+/** The q-quantile of values (linear between the two nearest ranks), NaN for none. */
+function quantile(values, q) {
+  const sorted = [...values].sort((a, b) => a - b);
+  if (!sorted.length) return NaN;
+  const pos = (sorted.length - 1) * q;
+  const lo = Math.floor(pos);
+  const hi = Math.ceil(pos);
+  return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
+}
+
+module.exports = { option, startServer, checkoutRevision, launchChromium, quantile };

@@ -37,7 +37,7 @@ const fs = require("node:fs");
 const os = require("node:os");
 const path = require("node:path");
 const { drawStrokes, enableTestHooks, runPython, settleInside } = require("../tests/e2e/helpers");
-const { option, startServer, checkoutRevision, launchChromium } = require("./browser");
+const { option, startServer, checkoutRevision, launchChromium, quantile } = require("./browser");
 const { startCountingProxy, tally } = require("../tests/e2e/counting-proxy");
 const { CHROMIUM_PATH, CHROMIUM_ARGS } = require("../tests/e2e/env");
 const { chromium } = require("@playwright/test");
@@ -55,15 +55,6 @@ const PORT = option("port", 18732);
 const SCREENSHOT = option("screenshot", null, String); // PNG of the page, for the README
 // PNG of the open Look inside panel (its diagram and first layers), for the README
 const INSIDE_SCREENSHOT = option("inside-screenshot", null, String);
-
-function quantile(values, q) {
-  const sorted = [...values].sort((a, b) => a - b);
-  if (!sorted.length) return NaN;
-  const pos = (sorted.length - 1) * q;
-  const lo = Math.floor(pos);
-  const hi = Math.ceil(pos);
-  return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
-}
 
 const fmt = (ms) => `${ms.toFixed(1)} ms`;
 

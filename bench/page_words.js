@@ -35,7 +35,7 @@ const path = require("node:path");
 const { chromium } = require("@playwright/test");
 const { runPython } = require("../tests/e2e/helpers");
 const { ROOT, CHROMIUM_PATH, CHROMIUM_ARGS } = require("../tests/e2e/env");
-const { option, startServer } = require("./browser");
+const { option, startServer, quantile } = require("./browser");
 
 const SAMPLES = option("samples", 60);
 const VISITS = option("visits", 2);
@@ -46,15 +46,6 @@ const BASE = `http://127.0.0.1:${PORT}/`;
 // Scores may differ in their last float32 digits: the network's sums run in another order
 // without BLAS (Pyodide) than with it (CPython's NumPy). Texts, frames and spans must be equal.
 const SCORE_TOLERANCE = 1e-3;
-
-function quantile(values, q) {
-  const sorted = [...values].sort((a, b) => a - b);
-  if (!sorted.length) return NaN;
-  const pos = (sorted.length - 1) * q;
-  const lo = Math.floor(pos);
-  const hi = Math.ceil(pos);
-  return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
-}
 
 const ms = (value) => `${value.toFixed(0)} ms`;
 const spread = (values) => `median ${ms(quantile(values, 0.5))}, p95 ${ms(quantile(values, 0.95))} (n=${values.length})`;

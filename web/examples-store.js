@@ -41,8 +41,8 @@ function storeError(error, doing) {
   return new StoreError(`The examples could not be saved (${(error && error.message) || "unknown error"}); nothing was changed.`);
 }
 
-/** A request's result as a promise. */
-function done(request) {
+/** A request's result as a promise (Your words, web/personal-words.js, uses it too). */
+export function done(request) {
   return new Promise((resolve, reject) => {
     request.onsuccess = () => resolve(request.result);
     request.onerror = () => reject(request.error);
@@ -50,7 +50,7 @@ function done(request) {
 }
 
 /** A transaction's end as a promise: resolves on commit, rejects on abort or error. */
-function committed(transaction) {
+export function committed(transaction) {
   return new Promise((resolve, reject) => {
     transaction.oncomplete = () => resolve();
     transaction.onabort = () => reject(transaction.error || new DOMException("aborted", "AbortError"));

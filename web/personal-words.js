@@ -16,6 +16,7 @@
 // rest keep working.
 
 import { LIMITS, wordProblem } from "./examples-file.js";
+import { committed, done } from "./examples-store.js";
 
 const DB_NAME = "pycnn-words";
 const DB_VERSION = 1;
@@ -27,21 +28,6 @@ export class WordStoreError extends Error {
     super(message);
     this.name = "WordStoreError";
   }
-}
-
-function done(request) {
-  return new Promise((resolve, reject) => {
-    request.onsuccess = () => resolve(request.result);
-    request.onerror = () => reject(request.error);
-  });
-}
-
-function committed(transaction) {
-  return new Promise((resolve, reject) => {
-    transaction.oncomplete = () => resolve();
-    transaction.onabort = () => reject(transaction.error || new DOMException("aborted", "AbortError"));
-    transaction.onerror = (event) => event.preventDefault(); // reported once, by onabort
-  });
 }
 
 function saveError(error) {

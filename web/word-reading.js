@@ -164,17 +164,9 @@ export class WordReading extends EventTarget {
     this.letters = { hovered: null, focused: null, pinned: null };
     // Too long: the worker read nothing (its reading is empty), and says why.
     if (result.too_long) {
-      el.reading.dataset.empty = "false";
-      el.reading.dataset.tooLong = "true";
-      el.reading.dataset.word = "";
-      el.reading.dataset.raw = "";
-      el.reading.dataset.unsure = "false";
-      el.best.replaceChildren();
+      this.resetReading({ tooLong: true });
       el.note.textContent = result.message || "That is too long to read as one word: write one word at a time.";
       el.announce.textContent = el.note.textContent;
-      el.others.hidden = true;
-      el.rawLine.hidden = true;
-      this.strip.clear();
       this.dispatchEvent(new Event("change"));
       return;
     }
@@ -222,9 +214,18 @@ export class WordReading extends EventTarget {
 
   showEmpty(clear = true) {
     if (clear) this.shown = null;
+    this.resetReading({ tooLong: false });
+    this.el.note.textContent = this.loaded ? "Write a word on the pad: it is read while you write." : "";
+    this.el.announce.textContent = "";
+    this.dispatchEvent(new Event("change"));
+  }
+
+  /** No word shown: the hooks say empty (or too long), and the letters, the other words and
+   * the strip are cleared. The note is the caller's. */
+  resetReading({ tooLong }) {
     const { el } = this;
-    el.reading.dataset.empty = "true";
-    el.reading.dataset.tooLong = "false";
+    el.reading.dataset.empty = String(!tooLong);
+    el.reading.dataset.tooLong = String(tooLong);
     el.reading.dataset.word = "";
     el.reading.dataset.raw = "";
     el.reading.dataset.unsure = "false";
@@ -233,10 +234,7 @@ export class WordReading extends EventTarget {
     el.others.hidden = true;
     el.raw.replaceChildren();
     el.rawLine.hidden = true;
-    el.note.textContent = this.loaded ? "Write a word on the pad: it is read while you write." : "";
-    el.announce.textContent = "";
     this.strip.clear();
-    this.dispatchEvent(new Event("change"));
   }
 
   /** One button per letter of `text`; spans[i]: the frames of letter i, or null for none.
