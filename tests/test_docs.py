@@ -2,8 +2,9 @@
 
 - The screenshots in docs/ are made by `make docs` (tools/screenshots.js), which records in
   docs/screenshots.json the text each picture shows that depends on the model ("The network
-  knows 94 characters", the answer) and the SHA-256 of the weights/model.npz it was made
-  with. These tests fail when that record contradicts the shipped model.
+  knows 94 characters", the answer) and the SHA-256 of the weights/model.npz (and, for Word
+  mode's, weights/words.npz) it was made with. These tests fail when that record contradicts
+  the shipped models.
 - Every link in the README, the changelog, the model card and docs/*.md resolves: relative
   files exist, and #anchors name a heading (or an explicit anchor) of the file they point to.
 
@@ -23,6 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
 RECORD = DOCS / "screenshots.json"
 MODEL = ROOT / "weights" / "model.npz"
+WORD_MODEL = ROOT / "weights" / "words.npz"
 REMAKE = "run `make docs` to remake the screenshots and docs/screenshots.json"
 
 # The markdown files whose links must resolve.
@@ -64,6 +66,16 @@ def test_the_screenshots_were_made_with_the_shipped_model(record):
     assert made_with == {shipped}, (
         "docs/screenshots.json was made with weights/model.npz %s, but the shipped model is "
         "%s: %s" % (", ".join(sorted(sha[:12] for sha in made_with)), shipped[:12], REMAKE))
+
+
+def test_the_word_screenshots_were_made_with_the_shipped_word_model(record):
+    shipped = sha256_of(WORD_MODEL)
+    word_shots = [shot for shot in record["screenshots"].values() if "word_model" in shot]
+    assert word_shots, "docs/screenshots.json records no Word mode screenshot: " + REMAKE
+    for shot in word_shots:
+        assert shot["word_model"]["sha256"] == shipped, (
+            "%s was made with weights/words.npz %s, but the shipped word model is %s: %s"
+            % (shot["file"], shot["word_model"]["sha256"][:12], shipped[:12], REMAKE))
 
 
 def texts(value):
