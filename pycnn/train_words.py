@@ -58,7 +58,7 @@ CHARACTERS = [chr(code) for code in range(33, 127)]  # printable ASCII, "!" to "
 LABELS = [BLANK_LABEL] + CHARACTERS
 INPUT_SHAPE = (1, HEIGHT, MAX_WIDTH)
 
-ARCHITECTURES = ("words", "words-tiny")
+ARCHITECTURES = ("words", "words-rf", "words-tiny")
 # Options that must not change between a run and its --resume.
 RUN_IDENTITY = ("task", "arch", "epochs", "batch_size", "lr", "weight_decay", "clip_norm",
                 "seed", "limit_train", "limit_val", "patience", "init")
@@ -84,6 +84,18 @@ def architecture(name, n_classes):
                 Conv1D(192, 3), ReLU(), Dropout(0.2),
                 Conv1D(192, 3, dilation=2), ReLU(),
                 Conv1D(192, 3, dilation=4), ReLU(), Dropout(0.2),
+                TimeDense(n_classes)]
+    if name == "words-rf":
+        # "words" with a fourth Conv1D (dilation 8): each frame sees 138 px, about five
+        # characters, for 7% more multiply-adds (33 M for the mean validation word).
+        return [Conv2D(32, 3, padding="same"), ReLU(), MaxPool2D(2),
+                Conv2D(64, 3, padding="same"), ReLU(), MaxPool2D(2),
+                Conv2D(96, 3, padding="same"), ReLU(), MaxPoolHeight(2),
+                Collapse(),
+                Conv1D(192, 3), ReLU(), Dropout(0.2),
+                Conv1D(192, 3, dilation=2), ReLU(),
+                Conv1D(192, 3, dilation=4), ReLU(),
+                Conv1D(192, 3, dilation=8), ReLU(), Dropout(0.2),
                 TimeDense(n_classes)]
     raise UsageError("unknown word architecture %r (choose %s)" % (name, ", ".join(ARCHITECTURES)))
 

@@ -255,8 +255,9 @@ def test_reading_scores():
     assert tw.encode("!") == [1] and tw.encode("~") == [94]
 
 
-def test_the_word_network_costs_and_loads(tmp_path):
-    model = Sequential(tw.architecture("words", len(tw.LABELS)), input_shape=tw.INPUT_SHAPE,
+@pytest.mark.parametrize("arch", ["words", "words-rf"])
+def test_the_word_network_costs_and_loads(tmp_path, arch):
+    model = Sequential(tw.architecture(arch, len(tw.LABELS)), input_shape=tw.INPUT_SHAPE,
                        labels=tw.LABELS, metadata={"task": "words"})
     per_px = tw.multiply_adds(model, 400) / 400
     assert tw.multiply_adds(model, 100) == pytest.approx(100 * per_px, rel=0.01)
