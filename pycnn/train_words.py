@@ -42,6 +42,7 @@ from .read.charsets import edit_distance
 from .read.word_preprocess import HEIGHT, MAX_WIDTH, MIN_WIDTH, WORD_PREPROCESS_VERSION
 from .read.word_reader import BLANK, BLANK_LABEL
 from .train import (
+    WORD_ARCHITECTURES,
     CheckpointKind,
     Prefetch,
     TrainingMonitor,
@@ -58,7 +59,6 @@ CHARACTERS = [chr(code) for code in range(33, 127)]  # printable ASCII, "!" to "
 LABELS = [BLANK_LABEL] + CHARACTERS
 INPUT_SHAPE = (1, HEIGHT, MAX_WIDTH)
 
-ARCHITECTURES = ("words", "words-rf", "words-tiny")
 # Options that must not change between a run and its --resume.
 RUN_IDENTITY = ("task", "arch", "epochs", "batch_size", "lr", "weight_decay", "clip_norm",
                 "seed", "limit_train", "limit_val", "patience", "init")
@@ -97,7 +97,8 @@ def architecture(name, n_classes):
                 Conv1D(192, 3, dilation=4), ReLU(),
                 Conv1D(192, 3, dilation=8), ReLU(), Dropout(0.2),
                 TimeDense(n_classes)]
-    raise UsageError("unknown word architecture %r (choose %s)" % (name, ", ".join(ARCHITECTURES)))
+    raise UsageError("unknown word architecture %r (choose %s)"
+                     % (name, ", ".join(WORD_ARCHITECTURES)))
 
 
 def network(args, n_labels):
