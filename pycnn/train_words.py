@@ -67,36 +67,35 @@ VALIDATION_BATCH = 64
 COST_BUDGET = 60e6  # multiply-adds the page may spend on an average word
 
 
+def _word_network(n_classes, dilations):
+    """Three 3x3 convolutions (they see 18 px of width), the height collapsed into frames, then
+    one 192-filter Conv1D of kernel 3 per dilation, dropout after the first and the last."""
+    layers = [Conv2D(32, 3, padding="same"), ReLU(), MaxPool2D(2),
+              Conv2D(64, 3, padding="same"), ReLU(), MaxPool2D(2),
+              Conv2D(96, 3, padding="same"), ReLU(), MaxPoolHeight(2),
+              Collapse()]
+    for i, dilation in enumerate(dilations):
+        layers += [Conv1D(192, 3, dilation=dilation), ReLU()]
+        if i in (0, len(dilations) - 1):
+            layers.append(Dropout(0.2))
+    return layers + [TimeDense(n_classes)]
+
+
 def architecture(name, n_classes):
-    """The word networks: (1, 32, W) -> (W/4 frames, n_classes). Both pool the width by 4,
+    """The word networks: (1, 32, W) -> (W/4 frames, n_classes). All pool the width by 4,
     so a word of W px gives W // 4 frames (8 for the narrowest image, 32 px)."""
     if name == "words-tiny":  # for tests: trains in seconds
         return [Conv2D(8, 3, padding="same"), ReLU(), MaxPool2D(2),
                 Conv2D(16, 3, padding="same"), ReLU(), MaxPool2D(2), MaxPoolHeight(2),
                 Collapse(), Conv1D(32, 3), ReLU(), TimeDense(n_classes)]
     if name == "words":
-        # 3x3 convolutions see 18 px of width, the Conv1D layers (dilations 1, 2, 4) widen
-        # that to 74 px: about three characters at the preprocessing's 28 px ink height.
-        return [Conv2D(32, 3, padding="same"), ReLU(), MaxPool2D(2),
-                Conv2D(64, 3, padding="same"), ReLU(), MaxPool2D(2),
-                Conv2D(96, 3, padding="same"), ReLU(), MaxPoolHeight(2),
-                Collapse(),
-                Conv1D(192, 3), ReLU(), Dropout(0.2),
-                Conv1D(192, 3, dilation=2), ReLU(),
-                Conv1D(192, 3, dilation=4), ReLU(), Dropout(0.2),
-                TimeDense(n_classes)]
+        # Dilations 1, 2, 4 widen the 18 px to 74 px: about three characters at the
+        # preprocessing's 28 px ink height.
+        return _word_network(n_classes, (1, 2, 4))
     if name == "words-rf":
-        # "words" with a fourth Conv1D (dilation 8): each frame sees 138 px, about five
-        # characters, for 7% more multiply-adds (33 M for the mean validation word).
-        return [Conv2D(32, 3, padding="same"), ReLU(), MaxPool2D(2),
-                Conv2D(64, 3, padding="same"), ReLU(), MaxPool2D(2),
-                Conv2D(96, 3, padding="same"), ReLU(), MaxPoolHeight(2),
-                Collapse(),
-                Conv1D(192, 3), ReLU(), Dropout(0.2),
-                Conv1D(192, 3, dilation=2), ReLU(),
-                Conv1D(192, 3, dilation=4), ReLU(),
-                Conv1D(192, 3, dilation=8), ReLU(), Dropout(0.2),
-                TimeDense(n_classes)]
+        # A fourth Conv1D (dilation 8): each frame sees 138 px, about five characters, for 7%
+        # more multiply-adds (33 M for the mean validation word).
+        return _word_network(n_classes, (1, 2, 4, 8))
     raise UsageError("unknown word architecture %r (choose %s)"
                      % (name, ", ".join(WORD_ARCHITECTURES)))
 
