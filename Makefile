@@ -30,14 +30,18 @@ FINE_TUNE_ARGS ?= --init runs/train/canvas.npz --paper 0.3 --epochs 6 --lr 5e-4 
 
 .PHONY: run test lint unit compat e2e bench build train train-words evaluate clean docs
 
-# The word model (weights/words.npz, see weights/README.md): 4 epochs of a 20-epoch cosine
-# schedule, then 8 epochs from those weights on a fresh cosine from 8e-4 (a second stage:
-# the first run's remaining 16 epochs did not fit one working session), then the decoder's
-# weights chosen on the validation writers (pycnn/fit_word_decoder.py).
+# The word model (weights/words.npz, see weights/words.md): 4 epochs of a 20-epoch cosine
+# schedule, then two more stages from those weights, each on a fresh cosine of its own (8
+# epochs from 8e-4, then 8 from 6e-4: a whole long schedule did not fit one working
+# session), then the decoder's weights chosen on the validation writers
+# (pycnn/fit_word_decoder.py).
 WORDS_STAGE1_ARGS ?= --task words --arch words --epochs 20 --stop-after 4 \
 	--out runs/words/stage1.npz --checkpoint runs/words/stage1-checkpoint.npz
 WORDS_STAGE2_ARGS ?= --task words --arch words --epochs 8 --lr 8e-4 --seed 1 \
 	--init runs/words/stage1.npz --checkpoint runs/words/stage2-checkpoint.npz \
+	--out runs/words/stage2.npz
+WORDS_STAGE3_ARGS ?= --task words --arch words --epochs 8 --lr 6e-4 --seed 2 \
+	--init runs/words/stage2.npz --checkpoint runs/words/stage3-checkpoint.npz \
 	--out weights/words.npz --report-dir runs/words/report
 
 # --- set-up -----------------------------------------------------------------
@@ -113,6 +117,7 @@ train: py-deps
 train-words: py-deps
 	OPENBLAS_NUM_THREADS=1 $(VPY) -m pycnn.train $(WORDS_STAGE1_ARGS)
 	OPENBLAS_NUM_THREADS=1 $(VPY) -m pycnn.train $(WORDS_STAGE2_ARGS)
+	OPENBLAS_NUM_THREADS=1 $(VPY) -m pycnn.train $(WORDS_STAGE3_ARGS)
 	OPENBLAS_NUM_THREADS=1 $(VPY) -m pycnn.fit_word_decoder --model weights/words.npz
 
 evaluate: py-deps
