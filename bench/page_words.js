@@ -33,7 +33,7 @@ const fs = require("node:fs");
 const os = require("node:os");
 const path = require("node:path");
 const { chromium } = require("@playwright/test");
-const { runPython } = require("../tests/e2e/helpers");
+const { drawWordStrokes, runPython, waitForWordReading, wordReadings } = require("../tests/e2e/helpers");
 const { ROOT, CHROMIUM_PATH, CHROMIUM_ARGS } = require("../tests/e2e/env");
 const { option, startServer, quantile } = require("./browser");
 
@@ -101,30 +101,14 @@ async function newContext(browser) {
   return context;
 }
 
-const readings = (page) => page.evaluate(() => Number(document.querySelector("#word-reading").dataset.count));
-
-/** Drag the mouse along strokes in units of the pad's height (x from its centre, y from its
- * top), as tests/e2e/helpers.js drawWordStrokes; after each stroke, wait for its reading. */
+/** Write a word on the word pad (helpers.drawWordStrokes); with waitEachStroke, wait for
+ * each stroke's reading before the next. */
 async function writeWord(page, strokes, waitEachStroke) {
-  const box = await page.locator("#word-pad").boundingBox();
-  const at = ([x, y]) => [box.x + box.width / 2 + x * box.height, box.y + y * box.height];
-  for (const stroke of strokes) {
-    const before = await readings(page);
-    await page.mouse.move(...at(stroke[0]));
-    await page.mouse.down();
-    for (const point of stroke.slice(1)) await page.mouse.move(...at(point));
-    await page.mouse.up();
-    if (waitEachStroke) await settle(page, before);
-  }
-}
-
-async function settle(page, before) {
-  await page.waitForFunction(
-    (count) => Number(document.querySelector("#word-reading").dataset.count) > count &&
-      window.pycnnTest.word.settled(),
-    before,
-    { timeout: 120_000 },
-  );
+  let before = await wordReadings(page);
+  await drawWordStrokes(page, strokes, waitEachStroke ? async () => {
+    await waitForWordReading(page, before, 120_000);
+    before = await wordReadings(page);
+  } : null);
 }
 
 async function clearPad(page) {
@@ -181,7 +165,7 @@ async function chooseWordMode(page, sample, context) {
   await page.locator("#mode-word").click();
   await page.waitForSelector("body[data-words-ready='true']", { timeout: 300_000 });
   await writeWord(page, sample.strokes, false);
-  await settle(page, 0);
+  await waitForWordReading(page, 0, 120_000);
   context.off("requestfinished", count);
   const t = await page.evaluate(() => window.wordTimes);
   // The first stroke is written once Word mode is ready; the time spent writing it is the

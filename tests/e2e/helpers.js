@@ -213,16 +213,21 @@ async function drawWordStrokes(page, strokes, afterStroke = null) {
     strokes, afterStroke);
 }
 
-/** Write a word on the word pad and wait for the reading of all of its ink. */
-async function writeWord(page, strokes) {
-  const before = await wordReadings(page);
-  await drawWordStrokes(page, strokes);
+/** Wait for a reading after the `before`-th (wordReadings) that belongs to all the ink. */
+async function waitForWordReading(page, before, timeout = 60_000) {
   await page.waitForFunction(
     (count) => Number(document.querySelector("#word-reading").dataset.count) > count &&
       window.pycnnTest.word.settled(),
     before,
-    { timeout: 60_000 },
+    { timeout },
   );
+}
+
+/** Write a word on the word pad and wait for the reading of all of its ink. */
+async function writeWord(page, strokes) {
+  const before = await wordReadings(page);
+  await drawWordStrokes(page, strokes);
+  await waitForWordReading(page, before);
 }
 
 /** The reading on screen, as the page holds it (window.pycnnTest.word.shown()). */
@@ -276,6 +281,7 @@ module.exports = {
   wordReadings,
   settleWord,
   drawWordStrokes,
+  waitForWordReading,
   writeWord,
   shownWord,
   servedWordModel,
