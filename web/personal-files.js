@@ -6,16 +6,16 @@
 // everything a person taught the page; Word mode's own Export and Import call the same two
 // methods with its own status lines.
 
+import { ExampleError, LIMITS, exampleKey, examplesFileText, parseExamplesAndWords } from "./examples-file.js";
+import { sentence } from "./learning.js";
+import { newLabels } from "./new-symbol.js";
+import { $, plural, showError } from "./ui-helpers.js";
+
 /** Your words (web/personal-words.js), imported when a file is exported or imported, so
  * Character mode's start-up loads nothing of Word mode. */
 async function openPersonalWords() {
   return (await import("./personal-words.js")).openPersonalWords();
 }
-
-import { ExampleError, LIMITS, exampleKey, examplesFileText, parseExamplesAndWords } from "./examples-file.js";
-import { sentence } from "./learning.js";
-import { newLabels } from "./new-symbol.js";
-import { $, plural, showError } from "./ui-helpers.js";
 
 const MODEL_FILE = "my-model.npz"; // the exported personal model
 const MAX_MODEL_BYTES = 64 * 1024 * 1024; // an imported model file larger than this is refused unread
