@@ -93,7 +93,7 @@ TASK_DEFAULTS = {
     "characters": {"arch": "default", "out": "weights/model.npz", "epochs": 30,
                    "batch_size": 64, "lr": 2e-3},
     "words": {"arch": "words", "out": "weights/words.npz", "epochs": 20, "batch_size": 32,
-              "lr": 1e-3, "clip_norm": 5.0},
+              "lr": 1e-3, "clip_norm": 5.0, "augment": "standard"},
 }
 
 
@@ -137,6 +137,9 @@ def parse_args(argv):
     p.add_argument("--clip-norm", type=float, default=None,
                    help="words only: scale each step's gradients down to this global norm "
                         "when larger (5; 0: off)")
+    p.add_argument("--augment", default=None, choices=("standard", "strong"),
+                   help="words only: how hard the training words are distorted (standard; "
+                        "strong adds stretch along the line and a wavy baseline)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     args = p.parse_args(argv)
     check_task_options(args)
@@ -170,6 +173,8 @@ def check_task_options(args):
                              % args.arch)
         if args.clip_norm is not None:
             raise UsageError("--clip-norm is for --task words only")
+        if args.augment is not None:
+            raise UsageError("--augment is for --task words only")
         return
     if args.arch is not None and args.arch not in WORD_ARCHITECTURES:
         raise UsageError("--arch %s is a character architecture; --task words trains %s"

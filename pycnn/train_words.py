@@ -61,7 +61,7 @@ INPUT_SHAPE = (1, HEIGHT, MAX_WIDTH)
 
 # Options that must not change between a run and its --resume.
 RUN_IDENTITY = ("task", "arch", "epochs", "batch_size", "lr", "weight_decay", "clip_norm",
-                "seed", "limit_train", "limit_val", "patience", "init")
+                "seed", "limit_train", "limit_val", "patience", "init", "augment")
 CHUNK_BATCHES = 32  # batches rendered together, and sorted by width together
 VALIDATION_BATCH = 64
 COST_BUDGET = 60e6  # multiply-adds the page may spend on an average word
@@ -166,13 +166,14 @@ def label_batch(texts):
 
 # --- rendering -------------------------------------------------------------------------------
 
-def render(data, indices, rng, augment):
+def render(data, indices, rng, augment, strength="standard"):
     """(images, texts) of words `indices`: each drawn like the page's word pad, then
     preprocessed (`word_render.render_words`), a float32 (HEIGHT, W) image. A word that
     gives no image (no ink, or too long to read as one word) is left out."""
     from .data.word_render import render_words
 
-    images, texts, _ = render_words(data, indices, rng=rng, augment=augment)
+    images, texts, _ = render_words(data, indices, rng=rng, augment=augment,
+                                    strength=strength)
     return [_checked_image(im) for im in images], [str(t) for t in texts]
 
 
@@ -191,8 +192,9 @@ class WordChunks(Prefetch):
     the last). The words are shuffled by (seed, e) and dealt into chunks of chunk_size;
     chunk k is drawn with the generator seeded by (seed, e, k)."""
 
-    def __init__(self, data, indices, seed, chunk_size, epochs):
+    def __init__(self, data, indices, seed, chunk_size, epochs, strength="standard"):
         super().__init__()
+        self.strength = strength
         self.data, self.indices, self.seed = data, np.asarray(indices), seed
         self.chunk_size, self.epochs = chunk_size, epochs
         self.n_chunks = -(-len(self.indices) // chunk_size)
@@ -205,7 +207,7 @@ class WordChunks(Prefetch):
         epoch, chunk = key
         words = self.words(epoch, chunk)
         rng = np.random.RandomState([self.seed, epoch, chunk, 1])
-        images, texts = render(self.data, words, rng, augment=True)
+        images, texts = render(self.data, words, rng, augment=True, strength=self.strength)
         return images, texts, len(words) - len(images)
 
     def _next(self, key):
@@ -369,7 +371,8 @@ def training_metadata(args, state):
         "epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr,
         "weight_decay": args.weight_decay, "clip_norm": args.clip_norm, "seed": args.seed,
         "limit_train": args.limit_train, "limit_val": args.limit_val,
-        "patience": args.patience, "init": args.init, "best_epoch": state["best_epoch"],
+        "patience": args.patience, "init": args.init, "augment": args.augment,
+        "best_epoch": state["best_epoch"],
         "best_val_cer": state["best_val_cer"], "split": "writer-disjoint (pycnn.data.unipen)",
         "date": time.strftime("%Y-%m-%d"),
     }
@@ -466,7 +469,7 @@ def train_words(args):
                               summary)
         schedule = CosineSchedule(args.lr, args.epochs, min_lr=args.lr * 0.01, warmup=1)
         chunks = WordChunks(data, train_idx, args.seed, args.batch_size * CHUNK_BATCHES,
-                            args.epochs)
+                            args.epochs, args.augment)
         for epoch in range(state["epochs_done"], args.epochs):
             logs = train_epoch(model, optimizer, chunks, epoch, args, schedule,
                                monitor.progress)

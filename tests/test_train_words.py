@@ -91,6 +91,7 @@ def test_a_short_run_writes_a_word_model_and_its_report(tmp_path, data_path, cap
     training = meta["training"]
     assert training["arch"] == "words-tiny" and training["epochs"] == 2
     assert training["lr"] == 1e-3 and training["clip_norm"] == 5.0
+    assert training["augment"] == "standard"
     assert 1 <= training["best_epoch"] <= 2 and training["best_val_cer"] >= 0
     assert len(training["data_fingerprint"]) == 64
     assert training["multiply_adds_per_word"] > 0 and training["val_mean_width"] >= MIN_WIDTH
@@ -126,6 +127,8 @@ def test_interrupted_then_resumed_training_matches_uninterrupted(tmp_path, data_
     # A resume with other options, or on other data, is refused.
     code, _ = _train(tmp_path, data_path, "resumed", ["--resume", "--clip-norm", "1"])
     assert code == 2 and "different options (--clip-norm 5.0)" in capsys.readouterr().err
+    code, _ = _train(tmp_path, data_path, "resumed", ["--resume", "--augment", "strong"])
+    assert code == 2 and "different options (--augment standard)" in capsys.readouterr().err
     other = words_file(tmp_path / "other.npz", [w[::-1] for w in VOCABULARY] * len(WRITERS),
                        [writer for writer in WRITERS for _ in VOCABULARY])
     code = run_cli(train.main, RUN + ["--data", str(other), "--out",
@@ -140,6 +143,8 @@ def test_interrupted_then_resumed_training_matches_uninterrupted(tmp_path, data_
     (["--task", "words", "--clip-norm", "nan"], "--clip-norm must be between"),
     (["--task", "words", "--clip-norm", "-1"], "--clip-norm must be between"),
     (["--clip-norm", "1"], "--clip-norm is for --task words only"),
+    (["--augment", "strong"], "--augment is for --task words only"),
+    (["--task", "words", "--augment", "wild"], "invalid choice"),
     (["--task", "words", "--batch-size", "1000"], "--batch-size must be between 1 and 256"),
     (["--task", "words", "--lr", "inf"], "--lr must be between"),
     (["--task", "sentences"], "invalid choice"),

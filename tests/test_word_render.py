@@ -9,6 +9,7 @@ from pycnn.data import word_render
 from pycnn.data.render import canvas_alpha, rasterize
 from pycnn.data.word_render import (
     _temper_rotation,
+    _warp_along_line,
     ink_on_word_pad,
     rasterize_wide,
     reference_heights,
@@ -138,9 +139,39 @@ def test_rendering_is_deterministic_and_augmentation_changes_images_not_labels(d
         render_words(data, indices, augment=True)
 
 
-def test_augmented_pads_keep_the_word_inside_the_pad(data):
+def test_strong_augmentation_is_seeded_keeps_labels_and_differs_from_standard(data):
+    indices = np.arange(len(data) - 1)
+    standard, texts, _ = render_words(data, indices, rng=7, augment=True)
+    strong, strong_texts, kept = render_words(data, indices, rng=7, augment=True,
+                                              strength="strong")
+    again, _, _ = render_words(data, indices, rng=7, augment=True, strength="strong")
+    assert strong_texts == texts and list(kept) == list(indices)
+    for a, b in zip(strong, again):
+        np.testing.assert_array_equal(a, b)
+    assert sum(a.shape != b.shape or np.abs(a - b).max() > 0.1
+               for a, b in zip(strong, standard)) >= len(indices) - 1
+    with pytest.raises(ValueError, match="strength"):
+        render_words(data, indices, rng=7, augment=True, strength="wild")
+
+
+def test_the_warp_along_the_line_keeps_letters_in_order_and_the_baseline_near():
+    x = np.linspace(-4.0, 4.0, 801)
+    unit = np.stack([np.tile(x, 50), np.zeros(801 * 50)], axis=1)  # 50 flat words
+    owner = np.repeat(np.arange(50), 801)
+    warped = _warp_along_line(unit, owner, 50, np.random.default_rng(0)).reshape(50, 801, 2)
+    steps = np.diff(warped[:, :, 0], axis=1) / np.diff(x)
+    # Each stretch moves x by a wave whose slope is at most STRETCH_SLOPE: nothing crosses.
+    assert steps.min() >= 1 - word_render.STRETCH_SLOPE - 1e-9
+    assert steps.max() <= 1 + word_render.STRETCH_SLOPE + 1e-9
+    assert steps.min() < 0.9 and steps.max() > 1.1  # and it does stretch and squeeze
+    assert np.abs(warped[:, :, 1]).max() <= word_render.BASELINE_AMPLITUDE
+    assert np.abs(warped[:, :, 1]).max() > word_render.BASELINE_AMPLITUDE / 2
+
+
+@pytest.mark.parametrize("strength", ["standard", "strong"])
+def test_augmented_pads_keep_the_word_inside_the_pad(data, strength):
     pads = render_word_pads(data, np.arange(len(data) - 1), rng=np.random.default_rng(3),
-                            augment=True)
+                            augment=True, strength=strength)
     for pad in pads:
         assert pad.shape[0] == word_render.PAD_HEIGHT and pad.shape[1] >= pad.shape[0]
         assert pad[0].max() == 0 and pad[-1].max() == 0  # never cut at the top or bottom

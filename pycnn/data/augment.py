@@ -31,14 +31,18 @@ ELASTIC_WAVES = 3  # sine waves per displacement axis
 ELASTIC_CYCLES = (0.4, 1.2)  # wave frequency, in cycles per character size
 
 
-def augment_points(unit_xy, sample_of_point, n_samples, rng):
-    """Randomly distort normalised points (P, 2) of n_samples characters; returns (P, 2)."""
+def augment_points(unit_xy, sample_of_point, n_samples, rng, strength=1.0):
+    """Randomly distort normalised points (P, 2) of n_samples characters; returns (P, 2).
+
+    strength scales the elastic amplitude, the aspect range and the shear range (not the
+    rotation); 1 is the characters' augmentation, and the random draws are the same for any
+    strength, so strength 1 gives exactly what it always gave."""
     xy = np.asarray(unit_xy, dtype=np.float64)
     owner = np.asarray(sample_of_point, dtype=np.int64)
     x, y = xy[:, 0], xy[:, 1]
 
     shift = np.zeros_like(xy)
-    amplitude = ELASTIC_AMPLITUDE / np.sqrt(ELASTIC_WAVES)
+    amplitude = strength * ELASTIC_AMPLITUDE / np.sqrt(ELASTIC_WAVES)
     for axis in range(2):
         for _ in range(ELASTIC_WAVES):
             cycles = rng.uniform(ELASTIC_CYCLES[0], ELASTIC_CYCLES[1], size=n_samples)
@@ -50,9 +54,10 @@ def augment_points(unit_xy, sample_of_point, n_samples, rng):
             shift[:, axis] += weight[owner] * np.sin(u * x + v * y + phase[owner])
     x, y = x + shift[:, 0], y + shift[:, 1]
 
-    aspect = np.exp(rng.uniform(-ASPECT_LOG, ASPECT_LOG, size=n_samples) / 2.0)[owner]
+    aspect_log = strength * ASPECT_LOG
+    aspect = np.exp(rng.uniform(-aspect_log, aspect_log, size=n_samples) / 2.0)[owner]
     x, y = x * aspect, y / aspect
-    shear = rng.uniform(-SHEAR, SHEAR, size=n_samples)[owner]
+    shear = rng.uniform(-strength * SHEAR, strength * SHEAR, size=n_samples)[owner]
     x = x + shear * y
     angle = np.radians(rng.uniform(-ROTATION_DEGREES, ROTATION_DEGREES, size=n_samples))[owner]
     cos, sin = np.cos(angle), np.sin(angle)

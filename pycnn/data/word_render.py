@@ -28,6 +28,11 @@ the word 2 times): see `_temper_rotation`. Then the word's size on the pad (WORD
 the brush width (the page slider's range) and its sub-pixel position are drawn at random.
 Labels stay honest: no flips, small tilt and slant.
 
+`strength="strong"` (the trainer's `--augment strong`) makes the characters' distortions
+STRONG_SCALE times as strong and adds two that only a word has, and in which writers differ:
+its letters and gaps stretched and squeezed along the line (a smooth monotone warp of x, so
+the letters keep their order) and a wavy baseline. See `_warp_along_line`.
+
 The rasterizer draws square pads; a word's wide pad is drawn as a row of square tiles, each
 segment of the path given to the tiles within a brush's reach of it, clipped to the columns
 that can ink them: the union of discs along the path is the same, so the ink is that of one
@@ -73,6 +78,16 @@ SIDE_MARGIN_BRUSHES = 1.0
 MIN_WRITER_WORDS = 5
 # Of augment_points's rotation, what is kept (1/3 of +-12 degrees: +-4 degrees of tilt).
 ROTATION_KEPT = 1.0 / 3.0
+# --augment strong: elastic jitter, slant and aspect ranges times this (tilt stays +-4 degrees).
+STRONG_SCALE = 1.7
+# The warp along the line: its largest slope (below 1, so x keeps its order) and its
+# wavelength, in writer heights (a letter is about half of one).
+STRETCH_SLOPE = 0.35
+STRETCH_WAVELENGTH = (1.0, 4.0)
+# The wavy baseline: its largest amplitude (of the writer's height) and wavelength.
+BASELINE_AMPLITUDE = 0.05
+BASELINE_WAVELENGTH = (2.0, 6.0)
+AUGMENT_STRENGTHS = ("standard", "strong")
 RENDER_CHUNK = 64  # words rasterised together: bounds memory, keeps NumPy calls large
 
 _REFERENCE_CACHE = weakref.WeakKeyDictionary()
@@ -140,6 +155,22 @@ def _temper_rotation(before, after, owner, n_samples, kept=ROTATION_KEPT):
     cos, sin = np.cos(back), np.sin(back)
     x, y = v[:, 0], v[:, 1]
     return np.stack([cos * x - sin * y, sin * x + cos * y], axis=1)
+
+
+def _warp_along_line(unit, owner, n_samples, rng):
+    """Points in writer-height units -> the same words with their letters and gaps
+    stretched or squeezed along the line (x += a sin(k x + p), |a k| <= STRETCH_SLOPE, so
+    x stays in order) and their baseline waved (y += b sin(k' x + p'))."""
+    x, y = unit[:, 0], unit[:, 1]
+    k = 2.0 * np.pi / rng.uniform(STRETCH_WAVELENGTH[0], STRETCH_WAVELENGTH[1], n_samples)
+    a = rng.uniform(0.0, STRETCH_SLOPE, n_samples) / k
+    p = rng.uniform(0.0, 2.0 * np.pi, n_samples)
+    kb = 2.0 * np.pi / rng.uniform(BASELINE_WAVELENGTH[0], BASELINE_WAVELENGTH[1], n_samples)
+    b = rng.uniform(-BASELINE_AMPLITUDE, BASELINE_AMPLITUDE, n_samples)
+    pb = rng.uniform(0.0, 2.0 * np.pi, n_samples)
+    warped_x = x + a[owner] * np.sin(k[owner] * x + p[owner])
+    warped_y = y + b[owner] * np.sin(kb[owner] * x + pb[owner])
+    return np.stack([warped_x, warped_y], axis=1)
 
 
 def rasterize_wide(xy, connects_next, owner, pad_widths, pad_height, line_width):
@@ -223,9 +254,13 @@ def ink_on_word_pad(strokes, pad_width, pad_height,
     return canvas_alpha(pad)
 
 
-def render_word_pads(data, indices, rng=None, augment=False, pad_height=PAD_HEIGHT):
+def render_word_pads(data, indices, rng=None, augment=False, pad_height=PAD_HEIGHT,
+                     strength="standard"):
     """Words -> list of (pad_height, W_i) float32 canvas alpha (8 bits), before
-    preprocessing: what the page's word pad would hand over for each word."""
+    preprocessing: what the page's word pad would hand over for each word. strength (one of
+    AUGMENT_STRENGTHS) says how hard augment=True distorts."""
+    if strength not in AUGMENT_STRENGTHS:
+        raise ValueError("strength must be one of %s, not %r" % (AUGMENT_STRENGTHS, strength))
     indices = np.asarray(indices, dtype=np.int64).reshape(-1)
     n = len(indices)
     if n == 0:
@@ -235,8 +270,11 @@ def render_word_pads(data, indices, rng=None, augment=False, pad_height=PAD_HEIG
     lower, upper = sample_bounds(xy, owner, n)
     unit = (xy - ((lower + upper) / 2.0)[owner]) / reference[owner, None]
     if augment:
-        augmented = augment_points(unit, owner, n, rng)
+        strong = strength == "strong"
+        augmented = augment_points(unit, owner, n, rng, STRONG_SCALE if strong else 1.0)
         unit = _temper_rotation(unit, augmented, owner, n)
+        if strong:
+            unit = _warp_along_line(unit, owner, n, rng)
         fill = rng.uniform(WORD_FILL_RANGE[0], WORD_FILL_RANGE[1], size=n)
         fraction = rng.uniform(LINE_WIDTH_FRACTION_RANGE[0], LINE_WIDTH_FRACTION_RANGE[1], n)
         jitter = rng.uniform(0.0, 1.0, size=(n, 2))
@@ -262,7 +300,8 @@ def render_word_pads(data, indices, rng=None, augment=False, pad_height=PAD_HEIG
     return [canvas_alpha(pad) for pad in pads]
 
 
-def render_words(data, indices, rng=None, augment=False, pad_height=PAD_HEIGHT):
+def render_words(data, indices, rng=None, augment=False, pad_height=PAD_HEIGHT,
+                 strength="standard"):
     """Words `indices` of a WordData -> (images, texts, kept).
 
     images: list of float32 (HEIGHT, W_i) network inputs in [0, 1] (`preprocess_word_ink`
@@ -270,7 +309,7 @@ def render_words(data, indices, rng=None, augment=False, pad_height=PAD_HEIGHT):
     the indices they come from. A word that gives no image (no ink, or too long to read as
     one word: `WordTooLongError`) is left out of all three.
     rng: numpy Generator, RandomState or int seed, required when augment=True; the same seed
-    and indices give the same images.
+    and indices give the same images. strength: "standard" or "strong" (see the module).
     """
     indices = np.asarray(indices, dtype=np.int64).reshape(-1)
     if augment:
@@ -281,7 +320,8 @@ def render_words(data, indices, rng=None, augment=False, pad_height=PAD_HEIGHT):
     images, texts, kept = [], [], []
     for begin in range(0, len(indices), RENDER_CHUNK):
         chunk = indices[begin : begin + RENDER_CHUNK]
-        pads = render_word_pads(data, chunk, rng=rng, augment=augment, pad_height=pad_height)
+        pads = render_word_pads(data, chunk, rng=rng, augment=augment, pad_height=pad_height,
+                                strength=strength)
         for index, pad in zip(chunk, pads):
             try:
                 image = preprocess_word_ink(pad)
@@ -293,5 +333,5 @@ def render_words(data, indices, rng=None, augment=False, pad_height=PAD_HEIGHT):
     return images, texts, np.asarray(kept, dtype=np.int64)
 
 
-__all__ = ["HEIGHT", "MIN_WIDTH", "PAD_HEIGHT", "ink_on_word_pad", "reference_heights",
+__all__ = ["AUGMENT_STRENGTHS", "HEIGHT", "MIN_WIDTH", "PAD_HEIGHT", "ink_on_word_pad", "reference_heights",
            "render_word_pads", "render_words", "rasterize_wide"]
