@@ -333,5 +333,5 @@ def render_words(data, indices, rng=None, augment=False, pad_height=PAD_HEIGHT,
     return images, texts, np.asarray(kept, dtype=np.int64)
 
 
-__all__ = ["AUGMENT_STRENGTHS", "HEIGHT", "MIN_WIDTH", "PAD_HEIGHT", "ink_on_word_pad", "reference_heights",
-           "render_word_pads", "render_words", "rasterize_wide"]
+__all__ = ["AUGMENT_STRENGTHS", "HEIGHT", "MIN_WIDTH", "PAD_HEIGHT", "ink_on_word_pad",
+           "reference_heights", "render_word_pads", "render_words", "rasterize_wide"]
