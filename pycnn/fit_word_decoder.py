@@ -43,6 +43,7 @@ GRID = {
     "upper_penalty": (0.0, 1.0, 2.0, 3.0, 5.0),
     "mixed_case_penalty": (1.0, 2.0, 4.0, 8.0),
     "keep_mark": (0.1, 0.3, 0.5, 0.7, 0.9, 1.01),
+    "affix_log_prior": (-1.0, -2.0, -3.5, -5.0, -7.0, -10.0, -15.0),
 }
 assert tuple(GRID) == word_decode.TUNABLE
 

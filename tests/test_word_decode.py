@@ -227,6 +227,23 @@ def test_mixed_case_is_penalised_but_kept_when_written_clearly():
     assert first(unsure) == "Mission"
 
 
+def test_a_lexicon_word_keeps_the_marks_written_around_it():
+    # "hello," and "(world": the frames say the marks, and the core word is in the list.
+    for text in ("hello,", "(world", "Hello.", "\"word\""):
+        result = decode(spell(*text), LABELS, SMALL)
+        entry = result["candidates"][0]
+        assert first(result) == text and entry["kind"] == "lexicon"
+        core = text.strip(",.(\"").lower()
+        assert entry["log_prior"] == pytest.approx(SMALL.log_prior_of(core) - 5.0)
+    # A lexicon word with an unsure mark after it: the prior on marks decides.
+    z = spell(*"hello", {",": 0.8, BLANK: 0.18})
+    assert first(decode(z, LABELS, SMALL, affix_log_prior=-1.0)) == "hello,"
+    assert first(decode(z, LABELS, SMALL, affix_log_prior=-10.0)) == "hello"
+    # Marks around text outside the list are still text outside the list.
+    assert decode(spell(*"qwzxv."), LABELS, SMALL)["candidates"][0]["kind"] == "oov"
+    assert decode(spell(*"(1998)"), LABELS, SMALL)["candidates"][0]["kind"] == "nonword"
+
+
 def test_digits_read_a_number_and_skip_the_lexicon():
     z = spell({"l": 0.55, "1": 0.4}, {"O": 0.6, "0": 0.35}, {"S": 0.5, "5": 0.45})
     everything = decode(z, LABELS, SMALL)

@@ -14,6 +14,9 @@ i + 1. `decode` gives two readings:
   where log p(text | frames) is CTC's exact likelihood (all alignments summed), and
 
       log_prior = log of the word's share of the lexicon's frequencies  for a lexicon word,
+                  that + affix_log_prior  for a lexicon word with marks before or after
+                                      it ("holiday.", "(before", "Computer,": words written
+                                      out of a sentence keep its punctuation),
                   nonword_log_prior   for text without letters (numbers, marks: "1998", ","),
                   oov_log_prior       for any other text (a word the lexicon lacks);
       case_penalty = 0 for a lexicon entry as written (the shipped entries are lowercase),
@@ -21,6 +24,9 @@ i + 1. `decode` gives two readings:
                      entry "word" by the decoder, or read outside the lexicon; the frames
                      tell the cases apart), mixed_case_penalty for any other mix of cases
                      ("MissioN"), which only text outside the lexicon can have.
+
+  Affixed words are found as texts outside the lexicon are, by the free search below, and
+  scored with their core's prior; the trie search reads bare words only.
 
   So the raw reading always competes (with the out-of-vocabulary prior), and a lexicon word
   beats it only when the frames leave the difference to the prior.
@@ -69,6 +75,7 @@ TITLE_PENALTY = 1.0
 UPPER_PENALTY = 2.0
 MIXED_CASE_PENALTY = 2.0
 KEEP_MARK = 0.7
+AFFIX_LOG_PRIOR = -5.0  # marks around a lexicon word: about one word in 150
 BEAM = 64  # lexicon prefixes carried from one depth to the next
 FREE_BEAM = 16  # free-text prefixes carried from one depth to the next
 FREE_LONGER = 2  # free texts at most this many characters longer than the raw reading
@@ -76,7 +83,7 @@ WORD_BATCH = 64  # lexicon words scored at a time, most promising first
 # The weights `python -m pycnn.fit_word_decoder` chooses on validation writers and stores in
 # a word model's metadata ("decoder"), as keyword arguments of `decode`.
 TUNABLE = ("lm_weight", "oov_log_prior", "nonword_log_prior", "title_penalty",
-           "upper_penalty", "mixed_case_penalty", "keep_mark")
+           "upper_penalty", "mixed_case_penalty", "keep_mark", "affix_log_prior")
 MAX_FRAMES = 4096
 MAX_TOP = 100
 MAX_FREE_LENGTH = 64
@@ -329,8 +336,9 @@ class _Scorer:
     """The prior part of the score of any text (see the module docstring)."""
 
     def __init__(self, lexicon, lm_weight, oov_log_prior, nonword_log_prior, penalties,
-                 mixed_case_penalty):
+                 mixed_case_penalty, affix_log_prior=AFFIX_LOG_PRIOR):
         self.lexicon = lexicon
+        self.affix_log_prior = affix_log_prior
         self.lm_weight = lm_weight
         self.oov_log_prior = oov_log_prior
         self.nonword_log_prior = nonword_log_prior
@@ -342,27 +350,23 @@ class _Scorer:
         bound: what is in the lexicon, the lexicon's search finds)."""
         if self.lexicon is None:
             return 0.0
-        return self.lm_weight * max(self.oov_log_prior, self.nonword_log_prior)
+        affixed = self.lexicon.max_log_prior + self.affix_log_prior if len(self.lexicon) \
+            else _NEG_INF
+        return self.lm_weight * max(self.oov_log_prior, self.nonword_log_prior, affixed)
 
     def prior(self, text):
         """(log_prior, penalty, kind) of `text`: kind is "lexicon", "oov", "nonword" or,
         without a lexicon, "text"."""
         if self.lexicon is None:
             return 0.0, 0.0, "text"
-        found = None
-        for entry, mode in ((text, 0), (text[:1].lower() + text[1:], 1), (text.lower(), 2)):
-            if mode == 1 and not (entry[:1].islower() and entry != text):
-                continue
-            if mode == 2 and (entry.upper() != text or entry == text):
-                continue
-            log_prior = self.lexicon.log_prior_of(entry)
-            if log_prior is not None:
-                option = (self.lm_weight * log_prior - self.penalties[mode], log_prior,
-                          self.penalties[mode])
-                if found is None or option[0] > found[0]:
-                    found = option
+        found = self._lexicon_prior(text)
         if found is not None:
-            return found[1], found[2], "lexicon"
+            return found[0], found[1], "lexicon"
+        core, affixed = _strip_marks(text)
+        if affixed:
+            found = self._lexicon_prior(core)
+            if found is not None:
+                return found[0] + self.affix_log_prior, found[1], "lexicon"
         letters = [c for c in text if c.isalpha()]
         if not letters:
             return self.nonword_log_prior, 0.0, "nonword"
@@ -376,12 +380,42 @@ class _Scorer:
             penalty = self.mixed_case_penalty
         return self.oov_log_prior, penalty, "oov"
 
+    def _lexicon_prior(self, text):
+        """(log_prior, penalty) of `text` as a lexicon entry written as is, as "Word" or
+        as "WORD" (the best of these), or None when it is none of them."""
+        found = None
+        for entry, mode in ((text, 0), (text[:1].lower() + text[1:], 1), (text.lower(), 2)):
+            if mode == 1 and not (entry[:1].islower() and entry != text):
+                continue
+            if mode == 2 and (entry.upper() != text or entry == text):
+                continue
+            log_prior = self.lexicon.log_prior_of(entry)
+            if log_prior is not None:
+                option = (self.lm_weight * log_prior - self.penalties[mode], log_prior,
+                          self.penalties[mode])
+                if found is None or option[0] > found[0]:
+                    found = option
+        return None if found is None else found[1:]
+
     def entry(self, text, log_likelihood, log_prior=None, penalty=None, kind=None):
         if log_prior is None:
             log_prior, penalty, kind = self.prior(text)
         score = log_likelihood + self.lm_weight * log_prior - penalty
         return {"text": text, "score": float(score), "log_likelihood": float(log_likelihood),
                 "log_prior": float(log_prior), "penalty": float(penalty), "kind": kind}
+
+
+def _strip_marks(text):
+    """(core, affixed): text without the marks (neither letters nor digits) at its start
+    and end, and whether there were any and a letter is left: "(before" -> ("before",
+    True), "..." -> ("", False)."""
+    begin, end = 0, len(text)
+    while begin < end and not text[begin].isalnum():
+        begin += 1
+    while end > begin and not text[end - 1].isalnum():
+        end -= 1
+    core = text[begin:end]
+    return core, (begin > 0 or end < len(text)) and any(c.isalpha() for c in core)
 
 
 def _class_tables(labels, mask):
@@ -505,8 +539,8 @@ def _free_search(frames, allowed, labels, scorer, beam, best, max_length):
 def decode(logits, labels, lexicon=None, charset=None, top=3, lm_weight=LM_WEIGHT,
            oov_log_prior=OOV_LOG_PRIOR, nonword_log_prior=NONWORD_LOG_PRIOR,
            title_penalty=TITLE_PENALTY, upper_penalty=UPPER_PENALTY,
-           mixed_case_penalty=MIXED_CASE_PENALTY, keep_mark=KEEP_MARK, beam=BEAM,
-           free_beam=FREE_BEAM):
+           mixed_case_penalty=MIXED_CASE_PENALTY, keep_mark=KEEP_MARK,
+           affix_log_prior=AFFIX_LOG_PRIOR, beam=BEAM, free_beam=FREE_BEAM):
     """Read one word. logits: (T, C) with C = 1 + len(labels), blank first; lexicon: a
     `pycnn.read.lexicon.Lexicon` or None (then words are the most likely texts by CTC
     alone); charset: a set name or its characters (`pycnn.read.charsets`), or None.
@@ -531,7 +565,7 @@ def decode(logits, labels, lexicon=None, charset=None, top=3, lm_weight=LM_WEIGH
     scorer = _Scorer(lexicon, float(lm_weight), float(oov_log_prior),
                      float(nonword_log_prior), (0.0, float(title_penalty),
                                                 float(upper_penalty)),
-                     float(mixed_case_penalty))
+                     float(mixed_case_penalty), float(affix_log_prior))
     best = _Best(top)
     raw_entry = None
     if raw:
