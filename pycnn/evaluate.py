@@ -21,10 +21,13 @@ default weights/lexicon-en.tsv.gz):
 
     python -m pycnn.evaluate --words --split test [--data WORDS.npz] [--model M] [--lexicon L]
     python -m pycnn.evaluate --words --strokes WORDS.npz [--model M] [--lexicon L] [--json]
+    python -m pycnn.evaluate --words --split train --limit 4000  (a seeded sample of 4,000)
 
 The words (of a words file: `pycnn.data.words`) are drawn canonically (`render_words`, no
 augmentation) and read by `pycnn.read.word_reader.WordReader`, the page's path. Reports,
-overall and per site (UNIPEN source):
+overall, per site (UNIPEN source) and per kind of word (`word_kind`: in the list in small
+letters, in the list capitalised or in capitals, a list word with marks around it, other
+letters, a number, marks only):
   n                          words evaluated;
   cer                        the raw (greedy) readings' edit distances over the truths'
                              lengths, summed over the words (the trainer's validation CER);
@@ -36,7 +39,8 @@ A word equals its truth exactly, case included ("The" read as "the" is wrong); t
 also shows both accuracies ignoring case (Aa). The lexicon's words are looked up ignoring
 case, as the decoder reads an entry as written, capitalised and in capitals. A word that
 gives no image (too long for one word, or no ink) counts as read "". With --json the last
-line is one JSON object: those six keys, and per_site: {site: the six keys}.
+line is one JSON object: those six keys, per_site: {site: the six keys} and per_kind: {kind:
+the six keys}.
 
 Exit status (pycnn.cli): 0 on success, 2 for a bad option, set, model, lexicon or stroke
 file, or a model whose output is not a number, 130 when interrupted.
@@ -89,10 +93,16 @@ def parse_args(argv):
                     "data/unipen/unipen_words_strokes.npz")
     add_set_option(p)
     add_word_options(p)
+    p.add_argument("--limit", type=int, default=0, metavar="N",
+                   help="with --words: read only N of the words, a seeded sample (0: all)")
     p.add_argument("--json", action="store_true", help="end with one JSON line")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     args = p.parse_args(argv)
     check_word_options(args, "weights/model.npz")
+    if args.limit and not args.words:
+        raise UsageError("--limit is for reading words: add --words")
+    if not 0 <= args.limit <= 10 ** 9:
+        raise UsageError("--limit must be between 0 and 1000000000, not %d" % args.limit)
     return args
 
 
@@ -189,12 +199,21 @@ def load_word_data(args):
 
     if args.strokes:
         data = load_words(args.strokes)
-        return data, np.arange(len(data)), args.strokes
-    paths = args.data or [default_words_path()]
-    if len(paths) != 1:
-        raise UsageError("--data: --words reads one words file, not %d files" % len(paths))
-    data = load_words(paths[0])
-    return data, writer_split(data)[args.split], "%s split of %s" % (args.split, data.path)
+        indices, what = np.arange(len(data)), args.strokes
+    else:
+        paths = args.data or [default_words_path()]
+        if len(paths) != 1:
+            raise UsageError("--data: --words reads one words file, not %d files"
+                             % len(paths))
+        data = load_words(paths[0])
+        indices = writer_split(data)[args.split]
+        what = "%s split of %s" % (args.split, data.path)
+    if args.limit and args.limit < len(indices):
+        # A seeded sample, in the file's order: the same words on every run.
+        chosen = np.random.RandomState(0).choice(len(indices), args.limit, replace=False)
+        indices = indices[np.sort(chosen)]
+        what = "%d words sampled from the %s" % (args.limit, what)
+    return data, indices, what
 
 
 def read_stroke_words(reader, data, indices, charset, progress=None):
@@ -226,6 +245,25 @@ def read_stroke_words(reader, data, indices, charset, progress=None):
     return raws, bests, unread
 
 
+WORD_KINDS = ("list word", "List word, other case", "list word, marks", "other letters",
+              "number", "marks only")
+
+
+def word_kind(text, vocabulary):
+    """Which of WORD_KINDS a truth is, by the lexicon's words in small letters
+    (vocabulary): where the words with the lexicon are won and lost."""
+    from .read.word_decode import strip_marks
+
+    if text.lower() in vocabulary:
+        return "list word" if text == text.lower() else "List word, other case"
+    core, affixed = strip_marks(text)
+    if affixed and core.lower() in vocabulary:
+        return "list word, marks"
+    if any(c.isalpha() for c in text):
+        return "other letters"
+    return "number" if any(c.isdigit() for c in text) else "marks only"
+
+
 def _share(hits):
     return float(np.mean(hits)) if len(hits) else None
 
@@ -254,15 +292,18 @@ def word_scores(truths, raws, bests, vocabulary):
 
 
 def word_report(truths, raws, bests, sites, vocabulary):
-    """word_scores overall, and per site (UNIPEN source) under "per_site"."""
+    """word_scores overall, per site (UNIPEN source) under "per_site" and per word_kind
+    under "per_kind"."""
     report = word_scores(truths, raws, bests, vocabulary)
-    sites = np.asarray(sites).astype(str)
-    report["per_site"] = {}
-    for site in sorted(set(sites.tolist())):
-        chosen = np.flatnonzero(sites == site)
-        report["per_site"][site] = word_scores([truths[i] for i in chosen],
-                                               [raws[i] for i in chosen],
-                                               [bests[i] for i in chosen], vocabulary)
+    groups = {"per_site": np.asarray(sites).astype(str),
+              "per_kind": np.array([word_kind(t, vocabulary) for t in truths], dtype=object)}
+    for name, keys in groups.items():
+        report[name] = {}
+        for key in sorted(set(keys.tolist())):
+            chosen = np.flatnonzero(keys == key)
+            report[name][key] = word_scores([truths[i] for i in chosen],
+                                            [raws[i] for i in chosen],
+                                            [bests[i] for i in chosen], vocabulary)
     return report
 
 
@@ -272,17 +313,24 @@ WORD_COLUMNS = (("CER", "cer"), ("raw", "word_acc"), ("raw Aa", "word_acc_nocase
 
 
 def format_word_report(report):
-    """The table: one row per site and one overall, in percent."""
-    lines = ["%-10s %7s " % ("site", "n") + " ".join("%10s" % c for c, _ in WORD_COLUMNS)]
+    """The tables, in percent: one row per site and one overall, then one per kind of word
+    with its share of the words."""
+    columns = " ".join("%10s" % c for c, _ in WORD_COLUMNS)
+    lines = ["%-22s %7s " % ("site", "n") + columns]
 
-    def row(name, r):
+    def row(name, r, share=""):
         cells = ["%10s" % ("-" if r[k] is None else "%.2f%%" % (100 * r[k]))
                  for _, k in WORD_COLUMNS]
-        return "%-10s %7d " % (name, r["n"]) + " ".join(cells)
+        return "%-22s %7d " % (name, r["n"]) + " ".join(cells) + share
 
     for site, r in sorted(report["per_site"].items()):
         lines.append(row(site, r))
     lines.append(row("overall", report))
+    lines += ["", "%-22s %7s " % ("kind of word", "n") + columns + "   share"]
+    for kind in WORD_KINDS:
+        r = report["per_kind"].get(kind)
+        if r is not None:
+            lines.append(row(kind, r, " %6.1f%%" % (100.0 * r["n"] / max(report["n"], 1))))
     return "\n".join(lines)
 
 
@@ -311,10 +359,10 @@ def evaluate_words(args):
         print("%d of the %d words gave no image (too long to read as one word, or no ink) "
               "and count as misread" % (unread, len(indices)))
     if args.json:
-        keep = WORD_KEYS + ("per_site",)
-        out = {key: report[key] for key in keep}
-        out["per_site"] = {site: {key: r[key] for key in WORD_KEYS}
-                           for site, r in report["per_site"].items()}
+        out = {key: report[key] for key in WORD_KEYS}
+        for group in ("per_site", "per_kind"):
+            out[group] = {name: {key: r[key] for key in WORD_KEYS}
+                          for name, r in report[group].items()}
         print(json.dumps(out, sort_keys=True, allow_nan=False))
     return 0
 

@@ -91,7 +91,7 @@ def test_evaluate_words_gives_the_six_figures_overall_and_per_site(reads_a, word
                                       "--lexicon", LEXICON, "--json", "--quiet"], capsys)
     assert status == 0 and not err
     report = json.loads(out.strip().splitlines()[-1])
-    assert set(report) == set(FIGURES) | {"per_site"}
+    assert set(report) == set(FIGURES) | {"per_site", "per_kind"}
     data = load_words(words_path)
     _, _, kept = render_words(data, np.arange(len(data)))
     raws = ["a" if i in kept else "" for i in range(len(data))]  # no image: misread
@@ -106,10 +106,40 @@ def test_evaluate_words_gives_the_six_figures_overall_and_per_site(reads_a, word
         for key, value in expected.items():
             assert figures[key] == pytest.approx(value), (site, key)
     assert sum(f["n"] for f in report["per_site"].values()) == report["n"] == len(TEXTS)
+    # Per kind of word: "a", "an", "cat", "dog" in small letters, "A" and "Cat" not,
+    # "xqzv" outside the list.
+    kinds = report["per_kind"]
+    assert {k: f["n"] for k, f in kinds.items()} == {
+        "list word": 10, "List word, other case": 4, "other letters": 2}
+    chosen = [i for i, t in enumerate(truths) if t in ("A", "Cat")]
+    assert kinds["List word, other case"]["word_acc"] == pytest.approx(
+        np.mean([raws[i] == truths[i] for i in chosen]))
+    assert "kind of word" in out and "share" in out
     # The table: a row per site, one overall, and the case-insensitive columns.
     assert "raw Aa" in out and "lex Aa" in out
     overall = [line for line in out.splitlines() if line.startswith("overall")][0]
     assert "%.2f%%" % (100 * report["cer"]) in overall
+
+
+@pytest.mark.parametrize("text, kind", [
+    ("the", "list word"), ("The", "List word, other case"), ("THE", "List word, other case"),
+    ("the.", "list word, marks"), ("(The", "list word, marks"), ("Kilcoyne", "other letters"),
+    ("x=y", "other letters"), ("4/10/94.", "number"), ("(408)", "number"),
+    ("...", "marks only"), (",", "marks only")])
+def test_every_word_has_one_kind(text, kind):
+    assert evaluate.word_kind(text, {"the", "a"}) == kind
+    assert kind in evaluate.WORD_KINDS
+
+
+def test_evaluate_words_limit_reads_a_seeded_sample(reads_a, words_path, capsys):
+    args = ["--words", "--strokes", words_path, "--model", reads_a, "--json", "--quiet",
+            "--limit", "5"]
+    first = json.loads(run(evaluate, args, capsys)[1].strip().splitlines()[-1])
+    again = json.loads(run(evaluate, args, capsys)[1].strip().splitlines()[-1])
+    assert first["n"] == 5 and first == again
+    refused(evaluate, ["--strokes", words_path, "--limit", "5"], capsys, 2,
+            "--limit is for reading words")
+    refused(evaluate, args[:-1] + ["-1"], capsys, 2, "--limit must be between")
 
 
 def test_evaluate_words_reads_through_the_word_reader(random_model, words_path, capsys):

@@ -362,7 +362,7 @@ class _Scorer:
         found = self._lexicon_prior(text)
         if found is not None:
             return found[0], found[1], "lexicon"
-        core, affixed = _strip_marks(text)
+        core, affixed = strip_marks(text)
         if affixed:
             found = self._lexicon_prior(core)
             if found is not None:
@@ -405,7 +405,7 @@ class _Scorer:
                 "log_prior": float(log_prior), "penalty": float(penalty), "kind": kind}
 
 
-def _strip_marks(text):
+def strip_marks(text):
     """(core, affixed): text without the marks (neither letters nor digits) at its start
     and end, and whether there were any and a letter is left: "(before" -> ("before",
     True), "..." -> ("", False)."""
