@@ -93,7 +93,8 @@ TASK_DEFAULTS = {
     "characters": {"arch": "default", "out": "weights/model.npz", "epochs": 30,
                    "batch_size": 64, "lr": 2e-3},
     "words": {"arch": "words", "out": "weights/words.npz", "epochs": 20, "batch_size": 32,
-              "lr": 1e-3, "clip_norm": 5.0, "augment": "standard"},
+              "lr": 1e-3, "clip_norm": 5.0, "augment": "standard",
+              "synthetic": 0},
 }
 
 
@@ -140,6 +141,9 @@ def parse_args(argv):
     p.add_argument("--augment", default=None, choices=("standard", "strong"),
                    help="words only: how hard the training words are distorted (standard; "
                         "strong adds stretch along the line and a wavy baseline)")
+    p.add_argument("--synthetic", type=int, default=None, metavar="N",
+                   help="words only: add N synthetic words, spelled with the training "
+                        "writers' isolated characters (pycnn.data.synthetic_words; 0)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     args = p.parse_args(argv)
     check_task_options(args)
@@ -175,6 +179,8 @@ def check_task_options(args):
             raise UsageError("--clip-norm is for --task words only")
         if args.augment is not None:
             raise UsageError("--augment is for --task words only")
+        if args.synthetic is not None:
+            raise UsageError("--synthetic is for --task words only")
         return
     if args.arch is not None and args.arch not in WORD_ARCHITECTURES:
         raise UsageError("--arch %s is a character architecture; --task words trains %s"
@@ -193,7 +199,8 @@ OPTION_RANGES = (("epochs", 1, 10000), ("batch_size", 1, 1024), ("lr", 1e-8, 1.0
                  ("limit_train", 0, 10 ** 9), ("limit_val", 0, 10 ** 9),
                  ("stop_after", 0, 10000), ("paper", 0.0, 1.0))
 # A batch of 256 words 512 px wide holds about 1.2 GB in the words network's largest buffer.
-WORD_OPTION_RANGES = (("clip_norm", 0.0, 1e6), ("batch_size", 1, 256))
+WORD_OPTION_RANGES = (("clip_norm", 0.0, 1e6), ("batch_size", 1, 256),
+                      ("synthetic", 0, 10 ** 6))
 
 
 def check_outputs(args):

@@ -61,7 +61,7 @@ INPUT_SHAPE = (1, HEIGHT, MAX_WIDTH)
 
 # Options that must not change between a run and its --resume.
 RUN_IDENTITY = ("task", "arch", "epochs", "batch_size", "lr", "weight_decay", "clip_norm",
-                "seed", "limit_train", "limit_val", "patience", "init", "augment")
+                "seed", "limit_train", "limit_val", "patience", "init", "augment", "synthetic")
 CHUNK_BATCHES = 32  # batches rendered together, and sorted by width together
 VALIDATION_BATCH = 64
 COST_BUDGET = 60e6  # multiply-adds the page may spend on an average word
@@ -372,6 +372,7 @@ def training_metadata(args, state):
         "weight_decay": args.weight_decay, "clip_norm": args.clip_norm, "seed": args.seed,
         "limit_train": args.limit_train, "limit_val": args.limit_val,
         "patience": args.patience, "init": args.init, "augment": args.augment,
+        "synthetic": args.synthetic,
         "best_epoch": state["best_epoch"],
         "best_val_cer": state["best_val_cer"], "split": "writer-disjoint (pycnn.data.unipen)",
         "date": time.strftime("%Y-%m-%d"),
@@ -391,6 +392,8 @@ def load_data(args):
     val_idx = splits["val"][readable_words[splits["val"]]]
     train_idx = _subset(train_idx, args.limit_train, args.seed)
     val_idx = _subset(val_idx, args.limit_val, args.seed + 1)
+    if args.synthetic:
+        data, train_idx = add_synthetic_words(data, train_idx, args.synthetic, args.seed)
     if len(train_idx) == 0 or len(val_idx) == 0:
         raise UsageError("%s has too few writers for a training and a validation split"
                          % printable(data_names(args.data)))
@@ -399,6 +402,25 @@ def load_data(args):
                                                     data.points, train_idx, val_idx)),
                 "labels": LABELS, "file": data_names(args.data)}
     return data, train_idx, val_idx, identity, int((~readable_words).sum())
+
+
+def add_synthetic_words(data, train_idx, count, seed):
+    """(data and the synthetic words, training indices and theirs): `count` words spelled
+    with the isolated characters of the character files' training writers (the split's
+    training side, so no validation or test writer lends a letter), taking the training
+    words' texts that are letters and digits only."""
+    from .data.synthetic_words import join_words, spellable, synthetic_words
+    from .data.unipen import default_data_path, load_unipen, writer_split
+
+    chars = load_unipen(default_data_path())
+    alphabet = set(chars.mapping.tolist())
+    texts = spellable(data.text[train_idx].tolist(), alphabet)
+    made = synthetic_words(chars, writer_split(chars)["train"], texts, count, seed)
+    print("synthetic words: %d, from the isolated characters of %d training writers"
+          % (len(made), len(set(zip(made.source.tolist(), made.writers.tolist())))),
+          flush=True)
+    joined = join_words(data, made)
+    return joined, np.concatenate([train_idx, len(data) + np.arange(len(made))])
 
 
 def new_model(args):

@@ -91,7 +91,7 @@ def test_a_short_run_writes_a_word_model_and_its_report(tmp_path, data_path, cap
     training = meta["training"]
     assert training["arch"] == "words-tiny" and training["epochs"] == 2
     assert training["lr"] == 1e-3 and training["clip_norm"] == 5.0
-    assert training["augment"] == "standard"
+    assert training["augment"] == "standard" and training["synthetic"] == 0
     assert 1 <= training["best_epoch"] <= 2 and training["best_val_cer"] >= 0
     assert len(training["data_fingerprint"]) == 64
     assert training["multiply_adds_per_word"] > 0 and training["val_mean_width"] >= MIN_WIDTH
@@ -145,6 +145,8 @@ def test_interrupted_then_resumed_training_matches_uninterrupted(tmp_path, data_
     (["--clip-norm", "1"], "--clip-norm is for --task words only"),
     (["--augment", "strong"], "--augment is for --task words only"),
     (["--task", "words", "--augment", "wild"], "invalid choice"),
+    (["--synthetic", "100"], "--synthetic is for --task words only"),
+    (["--task", "words", "--synthetic", "-1"], "--synthetic must be between"),
     (["--task", "words", "--batch-size", "1000"], "--batch-size must be between 1 and 256"),
     (["--task", "words", "--lr", "inf"], "--lr must be between"),
     (["--task", "sentences"], "invalid choice"),
@@ -272,3 +274,20 @@ def test_the_word_network_costs_and_loads(tmp_path, arch):
         (2 * tw.multiply_adds(model, 100) + tw.multiply_adds(model, 200)) / 3)
     save_model(model, tmp_path / "words.npz")
     assert load_model(tmp_path / "words.npz", sequence=True).config() == model.config()
+
+
+def test_synthetic_words_come_from_training_writers_only(data_path, capsys):
+    from pycnn.data.unipen import default_data_path, load_unipen, writer_split
+
+    data = load_words(str(data_path))
+    train_idx = np.arange(0, len(data), 2)
+    joined, indices = tw.add_synthetic_words(data, train_idx, 40, seed=3)
+    assert "synthetic words: 40" in capsys.readouterr().out
+    assert len(joined) == len(data) + 40
+    np.testing.assert_array_equal(indices[:len(train_idx)], train_idx)
+    np.testing.assert_array_equal(indices[len(train_idx):], len(data) + np.arange(40))
+    assert joined.text[:len(data)].tolist() == data.text.tolist()
+    assert set(joined.text[len(data):].tolist()) <= set(data.text[train_idx].tolist())
+    chars = load_unipen(default_data_path())
+    training_writers = set(chars.writers[writer_split(chars)["train"]].tolist())
+    assert set(joined.writers[len(data):].tolist()) <= training_writers
