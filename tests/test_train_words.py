@@ -262,7 +262,7 @@ def test_reading_scores():
     assert tw.encode("!") == [1] and tw.encode("~") == [94]
 
 
-@pytest.mark.parametrize("arch", ["words", "words-rf"])
+@pytest.mark.parametrize("arch", ["words", "words-rf", "words-wide"])
 def test_the_word_network_costs_and_loads(tmp_path, arch):
     model = Sequential(tw.architecture(arch, len(tw.LABELS)), input_shape=tw.INPUT_SHAPE,
                        labels=tw.LABELS, metadata={"task": "words"})
