@@ -85,7 +85,8 @@ def architecture(name, n_classes):
 
 
 ARCHITECTURES = ("tiny", "small", "default")
-WORD_ARCHITECTURES = ("words", "words-rf", "words-wide", "words-tiny")  # pycnn.train_words.architecture
+# The word networks of pycnn.train_words.architecture.
+WORD_ARCHITECTURES = ("words", "words-rf", "words-wide", "words-tiny")
 TASKS = ("characters", "words")
 
 # Options whose default depends on --task (the characters' are what they always were).
