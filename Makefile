@@ -31,9 +31,9 @@ FINE_TUNE_ARGS ?= --init runs/train/canvas.npz --paper 0.3 --epochs 6 --lr 5e-4 
 .PHONY: run test lint unit compat e2e bench build train train-words evaluate clean docs
 
 # The word model (weights/words.npz, see weights/words.md): 4 epochs of a 20-epoch cosine
-# schedule, then two more stages from those weights, each on a fresh cosine of its own (8
-# epochs from 8e-4, then 8 from 6e-4: a whole long schedule did not fit one working
-# session), then the decoder's weights chosen on the validation writers
+# schedule, then three more stages from those weights, each on a fresh cosine of its own (8
+# epochs from 8e-4, 8 from 6e-4, then 6 from 5e-4: a whole long schedule did not fit one
+# working session), then the decoder's weights chosen on the validation writers
 # (pycnn/fit_word_decoder.py).
 WORDS_STAGE1_ARGS ?= --task words --arch words --epochs 20 --stop-after 4 \
 	--out runs/words/stage1.npz --checkpoint runs/words/stage1-checkpoint.npz
@@ -42,6 +42,9 @@ WORDS_STAGE2_ARGS ?= --task words --arch words --epochs 8 --lr 8e-4 --seed 1 \
 	--out runs/words/stage2.npz
 WORDS_STAGE3_ARGS ?= --task words --arch words --epochs 8 --lr 6e-4 --seed 2 \
 	--init runs/words/stage2.npz --checkpoint runs/words/stage3-checkpoint.npz \
+	--out runs/words/stage3.npz
+WORDS_STAGE4_ARGS ?= --task words --arch words --epochs 6 --lr 5e-4 --seed 3 \
+	--init runs/words/stage3.npz --checkpoint runs/words/stage4-checkpoint.npz \
 	--out weights/words.npz --report-dir runs/words/report
 
 # --- set-up -----------------------------------------------------------------
@@ -118,6 +121,7 @@ train-words: py-deps
 	OPENBLAS_NUM_THREADS=1 $(VPY) -m pycnn.train $(WORDS_STAGE1_ARGS)
 	OPENBLAS_NUM_THREADS=1 $(VPY) -m pycnn.train $(WORDS_STAGE2_ARGS)
 	OPENBLAS_NUM_THREADS=1 $(VPY) -m pycnn.train $(WORDS_STAGE3_ARGS)
+	OPENBLAS_NUM_THREADS=1 $(VPY) -m pycnn.train $(WORDS_STAGE4_ARGS)
 	OPENBLAS_NUM_THREADS=1 $(VPY) -m pycnn.fit_word_decoder --model weights/words.npz
 
 evaluate: py-deps
