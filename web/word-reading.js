@@ -201,9 +201,10 @@ export class WordReading extends EventTarget {
     }));
     const readAsWords = result.set === "all" ? "" : `Read as ${this.readAs.title(result.set)}. `;
     // As for characters: below the threshold what is shown is more often wrong than right, so
-    // it is worded as a guess, on screen and aloud.
-    el.note.textContent = unsure ? `Not sure — maybe “${best}”` +
-      (others.length ? `, or one of the others below.` : ".") : (readAsWords ? readAsWords.trim() : "");
+    // it is worded as a guess, on screen and aloud; the set it was read within stays said.
+    const guess = unsure ? `Not sure — maybe “${best}”` +
+      (others.length ? `, or one of the others below.` : ".") : "";
+    el.note.textContent = `${readAsWords}${guess}`.trim();
     const rawAloud = result.raw && result.raw !== best
       ? ` Letter by letter, the ink says ${[...result.raw].map(spokenLabel).join(", ")}.` : "";
     const othersAloud = others.length ? ` Or ${listed(others, "or")}.` : "";

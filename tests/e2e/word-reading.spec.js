@@ -67,7 +67,10 @@ test("test-split words written with the mouse read as CPython reads the same pix
   await expect(page.locator("#word-reading")).toHaveAttribute("data-set", "upper");
   const upper = await shownWord(page);
   expect(upper.words[0][0]).toMatch(/^[A-Z]+$/);
+  // The set stays said, and the reading is worded as a guess exactly when it is unsure.
   await expect(page.locator("#word-note")).toContainText("Read as Capital letters");
+  if (upper.unsure) await expect(page.locator("#word-note")).toContainText(`Not sure — maybe “${upper.words[0][0]}”`);
+  else await expect(page.locator("#word-note")).not.toContainText("Not sure");
   expect(await page.evaluate(() => window.pycnnTest.word.readingsSent())).toBe(sentBefore);
   items.push({ ...items[items.length - 1], set: "upper" });
   shown.push(upper);
