@@ -75,9 +75,7 @@ def synthetic_word_arrays(chars, indices, texts, count, seed):
     alphabets, x_heights, boxes = writers_alphabets(chars, indices)
     keys = sorted(alphabets)
     texts = [str(t) for t in texts]
-    points, stroke_offsets, sample_offsets = [], [0], [0]
-    out_text, out_writer, out_source = [], [], []
-    stroke_bounds = chars._stroke_offsets
+    words, out_text, out_writer, out_source = [], [], [], []
     for _ in range(count if keys else 0):
         key = keys[rng.randint(len(keys))]
         alphabet = alphabets[key]
@@ -91,72 +89,59 @@ def synthetic_word_arrays(chars, indices, texts, count, seed):
             continue
         x_height = x_heights[key]
         cursor = 0.0
+        strokes = []
         for char in text:
             found = alphabet[char]
             i = found[rng.randint(len(found))]
             x0, y0, x1, y1 = boxes[i]
             dy = -x_height - y0 if char in DESCENDERS else -y1
             dx = cursor - x0
-            bounds = stroke_bounds[chars._first_stroke[i]:chars._stop_stroke[i] + 1]
-            for a, b in zip(bounds[:-1], bounds[1:]):
-                if b > a:
-                    stroke = chars.points[a:b].astype(np.float64) + (dx, dy)
-                    points.append(np.round(stroke).astype(np.int32))
-                    stroke_offsets.append(stroke_offsets[-1] + (b - a))
+            strokes += [stroke.astype(np.float64) + (dx, dy) for stroke in chars.strokes(i)]
             cursor += (x1 - x0) + rng.uniform(GAP[0], GAP[1]) * x_height
-        sample_offsets.append(len(stroke_offsets) - 1)
+        words.append(strokes)
         out_text.append(text)
         out_source.append(key[0])
         out_writer.append(key[1])
-    n = len(out_text)
+    return _word_arrays(words, out_text, out_writer, out_source, ["7"] * len(words))
+
+
+def _word_arrays(words, texts, writers, sources, sections):
+    """The arrays of a words file holding these words: words[k] is word k's strokes (lists
+    of (n, 2) points in tablet units, rounded to whole units)."""
+    strokes = [stroke for word in words for stroke in word]
     return {
-        "text": np.array(out_text, dtype=str),
-        "writer": np.array(out_writer, dtype=str),
-        "source": np.array(out_source, dtype=str),
-        "section": np.full(n, "7"),
-        "points": (np.concatenate(points) if points else np.zeros((0, 2))).astype(np.int32),
-        "stroke_offsets": np.array(stroke_offsets, dtype=np.int64),
-        "sample_stroke_offsets": np.array(sample_offsets, dtype=np.int64),
+        "text": np.array(texts, dtype=str), "writer": np.array(writers, dtype=str),
+        "source": np.array(sources, dtype=str), "section": np.array(sections, dtype=str),
+        "points": (np.round(np.concatenate(strokes)) if strokes
+                   else np.zeros((0, 2))).astype(np.int32),
+        "stroke_offsets": np.concatenate([[0], np.cumsum([len(s) for s in strokes])])
+        .astype(np.int64),
+        "sample_stroke_offsets": np.concatenate([[0], np.cumsum([len(w) for w in words])])
+        .astype(np.int64),
     }
+
+
+def _clean_word_data(arrays, path):
+    """A words.WordData of arrays whose texts are clean already: never unescaped twice."""
+    data = WordData(arrays, path=path, keep_all=True)
+    data.text = arrays["text"]
+    return data
 
 
 def synthetic_words(chars, indices, texts, count, seed):
     """`synthetic_word_arrays` as a `words.WordData`."""
-    arrays = synthetic_word_arrays(chars, indices, texts, count, seed)
-    data = WordData(arrays, path="<synthetic words>", keep_all=True)
-    data.text = arrays["text"]  # already clean: never unescaped twice
-    return data
+    return _clean_word_data(synthetic_word_arrays(chars, indices, texts, count, seed),
+                            "<synthetic words>")
 
 
 def join_words(first, second):
     """One WordData holding the words of `first` and then those of `second` (their ink,
     texts, writers, sources and sections), for training on both."""
-    def arrays(data):
-        n = len(data)
-        bounds = [data._stroke_offsets[data._first_stroke[i]:data._stop_stroke[i] + 1]
-                  for i in range(n)]
-        strokes = [(a, b) for bound in bounds for a, b in zip(bound[:-1], bound[1:])]
-        counts = [len(bound) - 1 for bound in bounds]
-        points = [data.points[a:b] for a, b in strokes]
-        return points, [b - a for a, b in strokes], counts, data
-
-    points, lengths, counts, texts, writers, sources, sections = [], [], [], [], [], [], []
-    for data in (first, second):
-        p, l, c, d = arrays(data)
-        points += p
-        lengths += l
-        counts += c
-        texts += d.text.tolist()
-        writers += np.asarray(d.writers).astype(str).tolist()
-        sources += np.asarray(d.source).astype(str).tolist()
-        sections += np.asarray(d.section).astype(str).tolist()
-    joined = {
-        "text": np.array(texts, dtype=str), "writer": np.array(writers, dtype=str),
-        "source": np.array(sources, dtype=str), "section": np.array(sections, dtype=str),
-        "points": (np.concatenate(points) if points else np.zeros((0, 2))).astype(np.int32),
-        "stroke_offsets": np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64),
-        "sample_stroke_offsets": np.concatenate([[0], np.cumsum(counts)]).astype(np.int64),
-    }
-    data = WordData(joined, path="%s + %s" % (first.path, second.path), keep_all=True)
-    data.text = joined["text"]  # already clean: never unescaped twice
-    return data
+    both = (first, second)
+    arrays = _word_arrays(
+        [data.strokes(i) for data in both for i in range(len(data))],
+        [t for data in both for t in data.text.tolist()],
+        [w for data in both for w in np.asarray(data.writers).astype(str).tolist()],
+        [s for data in both for s in np.asarray(data.source).astype(str).tolist()],
+        [s for data in both for s in np.asarray(data.section).astype(str).tolist()])
+    return _clean_word_data(arrays, "%s + %s" % (first.path, second.path))
