@@ -88,6 +88,7 @@ ARCHITECTURES = ("tiny", "small", "default")
 # The word networks of pycnn.train_words.architecture.
 WORD_ARCHITECTURES = ("words", "words-rf", "words-wide", "words-tiny")
 TASKS = ("characters", "words")
+WORD_ONLY_OPTIONS = ("clip_norm", "augment", "synthetic")  # refused with --task characters
 
 # Options whose default depends on --task (the characters' are what they always were).
 TASK_DEFAULTS = {
@@ -176,12 +177,9 @@ def check_task_options(args):
         if args.arch in WORD_ARCHITECTURES:
             raise UsageError("--arch %s is a word architecture: use it with --task words"
                              % args.arch)
-        if args.clip_norm is not None:
-            raise UsageError("--clip-norm is for --task words only")
-        if args.augment is not None:
-            raise UsageError("--augment is for --task words only")
-        if args.synthetic is not None:
-            raise UsageError("--synthetic is for --task words only")
+        for name in WORD_ONLY_OPTIONS:
+            if getattr(args, name) is not None:
+                raise UsageError("--%s is for --task words only" % name.replace("_", "-"))
         return
     if args.arch is not None and args.arch not in WORD_ARCHITECTURES:
         raise UsageError("--arch %s is a character architecture; --task words trains %s"
